@@ -1,0 +1,282 @@
+/**
+ * The only place where an op changes a thread. `completeOp` turns a caller's delta into a stamped
+ * op (ids, timestamps, order key); `step` folds one op into a thread's head and says what happens
+ * to the message rows; `applyOp`/`applyDelta` do the same on a whole in-memory thread. Stores,
+ * the writer, sync, merge and replay all call these, so every replica folds the same way.
+ */
+import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
+import { uuidv7, type ThreadID } from './ids.js';
+import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
+import { parseDelta, parseOp } from './schema.js';
+import type { CreateFields, Delta, HiddenRange, Message, Op, Role, Stamp, Thread, ThreadClock } from './types.js';
+
+/** A thread without its messages, as `step` sees it. */
+export type ThreadCore = Omit<Thread, 'messages'>;
+
+/** What an op does to the message rows of a thread. */
+export type Effect =
+  | { kind: 'none' }
+  | { kind: 'insert'; message: Message; hidden: boolean }
+  | { kind: 'hide'; range: HiddenRange };
+
+/** What `completeOp` needs to know beyond the thread's head. */
+export interface OpContext {
+  clientId: string;
+  now: number;
+  /** The visible message at an index (oldest first), for `thread:truncate { fromIndex }`. */
+  messageAt(index: number): Message | undefined;
+  /** The visible index of a message id, for `thread:truncate { fromMessageId }`. */
+  indexOf(messageId: string): number | undefined;
+}
+
+const ROLE_OF: Record<string, Role> = { 'user:message': 'user', 'assistant:message': 'assistant', 'system:message': 'system' };
+
+/** The state of a thread before its first op. */
+export function emptyThread(id: ThreadID): Thread {
+  return {
+    id,
+    v: 0,
+    created: 0,
+    messages: [],
+    childThreadIDs: [],
+    summaryThreadIDs: [],
+    clock: { maxHlc: HLC_ZERO, openCalls: {}, stamps: {}, hidden: [] },
+  };
+}
+
+/** True when `key` falls inside one of the hidden ranges. */
+export function isHidden(key: string, hidden: readonly HiddenRange[]): boolean {
+  for (const r of hidden) if (key >= r.fromKey && key < r.toKey) return true;
+  return false;
+}
+
+/** Orders two stamps: the later write is the larger. */
+export function compareStamps(a: Stamp, b: Stamp): number {
+  return compareKeys(a.hlc, b.hlc) || compareKeys(a.clientId, b.clientId) || compareKeys(a.opId, b.opId);
+}
+
+/**
+ * Turns a delta into a complete op at version `core.v + 1`: validates it, stamps it with the
+ * thread's hybrid logical clock, fills the message's id, timestamp and role, and gives the message
+ * its order key (a child of the open turn, or of the message whose tool calls it answers).
+ */
+export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
+  const delta = parseDelta(input);
+  const hlc = nextHlc(core.clock.maxHlc, ctx.now);
+  const header = { opId: uuidv7(ctx.now), threadId: core.id, v: core.v + 1, at: ctx.now, clientId: ctx.clientId, hlc };
+  switch (delta.type) {
+    case 'user:message':
+    case 'assistant:message':
+    case 'system:message': {
+      const role = ROLE_OF[delta.type]!;
+      const { id, timestamp, ...rest } = delta.message;
+      const { openCalls, turnKey, hidden } = core.clock;
+      const visible = (k: string | undefined) => (k !== undefined && !isHidden(k, hidden) ? k : undefined);
+      const callKey = (id: string) => (Object.hasOwn(openCalls, id) ? visible(openCalls[id]) : undefined);
+      const answered = rest.toolResults?.find((r) => callKey(r.toolCallId) !== undefined);
+      let parent: string | undefined;
+      if (answered) parent = callKey(answered.toolCallId);
+      else if (role !== 'user' || rest.toolResults?.length) parent = visible(turnKey);
+      const message: Message = {
+        ...rest,
+        id: id ?? uuidv7(ctx.now),
+        role,
+        timestamp: timestamp ?? ctx.now,
+        key: makeKey(parent, hlc, ctx.clientId),
+      };
+      return { ...header, opId: message.id, type: delta.type, message };
+    }
+    case 'thread:truncate': {
+      let index: number | undefined;
+      if (delta.fromMessageId !== undefined) {
+        index = ctx.indexOf(delta.fromMessageId);
+        if (index === undefined)
+          throw new ValidationError('delta.fromMessageId', `no visible message ${delta.fromMessageId}`);
+      } else {
+        index = delta.fromIndex!;
+      }
+      const first = ctx.messageAt(index);
+      if (!first?.key) throw new ValidationError('delta.fromIndex', `no visible message at index ${index}`);
+      const toKey = makeKey(undefined, hlc, ctx.clientId);
+      return { ...header, type: 'thread:truncate', fromIndex: index, fromMessageId: first.id, fromKey: first.key, toKey };
+    }
+    case 'title':
+      return { ...header, type: 'title', value: delta.value };
+    case 'meta:set':
+      return { ...header, type: 'meta:set', key: delta.key, value: delta.value };
+    case 'env:set':
+      return { ...header, type: 'env:set', env: delta.env };
+    case 'child:link':
+    case 'summary:link':
+      return { ...header, type: delta.type, linked: delta.threadId };
+    case 'archive':
+    case 'restore':
+      return { ...header, type: delta.type };
+  }
+}
+
+function stampOf(op: Op): Stamp {
+  return { hlc: op.hlc, clientId: op.clientId, opId: op.opId };
+}
+
+/** Sets a last-writer-wins scalar when `op` is later than its current writer. */
+function wins(clock: ThreadClock, name: string, op: Op): boolean {
+  const cur = clock.stamps[name];
+  const next = stampOf(op);
+  if (cur && compareStamps(cur, next) >= 0) return false;
+  clock.stamps = { ...clock.stamps, [name]: next };
+  return true;
+}
+
+function setMeta(core: ThreadCore, key: string, value: unknown): void {
+  const meta = { ...core.meta };
+  if (value === null) delete meta[key];
+  else meta[key] = value;
+  if (Object.keys(meta).length > 0) core.meta = meta;
+  else delete core.meta;
+}
+
+function addSorted(ids: ThreadID[], id: ThreadID): ThreadID[] {
+  if (ids.includes(id)) return ids;
+  return [...ids, id].sort(compareKeys);
+}
+
+/**
+ * Folds one op into a thread's core and returns the new core (the input is not changed) and the
+ * op's effect on the message rows. The new core is at `core.v + 1`.
+ */
+export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effect } {
+  const next: ThreadCore = { ...core, v: core.v + 1, clock: { ...core.clock, maxHlc: maxHlc(core.clock.maxHlc, op.hlc) } };
+  const clock = next.clock;
+  let effect: Effect = { kind: 'none' };
+  switch (op.type) {
+    case 'thread:create': {
+      next.created = op.created;
+      const f = op.fields;
+      if (f.mainThreadID) next.mainThreadID = f.mainThreadID;
+      if (f.originThreadID) next.originThreadID = f.originThreadID;
+      if (f.title !== undefined && wins(clock, 'title', op)) next.title = f.title;
+      if (f.env !== undefined && wins(clock, 'env', op)) next.env = f.env;
+      for (const [k, val] of Object.entries(f.meta ?? {})) if (wins(clock, `meta.${k}`, op)) setMeta(next, k, val);
+      break;
+    }
+    case 'user:message':
+    case 'assistant:message':
+    case 'system:message': {
+      const m = op.message;
+      const key = m.key!;
+      // turnKey and openCalls depend only on the set of message ops, never on their order or on
+      // truncation, so that a merge can compute them from its two sides.
+      if (m.role === 'user' && isTopLevel(key) && !m.toolResults?.length && (!clock.turnKey || key > clock.turnKey))
+        clock.turnKey = key;
+      if (m.toolCalls?.length || m.toolResults?.length) {
+        const open = { ...clock.openCalls };
+        for (const r of m.toolResults ?? []) delete open[r.toolCallId];
+        for (const c of m.toolCalls ?? []) open[c.id] = key;
+        clock.openCalls = open;
+      }
+      effect = { kind: 'insert', message: m, hidden: isHidden(key, clock.hidden) };
+      break;
+    }
+    case 'thread:truncate': {
+      const range: HiddenRange = { fromKey: op.fromKey, toKey: op.toKey, fromMessageId: op.fromMessageId, opId: op.opId };
+      if (clock.hidden.some((r) => r.opId === op.opId)) break;
+      clock.hidden = [...clock.hidden, range];
+      effect = { kind: 'hide', range };
+      break;
+    }
+    case 'title':
+      if (wins(clock, 'title', op)) next.title = op.value;
+      break;
+    case 'meta:set':
+      if (wins(clock, `meta.${op.key}`, op)) setMeta(next, op.key, op.value);
+      break;
+    case 'env:set':
+      if (wins(clock, 'env', op)) next.env = op.env;
+      break;
+    case 'child:link':
+      next.childThreadIDs = addSorted(core.childThreadIDs, op.linked);
+      break;
+    case 'summary:link':
+      next.summaryThreadIDs = addSorted(core.summaryThreadIDs, op.linked);
+      break;
+    case 'archive':
+      if (wins(clock, 'archived', op)) next.archived = op.at;
+      break;
+    case 'restore':
+      if (wins(clock, 'archived', op)) delete next.archived;
+      break;
+  }
+  return { core: next, effect };
+}
+
+/** Inserts a message into a key-ordered array (usually at the end), returning a new array. */
+export function insertByKey(messages: readonly Message[], m: Message): Message[] {
+  const key = m.key!;
+  let lo = messages.length;
+  while (lo > 0 && compareKeys(messages[lo - 1]!.key!, key) > 0) lo--;
+  return [...messages.slice(0, lo), m, ...messages.slice(lo)];
+}
+
+/** True when a message op with this message id is already part of the thread. */
+function alreadyHas(thread: Thread, op: Op): boolean {
+  if (op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message')
+    return thread.messages.some((m) => m.id === op.message.id);
+  const stamps = Object.values(thread.clock.stamps);
+  return stamps.some((s) => s.opId === op.opId) || thread.clock.hidden.some((r) => r.opId === op.opId);
+}
+
+/**
+ * Applies a complete op to a whole thread, returning a new thread at `v + 1`. An op the thread
+ * already holds (same message id, or same opId as a scalar's last writer) is not applied twice:
+ * the thread is returned unchanged.
+ */
+export function applyOp(thread: Thread, op: Op): Thread {
+  if (op.threadId !== thread.id)
+    throw new SkeinError(ErrorCode.VALIDATION, `op for ${op.threadId} applied to thread ${thread.id}`);
+  if (alreadyHas(thread, op)) return thread;
+  const { messages, ...core } = thread;
+  const { core: next, effect } = step(core, op);
+  let out = messages;
+  if (effect.kind === 'insert' && !effect.hidden) out = insertByKey(messages, effect.message);
+  else if (effect.kind === 'hide') out = messages.filter((m) => !isHidden(m.key!, [effect.range]));
+  return { ...next, messages: out };
+}
+
+/** Options for `applyDelta`: who writes and when (defaults: `local`, now). */
+export interface ApplyOptions {
+  clientId?: string;
+  now?: number;
+}
+
+/**
+ * The seed's `applyDelta(thread, delta)`: takes a bare delta or a full op, fills what is missing
+ * and returns a new thread at `v + 1`. Never mutates its input.
+ */
+export function applyDelta(thread: Thread, delta: Delta | Op, options: ApplyOptions = {}): Thread {
+  if ('opId' in delta) return applyOp(thread, parseOp(delta));
+  const { messages, ...core } = thread;
+  const op = completeOp(core, delta, {
+    clientId: options.clientId ?? 'local',
+    now: options.now ?? Date.now(),
+    messageAt: (i) => messages[i],
+    indexOf: (id) => {
+      const i = messages.findIndex((m) => m.id === id);
+      return i < 0 ? undefined : i;
+    },
+  });
+  return applyOp(thread, op);
+}
+
+/** The thread that a list of ops folds to (the first op is usually `thread:create`). */
+export function foldOps(id: ThreadID, ops: Iterable<Op>): Thread {
+  let t = emptyThread(id);
+  for (const op of ops) t = applyOp(t, op);
+  return t;
+}
+
+/** The op that starts a thread. */
+export function createOp(id: ThreadID, fields: CreateFields, ctx: { clientId: string; now: number }): Op {
+  const hlc = nextHlc(HLC_ZERO, ctx.now);
+  return { opId: uuidv7(ctx.now), threadId: id, v: 1, at: ctx.now, clientId: ctx.clientId, hlc, type: 'thread:create', created: ctx.now, fields };
+}

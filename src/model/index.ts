@@ -1,0 +1,8 @@
+/** The pure core: types, schemas, ids, order keys, applyDelta, merge and the delta codec. */
+export * from './types.js';
+export * from './ids.js';
+export * from './order-key.js';
+export * from './schema.js';
+export * from './apply.js';
+export * from './merge.js';
+export * from './codec.js';

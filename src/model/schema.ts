@@ -1,0 +1,222 @@
+/**
+ * The one schema for every value that enters skein (library call, CLI, HTTP, import file).
+ * `parseDelta` and friends throw a `ValidationError` naming the offending field.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { isThreadId, type ThreadID } from './ids.js';
+import { CLIENT_ID_RE } from './order-key.js';
+import type { CreateFields, Delta, Op } from './types.js';
+
+/** Keys that would reach an object's prototype machinery; refused everywhere. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_DEPTH = 64;
+
+/** Why `value` is not plain JSON (finite numbers, no unsafe keys), or undefined when it is. */
+function jsonProblem(value: unknown, path: (string | number)[], depth: number): [string, string] | undefined {
+  if (depth > MAX_DEPTH) return [path.join('.'), 'nested too deeply'];
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : [path.join('.'), 'must be a finite number'];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = jsonProblem(value[i], [...path, i], depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return [path.join('.'), 'must be a plain JSON object'];
+    for (const k of Object.keys(value)) {
+      if (k === '__proto__') return [[...path, k].join('.'), 'is not an allowed key'];
+      const p = jsonProblem((value as Record<string, unknown>)[k], [...path, k], depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  return [path.join('.'), `must be JSON, not ${typeof value}`];
+}
+
+const json = z.unknown().superRefine((v, ctx) => {
+  if (v === undefined) return;
+  const p = jsonProblem(v, [], 0);
+  if (p) ctx.addIssue({ code: 'custom', message: p[1], path: p[0] ? p[0].split('.') : [] });
+});
+
+const safeKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((k) => !UNSAFE_KEYS.has(k), { message: 'is a reserved name' });
+
+const threadId = z.custom<ThreadID>(isThreadId, { message: 'must be a thread id (T- followed by a UUIDv7)' });
+const nonNeg = z.number().finite().nonnegative();
+const timestamp = z.number().finite().nonnegative();
+
+const toolCall = z.strictObject({ id: safeKey, name: z.string().min(1).max(500), input: json });
+const toolResult = z.strictObject({ toolCallId: safeKey, output: json, isError: z.boolean().optional() });
+const usage = z.strictObject({
+  model: z.string().min(1).max(200).optional(),
+  inputTokens: nonNeg.int().optional(),
+  outputTokens: nonNeg.int().optional(),
+  cacheReadTokens: nonNeg.int().optional(),
+  cacheWriteTokens: nonNeg.int().optional(),
+  costUSD: nonNeg.optional(),
+});
+
+const messageFields = {
+  id: z.string().min(1).max(200).optional(),
+  content: z.string().max(50_000_000),
+  timestamp: timestamp.optional(),
+  toolCalls: z
+    .array(toolCall)
+    .max(1000)
+    .optional()
+    .refine((calls) => !calls || new Set(calls.map((c) => c.id)).size === calls.length, {
+      message: 'tool call ids must be unique within a message',
+    }),
+  toolResults: z.array(toolResult).max(1000).optional(),
+  resourceUsage: usage.optional(),
+};
+
+/** A message as handed in: extra fields are kept, but must be JSON and may not set `key` or `role`. */
+const messageInput = z.looseObject(messageFields).superRefine((m, ctx) => {
+  for (const k of Object.keys(m)) {
+    if (k in messageFields) continue;
+    if (k === 'key' || k === 'role') {
+      ctx.addIssue({ code: 'custom', message: `is assigned by the store`, path: [k] });
+      continue;
+    }
+    if (UNSAFE_KEYS.has(k)) {
+      ctx.addIssue({ code: 'custom', message: 'is a reserved name', path: [k] });
+      continue;
+    }
+    const p = jsonProblem(m[k], [k], 0);
+    if (p) ctx.addIssue({ code: 'custom', message: p[1], path: p[0].split('.') });
+  }
+});
+
+const environment = z.looseObject({ cwd: z.string().min(1).max(4096).optional() }).superRefine((e, ctx) => {
+  const p = jsonProblem(e, [], 0);
+  if (p) ctx.addIssue({ code: 'custom', message: p[1], path: p[0] ? p[0].split('.') : [] });
+});
+const meta = z.record(safeKey, json);
+const title = z.string().max(10_000);
+
+const deltaSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.enum(['user:message', 'assistant:message', 'system:message']), message: messageInput }),
+  z.strictObject({ type: z.literal('title'), value: title }),
+  z
+    .strictObject({
+      type: z.literal('thread:truncate'),
+      fromIndex: nonNeg.int().optional(),
+      fromMessageId: z.string().min(1).optional(),
+    })
+    .refine((d) => (d.fromIndex === undefined) !== (d.fromMessageId === undefined), {
+      message: 'give exactly one of fromIndex and fromMessageId',
+    }),
+  z.strictObject({ type: z.literal('meta:set'), key: safeKey, value: json }),
+  z.strictObject({ type: z.literal('env:set'), env: environment }),
+  z.strictObject({ type: z.enum(['child:link', 'summary:link']), threadId }),
+  z.strictObject({ type: z.enum(['archive', 'restore']) }),
+]);
+
+const createFields = z.strictObject({
+  title: title.optional(),
+  env: environment.optional(),
+  meta: meta.optional(),
+  mainThreadID: threadId.optional(),
+  originThreadID: threadId.optional(),
+});
+
+const hlc = z.string().regex(/^[0-9a-f]{16}$/);
+const orderKey = z.string().regex(/^[0-9a-f]{16}[A-Za-z0-9_.:-]{1,64}(![0-9a-f]{16}[A-Za-z0-9_.:-]{1,64})*$/);
+const opHeader = {
+  opId: z.string().min(1).max(200),
+  threadId,
+  v: z.number().int().positive(),
+  at: timestamp,
+  clientId: z.string().regex(CLIENT_ID_RE),
+  hlc,
+};
+const storedMessage = z.looseObject({
+  ...messageFields,
+  id: z.string().min(1).max(200),
+  timestamp,
+  role: z.enum(['user', 'assistant', 'system']),
+  key: orderKey,
+});
+const opSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...opHeader, type: z.literal('thread:create'), created: timestamp, fields: createFields }),
+  z.strictObject({
+    ...opHeader,
+    type: z.enum(['user:message', 'assistant:message', 'system:message']),
+    message: storedMessage,
+  }),
+  z.strictObject({ ...opHeader, type: z.literal('title'), value: title }),
+  z.strictObject({
+    ...opHeader,
+    type: z.literal('thread:truncate'),
+    fromIndex: nonNeg.int(),
+    fromMessageId: z.string().min(1),
+    fromKey: orderKey,
+    toKey: orderKey,
+  }),
+  z.strictObject({ ...opHeader, type: z.literal('meta:set'), key: safeKey, value: json }),
+  z.strictObject({ ...opHeader, type: z.literal('env:set'), env: environment }),
+  z.strictObject({ ...opHeader, type: z.enum(['child:link', 'summary:link']), linked: threadId }),
+  z.strictObject({ ...opHeader, type: z.enum(['archive', 'restore']) }),
+]);
+
+function check<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = [root, ...issue.path.map(String)].filter(Boolean).join('.');
+  let message = issue.message;
+  if (issue.code === 'invalid_union' && root && issue.path.length === 0) message = 'unknown or malformed delta';
+  throw new ValidationError(field, message);
+}
+
+/** Validates a caller's delta (the `type` decides the shape). */
+export function parseDelta(value: unknown, root = 'delta'): Delta {
+  if (typeof value === 'object' && value !== null && 'type' in value) {
+    const t = (value as { type: unknown }).type;
+    const known = deltaSchema.options.some((o) => {
+      const shape = (o as z.ZodObject).shape as { type: z.ZodType };
+      return shape.type.safeParse(t).success;
+    });
+    if (!known) throw new ValidationError(`${root}.type`, `unknown op type ${JSON.stringify(t)}`);
+  }
+  return check(deltaSchema, value, root) as Delta;
+}
+
+/** Validates a complete op (from the log, the wire or an import file). */
+export function parseOp(value: unknown, root = 'op'): Op {
+  return check(opSchema, value, root) as Op;
+}
+
+/** Validates the fields a thread is created with. */
+export function parseCreateFields(value: unknown, root = 'thread'): CreateFields {
+  return check(createFields, value ?? {}, root) as CreateFields;
+}
+
+/** Validates a thread id. */
+export function parseThreadId(value: unknown, field = 'threadId'): ThreadID {
+  if (!isThreadId(value)) throw new ValidationError(field, `not a thread id: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Validates a client id (it becomes part of order keys). */
+export function parseClientId(value: unknown, field = 'clientId'): string {
+  if (typeof value !== 'string' || !CLIENT_ID_RE.test(value))
+    throw new ValidationError(field, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -');
+  return value;
+}
+
+/** Validates a non-negative integer option such as a version or a page size. */
+export function parseCount(value: unknown, field: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new ValidationError(field, `must be an integer from ${min} to ${max}`);
+  return value;
+}
