@@ -1,0 +1,51 @@
+/**
+ * skein: a versioned, local-first thread store for AI coding agents. This is the public entry;
+ * everything a user needs is exported here and nothing else is public.
+ */
+export { SkeinError, ValidationError, VersionConflictError, ThreadBusyError, ErrorCode, httpStatusOf, fromUnknown } from './errors.js';
+export type {
+  ThreadID,
+  Thread,
+  ThreadHead,
+  Message,
+  MessageInput,
+  Role,
+  ToolCall,
+  ToolResult,
+  ResourceUsage,
+  Environment,
+  Delta,
+  DeltaType,
+  Op,
+  CompressedDelta,
+  CreateFields,
+  ThreadClock,
+  Stamp,
+  HiddenRange,
+} from './model/types.js';
+export { newThreadId, isThreadId, uuidv7 } from './model/ids.js';
+export { applyDelta, applyOp, foldOps, emptyThread, createOp, completeOp, step } from './model/apply.js';
+export type { ApplyOptions, Effect, OpContext, ThreadCore } from './model/apply.js';
+export { merge, hasConflict } from './model/merge.js';
+export { compress, decompress } from './model/codec.js';
+export { parseDelta, parseOp, parseThreadId } from './model/schema.js';
+export { openStore, Store } from './store/store.js';
+export type {
+  OpenStoreOptions,
+  ThreadInfo,
+  MessagePage,
+  UsageReport,
+  UsageTotals,
+  RelatedThreads,
+  ThreadTree,
+  StoreEvents,
+  AppendOptions,
+} from './store/store.js';
+export { ThreadWriter } from './store/writer.js';
+export type { ThreadListener } from './store/writer.js';
+export { POLICY_PRESETS, kindOf } from './store/policy.js';
+export type { PersistencePolicy, PolicyOption, ThreadKind } from './store/policy.js';
+export type { StorageBackend, CommitBatch, Fence, ListedHead, LeaseState, UsageRow } from './store/backend.js';
+export { MemoryBackend } from './store/memory/memory-backend.js';
+export { SqliteBackend, openSqliteBackend } from './store/sqlite/sqlite-backend.js';
+export { runStoreContractTests } from './testing/contract.js';

@@ -1,0 +1,105 @@
+/**
+ * The storage contract: the few things a backend (memory, SQLite, Postgres) must do. Backends
+ * only store; validation, op completion, caching, tiering, writers and sync live above them.
+ * Every method that writes is atomic: it changes everything it was asked to, or nothing.
+ */
+import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../model/types.js';
+
+/** The lease a writer holds; every write made under it is checked against the stored token. */
+export interface Fence {
+  owner: string;
+  token: number;
+}
+
+/** One thread's share of an atomic commit. */
+export interface CommitBatch {
+  threadId: ThreadID;
+  /** The version the ops were made on: 0 to create the thread. A stored head elsewhere is a VERSION_CONFLICT. */
+  baseVersion: number;
+  /** The head after the ops. */
+  head: ThreadHead;
+  /** The ops, at versions baseVersion + 1 ... head.v. */
+  ops: Op[];
+  /** Messages the ops added (hidden ones are stored but not listed). */
+  inserts: { message: Message; hidden: boolean }[];
+  /** Ranges the ops hid. */
+  hides: HiddenRange[];
+  /** Present when a writer makes the commit: its lease must still be the thread's current one. */
+  fence?: Fence;
+}
+
+/** A thread's place in the activity order: the global sequence number of its latest op. */
+export interface ListedHead {
+  head: ThreadHead;
+  activity: number;
+}
+
+/** Token and cost sums. */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUSD: number;
+  messages: number;
+}
+
+/** One group of a usage roll-up: `group` is a model name or a UTC day (YYYY-MM-DD), or '' for all. */
+export interface UsageRow extends UsageTotals {
+  group: string;
+}
+
+/** What a lease row says. */
+export interface LeaseState {
+  owner: string;
+  token: number;
+  expires: number;
+}
+
+/** The storage contract. */
+export interface StorageBackend {
+  /** A short name for messages and metrics (`memory`, `sqlite`, ...). */
+  readonly kind: string;
+
+  getHead(id: ThreadID): Promise<ThreadHead | undefined>;
+  /** Commits one or more threads' ops and view changes atomically, checking versions and fences. */
+  commit(batches: CommitBatch[], now: number): Promise<void>;
+  /** Ops with fromVersion < v <= toVersion, in version order. */
+  ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
+  /** The op with this opId in the thread, if stored. */
+  hasOp(id: ThreadID, opId: string): Promise<boolean>;
+
+  /** Up to `limit` visible messages older than `beforeKey` (or the newest), skipping `offset`, newest first. */
+  messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]>;
+  /** Up to `limit` visible messages newer than `afterKey`, oldest first. */
+  messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]>;
+  /** A visible message and its index (oldest = 0), by id or by index. */
+  locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined>;
+
+  /**
+   * Threads by activity as it stood at global sequence `snapshot`, newest first, with activity
+   * below `below` when given. Threads created after the snapshot are left out, so paging with
+   * one snapshot lists every thread exactly once even while threads change.
+   */
+  listThreads(opts: { limit: number; snapshot: number; below?: number }): Promise<ListedHead[]>;
+  /** The highest global sequence number given out so far. */
+  maxSeq(): Promise<number>;
+
+  /** Usage sums over the messages of these threads (hidden ones included: they were paid for). */
+  usage(ids: ThreadID[], by: 'model' | 'day' | 'all'): Promise<UsageRow[]>;
+
+  /** Takes the lease when free or expired: returns the new fencing token, or undefined. */
+  acquireLease(id: ThreadID, owner: string, ttlMs: number, now: number): Promise<number | undefined>;
+  /** Extends a lease still held with this token; false when it was lost. */
+  renewLease(id: ThreadID, fence: Fence, ttlMs: number, now: number): Promise<boolean>;
+  /** Ends a lease still held with this token. */
+  releaseLease(id: ThreadID, fence: Fence): Promise<void>;
+  lease(id: ThreadID): Promise<LeaseState | undefined>;
+
+  /** Ids of threads whose materialized view disagrees with their op log (left by a crash or tampering). */
+  inconsistentThreads(): Promise<ThreadID[]>;
+  /** Replaces a thread's whole view (head and message rows) with one rebuilt from its log. */
+  replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void>;
+
+  close(): Promise<void>;
+}

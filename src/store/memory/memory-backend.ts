@@ -1,0 +1,193 @@
+/**
+ * The memory backend: the storage contract over Maps, for throwaway stores (`dir: ':memory:'`),
+ * ephemeral threads and tests. Same semantics as SQLite, including leases (within one process).
+ */
+import { SkeinError, ErrorCode } from '../../errors.js';
+import { compareKeys } from '../../model/order-key.js';
+import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
+import { checkLease, checkVersion, messageOf, usageColumns } from '../view.js';
+
+interface Row {
+  key: string;
+  seq: number;
+  hidden: boolean;
+  message: Message;
+}
+
+interface Entry {
+  head: ThreadHead;
+  lastSeq: number;
+  ops: { op: Op; seq: number }[];
+  opIds: Set<string>;
+  /** Message rows in key order. */
+  rows: Row[];
+}
+
+const clone = <T>(x: T): T => structuredClone(x);
+
+/** See the module comment. */
+export class MemoryBackend implements StorageBackend {
+  readonly kind = 'memory';
+  private readonly threads = new Map<ThreadID, Entry>();
+  private readonly leases = new Map<ThreadID, LeaseState>();
+  private seq = 0;
+
+  async getHead(id: ThreadID): Promise<ThreadHead | undefined> {
+    const e = this.threads.get(id);
+    return e && clone(e.head);
+  }
+
+  async commit(batches: CommitBatch[], now: number): Promise<void> {
+    // Check everything first so that a failure changes nothing.
+    for (const b of batches) {
+      const e = this.threads.get(b.threadId);
+      checkVersion(b.threadId, e?.head.v, b.baseVersion);
+      checkLease(b.threadId, this.leases.get(b.threadId), b.fence, now);
+      const seen = new Set(e?.opIds);
+      for (const op of b.ops) {
+        if (seen.has(op.opId)) throw new SkeinError(ErrorCode.VALIDATION, `op ${op.opId} (v${op.v}) is already in thread ${b.threadId}`);
+        seen.add(op.opId);
+      }
+    }
+    for (const b of batches) {
+      let e = this.threads.get(b.threadId);
+      if (!e) {
+        e = { head: b.head, lastSeq: 0, ops: [], opIds: new Set(), rows: [] };
+        this.threads.set(b.threadId, e);
+      }
+      const seqOf = new Map<string, number>();
+      for (const op of b.ops) {
+        const seq = ++this.seq;
+        e.ops.push({ op: clone(op), seq });
+        e.opIds.add(op.opId);
+        e.lastSeq = seq;
+        const m = messageOf(op);
+        if (m) seqOf.set(m.id, seq);
+      }
+      for (const { message, hidden } of b.inserts) this.insertRow(e, { key: message.key!, seq: seqOf.get(message.id)!, hidden, message: clone(message) });
+      for (const r of b.hides) for (const row of e.rows) if (row.key >= r.fromKey && row.key < r.toKey) row.hidden = true;
+      e.head = clone(b.head);
+    }
+  }
+
+  private insertRow(e: Entry, row: Row): void {
+    let i = e.rows.length;
+    while (i > 0 && compareKeys(e.rows[i - 1]!.key, row.key) > 0) i--;
+    e.rows.splice(i, 0, row);
+  }
+
+  async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
+    const e = this.threads.get(id);
+    return e ? e.ops.filter((x) => x.op.v > fromVersion && x.op.v <= toVersion).map((x) => clone(x.op)) : [];
+  }
+
+  async hasOp(id: ThreadID, opId: string): Promise<boolean> {
+    return this.threads.get(id)?.opIds.has(opId) ?? false;
+  }
+
+  private visible(id: ThreadID): Row[] {
+    return this.threads.get(id)?.rows.filter((r) => !r.hidden) ?? [];
+  }
+
+  async messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]> {
+    const rows = this.visible(id).filter((r) => beforeKey === undefined || r.key < beforeKey);
+    const end = Math.max(0, rows.length - offset);
+    return rows.slice(Math.max(0, end - limit), end).reverse().map((r) => clone(r.message));
+  }
+
+  async messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]> {
+    const rows = this.visible(id).filter((r) => afterKey === undefined || r.key > afterKey);
+    return rows.slice(0, limit).map((r) => clone(r.message));
+  }
+
+  async locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined> {
+    const rows = this.visible(id);
+    const index = 'index' in at ? at.index : rows.findIndex((r) => r.message.id === at.messageId);
+    const row = index >= 0 ? rows[index] : undefined;
+    return row && { index, message: clone(row.message) };
+  }
+
+  private activityAt(e: Entry, snapshot: number): number | undefined {
+    if (e.lastSeq <= snapshot) return e.lastSeq;
+    let best: number | undefined;
+    for (const x of e.ops) if (x.seq <= snapshot) best = x.seq;
+    return best;
+  }
+
+  async listThreads(opts: { limit: number; snapshot: number; below?: number }): Promise<ListedHead[]> {
+    const below = opts.below ?? Number.MAX_SAFE_INTEGER;
+    const out: ListedHead[] = [];
+    for (const e of this.threads.values()) {
+      const activity = this.activityAt(e, opts.snapshot);
+      if (activity !== undefined && activity < below) out.push({ head: e.head, activity });
+    }
+    out.sort((a, b) => b.activity - a.activity);
+    return out.slice(0, opts.limit).map((x) => ({ head: clone(x.head), activity: x.activity }));
+  }
+
+  async maxSeq(): Promise<number> {
+    return this.seq;
+  }
+
+  async usage(ids: ThreadID[], by: 'model' | 'day' | 'all'): Promise<UsageRow[]> {
+    const groups = new Map<string, UsageRow>();
+    for (const id of new Set(ids)) {
+      for (const row of this.threads.get(id)?.rows ?? []) {
+        const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(row.message);
+        if (model === null && inTok === null && outTok === null && cost === null) continue;
+        const g = by === 'model' ? (model ?? '') : by === 'day' ? day : '';
+        const u = groups.get(g) ?? { group: g, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
+        u.inputTokens += inTok ?? 0;
+        u.outputTokens += outTok ?? 0;
+        u.cacheReadTokens += cr ?? 0;
+        u.cacheWriteTokens += cw ?? 0;
+        u.costUSD += cost ?? 0;
+        u.messages += 1;
+        groups.set(g, u);
+      }
+    }
+    return [...groups.values()].sort((a, b) => compareKeys(a.group, b.group));
+  }
+
+  async acquireLease(id: ThreadID, owner: string, ttlMs: number, now: number): Promise<number | undefined> {
+    const cur = this.leases.get(id);
+    if (cur && cur.expires > now) return undefined;
+    const token = (cur?.token ?? 0) + 1;
+    this.leases.set(id, { owner, token, expires: now + ttlMs });
+    return token;
+  }
+
+  async renewLease(id: ThreadID, fence: Fence, ttlMs: number, now: number): Promise<boolean> {
+    const cur = this.leases.get(id);
+    if (!cur || cur.owner !== fence.owner || cur.token !== fence.token) return false;
+    cur.expires = now + ttlMs;
+    return true;
+  }
+
+  async releaseLease(id: ThreadID, fence: Fence): Promise<void> {
+    const cur = this.leases.get(id);
+    if (cur && cur.owner === fence.owner && cur.token === fence.token) cur.expires = 0;
+  }
+
+  async lease(id: ThreadID): Promise<LeaseState | undefined> {
+    const cur = this.leases.get(id);
+    return cur && { ...cur };
+  }
+
+  async inconsistentThreads(): Promise<ThreadID[]> {
+    return [...this.threads.entries()].filter(([, e]) => e.head.v !== (e.ops.at(-1)?.op.v ?? 0)).map(([id]) => id);
+  }
+
+  async replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void> {
+    const e = this.threads.get(head.id);
+    if (!e) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${head.id} not found`);
+    const seqOf = new Map(e.ops.map((x) => [x.op.opId, x.seq]));
+    e.rows = rows
+      .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
+      .sort((a, b) => compareKeys(a.key, b.key));
+    e.head = clone(head);
+  }
+
+  async close(): Promise<void> {}
+}

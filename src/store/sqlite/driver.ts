@@ -1,0 +1,43 @@
+/**
+ * The slice of better-sqlite3 that skein uses, declared as our own interface so that no driver
+ * type leaks into the public API and a test can see at a glance what the backend relies on.
+ */
+import { createRequire } from 'node:module';
+
+/** A prepared statement. */
+export interface SqliteStatement {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/** An open database connection. */
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): void;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): { (...args: A): R; immediate(...args: A): R };
+  close(): void;
+  readonly inTransaction: boolean;
+}
+
+/** Opens a database file (created when missing). */
+export function openSqlite(file: string, options: { readonly?: boolean } = {}): SqliteDatabase {
+  const require = createRequire(import.meta.url);
+  const Database = require('better-sqlite3') as new (file: string, opts?: { readonly?: boolean }) => SqliteDatabase;
+  return new Database(file, options);
+}
+
+/**
+ * Brings a database to the newest schema. Migrations are an ordered array of SQL; the index is
+ * the version, kept in `PRAGMA user_version`; each step runs in its own transaction.
+ */
+export function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The local SQLite backend (better-sqlite3, WAL). The op log (`ops`) and the materialized view
+ * (`threads` heads, `messages` rows pointing at their op) are written in one transaction; message
+ * bodies live only in the log, so a message is stored once.
+ */
+import { SkeinError, ErrorCode } from '../../errors.js';
+import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
+import { checkLease, checkVersion, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+/** Options of the SQLite backend. */
+export interface SqliteBackendOptions {
+  /** `full` (default) fsyncs every commit: a resolved write survives power loss; `normal` survives a process crash. */
+  durability?: 'full' | 'normal';
+}
+
+type ThreadRow = { tid: number; v: number; head: string };
+type MsgRow = { body: string; v: number; op_id: string; id: string };
+
+const USAGE_SUMS = `coalesce(sum(in_tok),0) AS inputTokens, coalesce(sum(out_tok),0) AS outputTokens,
+  coalesce(sum(cr_tok),0) AS cacheReadTokens, coalesce(sum(cw_tok),0) AS cacheWriteTokens,
+  coalesce(sum(cost),0) AS costUSD, count(*) AS messages`;
+
+/** Opens (and migrates) the SQLite backend in a file; `:memory:` gives a private in-memory database. */
+export function openSqliteBackend(file: string, options: SqliteBackendOptions = {}): SqliteBackend {
+  return new SqliteBackend(file, options);
+}
+
+/** See the module comment. */
+export class SqliteBackend implements StorageBackend {
+  readonly kind = 'sqlite';
+  readonly db: SqliteDatabase;
+  private readonly s: Record<string, SqliteStatement>;
+
+  constructor(file: string, options: SqliteBackendOptions = {}) {
+    this.db = openSqlite(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('foreign_keys = OFF');
+    migrate(this.db, SQLITE_MIGRATIONS);
+    const p = (sql: string) => this.db.prepare(sql);
+    const msgSelect = `SELECT o.body, o.v, o.op_id, t.id FROM messages m JOIN ops o ON o.seq = m.seq JOIN threads t ON t.tid = m.tid`;
+    this.s = {
+      thread: p('SELECT tid, v, head FROM threads WHERE id = ?'),
+      insertThread: p('INSERT INTO threads (id, v, last_seq, updated, head) VALUES (?, ?, 0, ?, ?)'),
+      updateThread: p('UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?'),
+      insertOp: p('INSERT INTO ops (tid, v, op_id, body) VALUES (?, ?, ?, ?)'),
+      insertMsg: p(
+        'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      hide: p('UPDATE messages SET hidden = 1 WHERE tid = ? AND key >= ? AND key < ? AND hidden = 0'),
+      ops: p('SELECT o.v, o.op_id, o.body FROM ops o WHERE o.tid = ? AND o.v > ? AND o.v <= ? ORDER BY o.v'),
+      hasOp: p('SELECT 1 FROM ops WHERE tid = ? AND op_id = ?'),
+      before: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 AND m.key < ? ORDER BY m.key DESC LIMIT ? OFFSET ?`),
+      newest: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key DESC LIMIT ? OFFSET ?`),
+      after: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 AND m.key > ? ORDER BY m.key LIMIT ?`),
+      oldest: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key LIMIT ?`),
+      opById: p('SELECT body FROM ops WHERE tid = ? AND op_id = ?'),
+      visibleKey: p('SELECT 1 FROM messages WHERE tid = ? AND key = ? AND hidden = 0'),
+      countBelow: p('SELECT count(*) AS n FROM messages WHERE tid = ? AND hidden = 0 AND key < ?'),
+      atIndex: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key LIMIT 1 OFFSET ?`),
+      list: p(`WITH page AS (
+          SELECT tid, act FROM (
+            SELECT tid, last_seq AS act FROM threads WHERE last_seq <= @snap
+            UNION ALL
+            SELECT t.tid, (SELECT max(o.seq) FROM ops o WHERE o.tid = t.tid AND o.seq <= @snap) FROM threads t WHERE t.last_seq > @snap
+          ) WHERE act IS NOT NULL AND act < @below ORDER BY act DESC LIMIT @limit)
+        SELECT t.head, page.act FROM page JOIN threads t ON t.tid = page.tid ORDER BY page.act DESC`),
+      maxSeq: p("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ops'), 0) AS n"),
+      lease: p('SELECT owner, token, expires FROM leases WHERE thread_id = ?'),
+      putLease: p(
+        'INSERT INTO leases (thread_id, owner, token, expires) VALUES (?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires = excluded.expires',
+      ),
+      renew: p('UPDATE leases SET expires = ? WHERE thread_id = ? AND owner = ? AND token = ?'),
+      release: p('UPDATE leases SET expires = 0 WHERE thread_id = ? AND owner = ? AND token = ?'),
+      inconsistent: p('SELECT t.id FROM threads t WHERE t.v != coalesce((SELECT max(o.v) FROM ops o WHERE o.tid = t.tid), 0)'),
+      deleteMsgs: p('DELETE FROM messages WHERE tid = ?'),
+    };
+  }
+
+  private row(id: ThreadID): ThreadRow | undefined {
+    return this.s.thread!.get(id) as ThreadRow | undefined;
+  }
+
+  async getHead(id: ThreadID): Promise<ThreadHead | undefined> {
+    const r = this.row(id);
+    return r ? (JSON.parse(r.head) as ThreadHead) : undefined;
+  }
+
+  async commit(batches: CommitBatch[], now: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const b of batches) this.commitOne(b, now);
+    }).immediate();
+  }
+
+  private commitOne(b: CommitBatch, now: number): void {
+    const s = this.s;
+    let row = this.row(b.threadId);
+    checkVersion(b.threadId, row?.v, b.baseVersion);
+    checkLease(b.threadId, s.lease!.get(b.threadId) as LeaseState | undefined, b.fence, now);
+    const headJson = JSON.stringify(b.head);
+    if (!row) {
+      const tid = Number(s.insertThread!.run(b.threadId, b.head.v, b.head.updated, headJson).lastInsertRowid);
+      row = { tid, v: 0, head: headJson };
+    }
+    const seqOf = new Map<string, number>();
+    let lastSeq = 0;
+    for (const op of b.ops) {
+      try {
+        lastSeq = Number(s.insertOp!.run(row.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
+      } catch (err) {
+        if (/UNIQUE/.test(String(err)))
+          throw new SkeinError(ErrorCode.VALIDATION, `op ${op.opId} (v${op.v}) is already in thread ${b.threadId}`, { cause: err });
+        throw err;
+      }
+      const m = messageOf(op);
+      if (m) seqOf.set(m.id, lastSeq);
+    }
+    for (const { message, hidden } of b.inserts) {
+      s.insertMsg!.run(row.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+    }
+    for (const r of b.hides) s.hide!.run(row.tid, r.fromKey, r.toKey);
+    s.updateThread!.run(b.head.v, lastSeq, b.head.updated, headJson, row.tid);
+  }
+
+  async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
+    const r = this.row(id);
+    if (!r) return [];
+    const rows = this.s.ops!.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[];
+    return rows.map((x) => opFromRow(id, x.v, x.op_id, x.body));
+  }
+
+  async hasOp(id: ThreadID, opId: string): Promise<boolean> {
+    const r = this.row(id);
+    return !!r && this.s.hasOp!.get(r.tid, opId) !== undefined;
+  }
+
+  private toMessages(rows: unknown[]): Message[] {
+    return (rows as MsgRow[]).map((x) => messageOf(opFromRow(x.id as ThreadID, x.v, x.op_id, x.body))!);
+  }
+
+  async messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]> {
+    const r = this.row(id);
+    if (!r) return [];
+    const rows = beforeKey === undefined ? this.s.newest!.all(r.tid, limit, offset) : this.s.before!.all(r.tid, beforeKey, limit, offset);
+    return this.toMessages(rows);
+  }
+
+  async messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]> {
+    const r = this.row(id);
+    if (!r) return [];
+    const rows = afterKey === undefined ? this.s.oldest!.all(r.tid, limit) : this.s.after!.all(r.tid, afterKey, limit);
+    return this.toMessages(rows);
+  }
+
+  async locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined> {
+    const r = this.row(id);
+    if (!r) return undefined;
+    if ('index' in at) {
+      const [m] = this.toMessages(this.s.atIndex!.all(r.tid, at.index));
+      return m && { index: at.index, message: m };
+    }
+    const body = this.s.opById!.get(r.tid, at.messageId) as { body: string } | undefined;
+    if (!body) return undefined;
+    const op = JSON.parse(body.body) as Op;
+    const m = messageOf({ ...op, threadId: id, v: 0, opId: at.messageId } as Op);
+    if (!m?.key || !this.s.visibleKey!.get(r.tid, m.key)) return undefined;
+    const { n } = this.s.countBelow!.get(r.tid, m.key) as { n: number };
+    return { index: n, message: m };
+  }
+
+  async listThreads(opts: { limit: number; snapshot: number; below?: number }): Promise<ListedHead[]> {
+    const rows = this.s.list!.all({ snap: opts.snapshot, below: opts.below ?? Number.MAX_SAFE_INTEGER, limit: opts.limit }) as {
+      head: string;
+      act: number;
+    }[];
+    return rows.map((x) => ({ head: JSON.parse(x.head) as ThreadHead, activity: x.act }));
+  }
+
+  async maxSeq(): Promise<number> {
+    return (this.s.maxSeq!.get() as { n: number }).n;
+  }
+
+  async usage(ids: ThreadID[], by: 'model' | 'day' | 'all'): Promise<UsageRow[]> {
+    if (ids.length === 0) return [];
+    const group = by === 'model' ? "coalesce(m.model, '')" : by === 'day' ? 'm.day' : "''";
+    const marks = ids.map(() => '?').join(',');
+    const sql = `SELECT ${group} AS "group", ${USAGE_SUMS} FROM messages m JOIN threads t ON t.tid = m.tid
+      WHERE t.id IN (${marks}) AND (m.model IS NOT NULL OR m.in_tok IS NOT NULL OR m.out_tok IS NOT NULL OR m.cost IS NOT NULL)
+      GROUP BY 1 ORDER BY 1`;
+    return this.db.prepare(sql).all(...ids) as UsageRow[];
+  }
+
+  async acquireLease(id: ThreadID, owner: string, ttlMs: number, now: number): Promise<number | undefined> {
+    return this.db
+      .transaction(() => {
+        const cur = this.s.lease!.get(id) as LeaseState | undefined;
+        if (cur && cur.expires > now) return undefined;
+        const token = (cur?.token ?? 0) + 1;
+        this.s.putLease!.run(id, owner, token, now + ttlMs);
+        return token;
+      })
+      .immediate();
+  }
+
+  async renewLease(id: ThreadID, fence: Fence, ttlMs: number, now: number): Promise<boolean> {
+    return this.s.renew!.run(now + ttlMs, id, fence.owner, fence.token).changes === 1;
+  }
+
+  async releaseLease(id: ThreadID, fence: Fence): Promise<void> {
+    this.s.release!.run(id, fence.owner, fence.token);
+  }
+
+  async lease(id: ThreadID): Promise<LeaseState | undefined> {
+    return this.s.lease!.get(id) as LeaseState | undefined;
+  }
+
+  async inconsistentThreads(): Promise<ThreadID[]> {
+    return (this.s.inconsistent!.all() as { id: ThreadID }[]).map((r) => r.id);
+  }
+
+  async replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        const r = this.row(head.id);
+        if (!r) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${head.id} not found`);
+        const seqs = new Map(
+          (this.db.prepare('SELECT seq, op_id FROM ops WHERE tid = ?').all(r.tid) as { seq: number; op_id: string }[]).map((x) => [
+            x.op_id,
+            x.seq,
+          ]),
+        );
+        this.s.deleteMsgs!.run(r.tid);
+        for (const { message, hidden } of rows)
+          this.s.insertMsg!.run(r.tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+        let last = 0;
+        for (const seq of seqs.values()) if (seq > last) last = seq;
+        this.s.updateThread!.run(head.v, last, head.updated, JSON.stringify(head), r.tid);
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,608 @@
+/**
+ * The store: what an agent embeds. It validates every input, completes deltas into ops through
+ * the pure core, commits them to a backend (one transaction per write), keeps a bounded memory
+ * tier in front, hands out exclusive writers, and emits events. Backends only store.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SkeinError, ErrorCode, ValidationError, VersionConflictError, notFound } from '../errors.js';
+import { applyOp, createOp, foldOps, isHidden, step } from '../model/apply.js';
+import { newThreadId, type ThreadID } from '../model/ids.js';
+import { parseClientId, parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
+import type { CreateFields, Delta, Message, Op, Thread, ThreadHead } from '../model/types.js';
+import type { StorageBackend } from './backend.js';
+import { backendLookup, buildBatch } from './batch.js';
+import { LruCache } from './lru-cache.js';
+import { MemoryBackend } from './memory/memory-backend.js';
+import { kindOf, resolvePolicies, type PersistencePolicy, type PolicyOption, type ThreadKind } from './policy.js';
+import { openSqliteBackend } from './sqlite/sqlite-backend.js';
+import { ThreadWriter, type WriterHost } from './writer.js';
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /** The store directory, or `':memory:'` for a throwaway store. */
+  dir: string;
+  /** The directory file changes are relative to and confined to (default: thread env.cwd, else cwd). */
+  workspace?: string;
+  /** This replica's id in order keys (default: kept in the store directory). */
+  clientId?: string;
+  /** Persistence per kind of thread: a preset name or fields to override. */
+  policies?: Partial<Record<ThreadKind, PolicyOption>>;
+  /** Threads kept in the memory tier (default 200). */
+  cacheSize?: number;
+  /** Writer lease time-to-live (default 30 s); a crashed holder's lease is free after it. */
+  leaseTtlMs?: number;
+  /** `full` (default): a resolved write survives power loss; `normal`: survives a process crash. */
+  durability?: 'full' | 'normal';
+  /** Use this backend instead of SQLite in `dir` (tests, custom backends). */
+  backend?: StorageBackend;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** A thread without its messages, as lists and trees show it. */
+export type ThreadInfo = Omit<ThreadHead, 'clock'>;
+
+/** One page of a thread's visible messages, oldest first. */
+export interface MessagePage {
+  id: ThreadID;
+  v: number;
+  title?: string;
+  created: number;
+  messages: Message[];
+  totalMessages: number;
+  /** Older messages exist before this window. */
+  hasMore: boolean;
+  /** Newer messages exist after this window. */
+  hasNewer: boolean;
+}
+
+/** Token and cost totals. */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUSD: number;
+}
+
+/** What {@link Store.usage} answers. */
+export interface UsageReport extends UsageTotals {
+  threads: number;
+  byModel: Record<string, UsageTotals>;
+  byDay?: Record<string, UsageTotals>;
+}
+
+/** What {@link Store.getRelatedThreads} answers (seed shape). */
+export interface RelatedThreads {
+  thread: Thread;
+  parent: Thread | null;
+  summaries: Thread[];
+  children: Thread[];
+}
+
+/** A thread and everything spawned from or made of it. */
+export interface ThreadTree {
+  thread: ThreadInfo;
+  children: ThreadTree[];
+  summaries: ThreadTree[];
+}
+
+/** Events a store emits. */
+export interface StoreEvents {
+  'thread:created': [thread: Thread];
+  'thread:updated': [event: { id: ThreadID; v: number; ops: Op[] }];
+}
+
+/** Write options. */
+export interface AppendOptions {
+  /** Refuse the write (VERSION_CONFLICT, nothing written) unless the thread is at this version. */
+  expectedVersion?: number;
+}
+
+const DEFAULT_LEASE_TTL = 30_000;
+const MAX_PAGE = 1000;
+
+function info(head: ThreadHead): ThreadInfo {
+  const { clock: _c, ...rest } = head;
+  return rest;
+}
+
+function zeroTotals(): UsageTotals {
+  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0 };
+}
+
+function addTotals(into: UsageTotals, u: UsageTotals): void {
+  into.inputTokens += u.inputTokens;
+  into.outputTokens += u.outputTokens;
+  into.cacheReadTokens += u.cacheReadTokens;
+  into.cacheWriteTokens += u.cacheWriteTokens;
+  into.costUSD = Math.round((into.costUSD + u.costUSD) * 1e9) / 1e9;
+}
+
+function encodeCursor(c: { s: number; b: number }): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(cursor: unknown): { s: number; b: number } {
+  try {
+    if (typeof cursor !== 'string') throw new Error('not a string');
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { s: unknown; b: unknown };
+    if (Number.isSafeInteger(c.s) && Number.isSafeInteger(c.b)) return c as { s: number; b: number };
+  } catch {
+    // reported below
+  }
+  throw new ValidationError('cursor', 'not a cursor returned by listThreads');
+}
+
+function loadClientId(dir: string): string {
+  const file = join(dir, 'client-id');
+  try {
+    return parseClientId(readFileSync(file, 'utf8').trim());
+  } catch {
+    const id = `c${randomBytes(6).toString('hex')}`;
+    writeFileSync(file, id + '\n', { flag: 'w' });
+    return id;
+  }
+}
+
+/** Opens a store: a directory (SQLite inside) or `':memory:'`. Repairs what a crash left half-done. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  if (!options || typeof options.dir !== 'string' || options.dir === '') throw new ValidationError('dir', 'a store directory or ":memory:" is required');
+  const policies = resolvePolicies(options.policies);
+  let backend = options.backend;
+  let clientId = options.clientId === undefined ? undefined : parseClientId(options.clientId);
+  let dir: string | undefined;
+  if (!backend) {
+    if (options.dir === ':memory:') backend = new MemoryBackend();
+    else {
+      dir = resolve(options.dir);
+      mkdirSync(dir, { recursive: true });
+      backend = openSqliteBackend(join(dir, 'skein.db'), { durability: options.durability ?? 'full' });
+      clientId ??= loadClientId(dir);
+    }
+  }
+  const store = new Store(backend, {
+    dir,
+    clientId: clientId ?? `c${randomBytes(6).toString('hex')}`,
+    policies,
+    cacheSize: options.cacheSize ?? 200,
+    leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL,
+    now: options.now ?? Date.now,
+    workspace: options.workspace === undefined ? undefined : resolve(options.workspace),
+  });
+  await store.recover();
+  return store;
+}
+
+interface StoreConfig {
+  dir: string | undefined;
+  clientId: string;
+  policies: Record<ThreadKind, PersistencePolicy>;
+  cacheSize: number;
+  leaseTtlMs: number;
+  now: () => number;
+  workspace: string | undefined;
+}
+
+/** See the module comment. Made by {@link openStore}. */
+export class Store extends EventEmitter<StoreEvents> {
+  /** This replica's id. */
+  readonly clientId: string;
+  /** The store directory, when on disk. */
+  readonly dir: string | undefined;
+  /** The workspace root option, when given. */
+  readonly workspace: string | undefined;
+  readonly policies: Record<ThreadKind, PersistencePolicy>;
+  /** Memory-only threads (the `ephemeral` policy). */
+  private readonly ephemeral = new MemoryBackend();
+  private readonly cache: LruCache<ThreadID, Thread>;
+  private readonly writers = new Map<ThreadID, ThreadWriter>();
+  /** Per-thread queue, so that writes from this process never race each other. */
+  private readonly queues = new Map<ThreadID, Promise<unknown>>();
+  /** Owner name of this store's leases. */
+  private readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private closed = false;
+
+  constructor(
+    readonly backend: StorageBackend,
+    private readonly config: StoreConfig,
+  ) {
+    super();
+    this.clientId = config.clientId;
+    this.dir = config.dir;
+    this.workspace = config.workspace;
+    this.policies = config.policies;
+    this.cache = new LruCache(config.cacheSize, config.now);
+  }
+
+  private now(): number {
+    return this.config.now();
+  }
+
+  private open(): void {
+    if (this.closed) throw new SkeinError(ErrorCode.CLOSED, 'the store is closed');
+  }
+
+  /** The backend that holds a thread: memory-only threads first, then the local one. */
+  private async locateThread(id: ThreadID): Promise<{ backend: StorageBackend; head: ThreadHead } | undefined> {
+    const eph = await this.ephemeral.getHead(id);
+    if (eph) return { backend: this.ephemeral, head: eph };
+    const head = await this.backend.getHead(id);
+    return head && { backend: this.backend, head };
+  }
+
+  private async mustLocate(id: ThreadID): Promise<{ backend: StorageBackend; head: ThreadHead }> {
+    const found = await this.locateThread(id);
+    if (!found) throw notFound(`thread ${id}`);
+    return found;
+  }
+
+  private serialize<T>(id: ThreadID, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+
+  /** Repairs every thread whose materialized view disagrees with its op log, by replaying the log. */
+  async recover(): Promise<ThreadID[]> {
+    const broken = await this.backend.inconsistentThreads();
+    for (const id of broken) {
+      const ops = await this.backend.ops(id, 0, Number.MAX_SAFE_INTEGER);
+      const old = await this.backend.getHead(id);
+      let core = foldOps(id, []);
+      const rows = new Map<string, { message: Message; hidden: boolean }>();
+      let { messages: _m, ...c } = core;
+      for (const op of ops) {
+        const r = step(c, op);
+        c = r.core;
+        if (r.effect.kind === 'insert') rows.set(r.effect.message.id, { message: r.effect.message, hidden: r.effect.hidden });
+        else if (r.effect.kind === 'hide') for (const row of rows.values()) if (isHidden(row.message.key!, [r.effect.range])) row.hidden = true;
+      }
+      core = { ...c, messages: [] };
+      const visible = [...rows.values()].filter((r) => !r.hidden).length;
+      const { messages: _x, ...rest } = core;
+      await this.backend.replaceView({ ...rest, messageCount: visible, updated: old?.updated ?? ops.at(-1)?.at ?? 0 }, [...rows.values()]);
+    }
+    return broken;
+  }
+
+  /** Creates a thread and persists it at once (v1); emits `thread:created`. */
+  async createThread(fields: CreateFields = {}): Promise<Thread> {
+    this.open();
+    const f = parseCreateFields(fields);
+    const thread = await this.createWith(f, []);
+    return thread;
+  }
+
+  /** Creates a thread whose first ops are `deltas`, linking it from its parent/origin atomically. */
+  private async createWith(fields: CreateFields, deltas: Delta[], link?: { parent: ThreadID; type: 'child:link' | 'summary:link' }): Promise<Thread> {
+    const id = newThreadId();
+    const now = this.now();
+    const kind = kindOf(fields);
+    const policy = this.policies[kind];
+    const backend = policy.local ? this.backend : this.ephemeral;
+    const op0 = createOp(id, fields, { clientId: this.clientId, now });
+    const { messages: _m, ...core0 } = applyOp(foldOps(id, []), op0);
+    const head0: ThreadHead = { ...core0, messageCount: 0, updated: now };
+    const { batch, ops } = await buildBatch(head0, deltas, { clientId: this.clientId, now, lookup: backendLookup(backend, head0) });
+    const created = { ...batch, baseVersion: 0, ops: [op0, ...ops] };
+    if (!link) {
+      await backend.commit([created], now);
+    } else {
+      await this.writeThread(link.parent, [{ type: link.type, threadId: id }], {}, async (parentBatch, parentBackend) => {
+        if (parentBackend === backend) await backend.commit([created, parentBatch], now);
+        else {
+          await backend.commit([created], now);
+          await parentBackend.commit([parentBatch], now);
+        }
+      });
+    }
+    const thread = foldOps(id, created.ops);
+    this.cache.set(id, thread, policy.memoryTtlMs);
+    this.emit('thread:created', structuredClone(thread));
+    return thread;
+  }
+
+  /**
+   * The shared write path: completes `deltas` on the thread's current head and commits them,
+   * through this store's writer for the thread when it holds one. `commit` lets a caller commit
+   * the batch together with another thread's.
+   */
+  private async writeThread(
+    id: ThreadID,
+    deltas: Delta[],
+    opts: AppendOptions,
+    commit?: (batch: import('./backend.js').CommitBatch, backend: StorageBackend) => Promise<void>,
+  ): Promise<Thread | undefined> {
+    const writer = this.writers.get(id);
+    if (writer) return writer.write(deltas, opts.expectedVersion, commit);
+    return this.serialize(id, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const { backend, head } = await this.mustLocate(id);
+        if (opts.expectedVersion !== undefined && head.v !== opts.expectedVersion) throw new VersionConflictError(id, opts.expectedVersion, head.v);
+        const now = this.now();
+        const { batch, ops } = await buildBatch(head, deltas, { clientId: this.clientId, now, lookup: backendLookup(backend, head) });
+        try {
+          if (commit) await commit(batch, backend);
+          else await backend.commit([batch], now);
+        } catch (err) {
+          // Another process wrote in between: without an expected version, try again on the new head.
+          if (err instanceof VersionConflictError && opts.expectedVersion === undefined && attempt < 5) continue;
+          throw err;
+        }
+        return this.afterWrite(id, backend, head, ops);
+      }
+    });
+  }
+
+  /** Updates the memory tier and emits `thread:updated` after a commit. */
+  private async afterWrite(id: ThreadID, _backend: StorageBackend, before: ThreadHead, ops: Op[]): Promise<Thread | undefined> {
+    const cached = this.cache.get(id);
+    let thread: Thread | undefined;
+    if (cached && cached.v === before.v) {
+      thread = cached;
+      for (const op of ops) thread = applyOp(thread, op);
+      this.cache.set(id, thread, this.policies[kindOf(before)].memoryTtlMs);
+    } else this.cache.delete(id);
+    const v = before.v + ops.length;
+    this.emit('thread:updated', { id, v, ops });
+    return thread;
+  }
+
+  /**
+   * Appends one delta, or several atomically (one op each, v + n). Resolves after the ops are
+   * committed to the local database, with the updated thread.
+   */
+  async append(id: ThreadID, delta: Delta | Delta[], options: AppendOptions = {}): Promise<Thread> {
+    this.open();
+    parseThreadId(id);
+    const deltas = Array.isArray(delta) ? delta : [delta];
+    if (deltas.length === 0) throw new ValidationError('delta', 'nothing to append');
+    if (options.expectedVersion !== undefined) parseCount(options.expectedVersion, 'expectedVersion');
+    const thread = await this.writeThread(id, deltas, options);
+    return thread ?? (await this.getThread(id))!;
+  }
+
+  /** The thread, or null. `atVersion` gives the thread as it was at that version (time travel). */
+  async getThread(id: ThreadID, options: { atVersion?: number } = {}): Promise<Thread | null> {
+    this.open();
+    parseThreadId(id);
+    const found = await this.locateThread(id);
+    if (!found) return null;
+    const { backend, head } = found;
+    if (options.atVersion !== undefined) {
+      const at = parseCount(options.atVersion, 'atVersion', { max: head.v });
+      return foldOps(id, await backend.ops(id, 0, at));
+    }
+    const cached = this.cache.get(id);
+    if (cached && cached.v === head.v) return structuredClone(cached);
+    const messages = await backend.messagesAfter(id, undefined, Number.MAX_SAFE_INTEGER);
+    const { messageCount: _c, updated: _u, ...core } = head;
+    const thread: Thread = { ...core, messages };
+    this.cache.set(id, thread, this.policies[kindOf(head)].memoryTtlMs);
+    return structuredClone(thread);
+  }
+
+  /** A thread's head without messages, or null. */
+  async info(id: ThreadID): Promise<ThreadInfo | null> {
+    this.open();
+    parseThreadId(id);
+    const found = await this.locateThread(id);
+    return found ? info(found.head) : null;
+  }
+
+  /**
+   * A window of visible messages, oldest first. `offset` counts back from the newest message
+   * (seed); `before` / `after` take a message id and stay stable while messages are appended.
+   */
+  async loadPage(id: ThreadID, options: { limit?: number; offset?: number; before?: string; after?: string } = {}): Promise<MessagePage> {
+    this.open();
+    parseThreadId(id);
+    const limit = parseCount(options.limit ?? 50, 'limit', { min: 1, max: MAX_PAGE });
+    const given = [options.offset, options.before, options.after].filter((x) => x !== undefined).length;
+    if (given > 1) throw new ValidationError('options', 'give at most one of offset, before and after');
+    const { backend, head } = await this.mustLocate(id);
+    const total = head.messageCount;
+    let messages: Message[];
+    let hasMore: boolean;
+    let hasNewer: boolean;
+    if (options.before !== undefined || options.after !== undefined) {
+      const ref = (options.before ?? options.after)!;
+      if (typeof ref !== 'string' || ref === '') throw new ValidationError(options.before !== undefined ? 'before' : 'after', 'must be a message id');
+      const at = await backend.locate(id, { messageId: ref });
+      if (!at) throw notFound(`message ${ref} in thread ${id}`);
+      if (options.before !== undefined) {
+        messages = (await backend.messagesBefore(id, at.message.key, limit, 0)).reverse();
+        hasMore = at.index - messages.length > 0;
+        hasNewer = true;
+      } else {
+        messages = await backend.messagesAfter(id, at.message.key, limit);
+        hasMore = true;
+        hasNewer = at.index + 1 + messages.length < total;
+      }
+    } else {
+      const offset = parseCount(options.offset ?? 0, 'offset');
+      messages = (await backend.messagesBefore(id, undefined, limit, offset)).reverse();
+      hasMore = offset + messages.length < total;
+      hasNewer = offset > 0;
+    }
+    return { id, v: head.v, ...(head.title !== undefined && { title: head.title }), created: head.created, messages, totalMessages: total, hasMore, hasNewer };
+  }
+
+  /**
+   * Threads, newest activity first. Pass back `nextCursor` for the next page: the cursor pins the
+   * order as it stood at the first page, so every thread that existed then is listed exactly once.
+   */
+  async listThreads(options: { limit?: number; cursor?: string } = {}): Promise<{ threads: ThreadInfo[]; nextCursor?: string }> {
+    this.open();
+    const limit = parseCount(options.limit ?? 50, 'limit', { min: 1, max: MAX_PAGE });
+    const c = options.cursor === undefined ? { s: await this.backend.maxSeq(), b: Number.MAX_SAFE_INTEGER } : decodeCursor(options.cursor);
+    const rows = await this.backend.listThreads({ limit: limit + 1, snapshot: c.s, below: c.b });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const out: { threads: ThreadInfo[]; nextCursor?: string } = { threads: page.map((r) => info(r.head)) };
+    if (rows.length > limit && last) out.nextCursor = encodeCursor({ s: c.s, b: last.activity });
+    return out;
+  }
+
+  /** The ops of a thread with fromVersion < v <= toVersion (default: all). */
+  async history(id: ThreadID, options: { fromVersion?: number; toVersion?: number } = {}): Promise<Op[]> {
+    this.open();
+    parseThreadId(id);
+    const { backend, head } = await this.mustLocate(id);
+    const from = parseCount(options.fromVersion ?? 0, 'fromVersion');
+    const to = parseCount(options.toVersion ?? head.v, 'toVersion');
+    if (from > to) throw new ValidationError('fromVersion', `must not be above toVersion (${to})`);
+    return backend.ops(id, from, to);
+  }
+
+  /**
+   * A sub-agent thread: `task` is its first message (role user), it inherits the parent's env,
+   * and the parent gets a `child:link` (raising its v) in the same transaction.
+   */
+  async spawnSubAgentThread(parentId: ThreadID, task: string, options: { title?: string } = {}): Promise<Thread> {
+    this.open();
+    parseThreadId(parentId, 'parentId');
+    const parent = (await this.mustLocate(parentId)).head;
+    const fields = parseCreateFields({ mainThreadID: parentId, ...(parent.env && { env: parent.env }), ...(options.title !== undefined && { title: options.title }) });
+    return this.createWith(fields, [{ type: 'user:message', message: { content: task } }], { parent: parentId, type: 'child:link' });
+  }
+
+  /** A summary thread: `content` is its first message (role assistant); the source gets a `summary:link`. */
+  async createSummaryThread(sourceId: ThreadID, content: string, options: { title?: string } = {}): Promise<Thread> {
+    this.open();
+    parseThreadId(sourceId, 'sourceId');
+    await this.mustLocate(sourceId);
+    const fields = parseCreateFields({ originThreadID: sourceId, ...(options.title !== undefined && { title: options.title }) });
+    return this.createWith(fields, [{ type: 'assistant:message', message: { content } }], { parent: sourceId, type: 'summary:link' });
+  }
+
+  /** The seed's relationship graph: the thread, its parent, its summaries and its children. */
+  async getRelatedThreads(id: ThreadID): Promise<RelatedThreads> {
+    const thread = await this.getThread(id);
+    if (!thread) throw notFound(`thread ${id}`);
+    const load = async (ids: ThreadID[]) => (await Promise.all(ids.map((x) => this.getThread(x)))).filter((t): t is Thread => t !== null);
+    return {
+      thread,
+      parent: thread.mainThreadID ? await this.getThread(thread.mainThreadID) : null,
+      summaries: await load(thread.summaryThreadIDs),
+      children: await load(thread.childThreadIDs),
+    };
+  }
+
+  /** The whole tree under a thread: sub-agents and summaries, recursively (heads only). */
+  async getThreadTree(id: ThreadID): Promise<ThreadTree> {
+    this.open();
+    parseThreadId(id);
+    const seen = new Set<ThreadID>();
+    const walk = async (tid: ThreadID): Promise<ThreadTree | undefined> => {
+      if (seen.has(tid)) return undefined;
+      seen.add(tid);
+      const found = await this.locateThread(tid);
+      if (!found) return undefined;
+      const sub = async (ids: ThreadID[]) => (await Promise.all(ids.map(walk))).filter((t): t is ThreadTree => t !== undefined);
+      return { thread: info(found.head), children: await sub(found.head.childThreadIDs), summaries: await sub(found.head.summaryThreadIDs) };
+    };
+    const tree = await walk(id);
+    if (!tree) throw notFound(`thread ${id}`);
+    return tree;
+  }
+
+  /**
+   * Token and cost usage of a thread (with `tree`: and of its sub-agents and summaries,
+   * recursively), by model and, with `byDay`, by UTC day. Hidden messages count: they were paid for.
+   */
+  async usage(id: ThreadID, options: { tree?: boolean; byDay?: boolean } = {}): Promise<UsageReport> {
+    this.open();
+    parseThreadId(id);
+    let ids: ThreadID[] = [id];
+    if (options.tree) {
+      const flat: ThreadID[] = [];
+      const visit = (t: ThreadTree) => {
+        flat.push(t.thread.id);
+        t.children.forEach(visit);
+        t.summaries.forEach(visit);
+      };
+      visit(await this.getThreadTree(id));
+      ids = flat;
+    } else await this.mustLocate(id);
+    const report: UsageReport = { ...zeroTotals(), threads: ids.length, byModel: {} };
+    const group = async (by: 'model' | 'day') => {
+      const out: Record<string, UsageTotals> = {};
+      for (const b of [this.backend, this.ephemeral]) {
+        for (const row of await b.usage(ids, by)) {
+          const key = row.group || 'unknown';
+          const t = Object.hasOwn(out, key) ? out[key]! : (out[key] = zeroTotals());
+          addTotals(t, row);
+        }
+      }
+      return out;
+    };
+    report.byModel = await group('model');
+    for (const t of Object.values(report.byModel)) addTotals(report, t);
+    if (options.byDay) report.byDay = await group('day');
+    return report;
+  }
+
+  /**
+   * Takes the thread's exclusive writer. Fails with THREAD_BUSY when another writer holds it (in
+   * this process or another), unless it frees up within `waitMs`.
+   */
+  async acquireWriter(id: ThreadID, options: { waitMs?: number } = {}): Promise<ThreadWriter> {
+    this.open();
+    parseThreadId(id);
+    const waitMs = parseCount(options.waitMs ?? 0, 'waitMs');
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { backend } = await this.mustLocate(id);
+      if (!this.writers.has(id)) {
+        const token = await backend.acquireLease(id, this.owner, this.config.leaseTtlMs, this.now());
+        if (token !== undefined) {
+          const thread = await this.getThread(id);
+          const host: WriterHost = {
+            backend,
+            clientId: this.clientId,
+            leaseTtlMs: this.config.leaseTtlMs,
+            now: () => this.now(),
+            afterWrite: (before, ops) => this.afterWrite(id, backend, before, ops),
+            released: (w) => {
+              if (this.writers.get(id) === w) this.writers.delete(id);
+            },
+          };
+          const writer = new ThreadWriter(host, thread!, { owner: this.owner, token });
+          this.writers.set(id, writer);
+          return writer;
+        }
+      }
+      if (Date.now() >= deadline) {
+        const lease = await backend.lease(id);
+        const mine = this.writers.has(id) ? ' by this store' : lease ? ` until ${new Date(lease.expires).toISOString()}` : '';
+        throw new SkeinError(ErrorCode.THREAD_BUSY, `thread ${id} is held by another writer${mine}`, { details: { threadId: id } });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  /** Disposes this store's writers and closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const w of [...this.writers.values()]) await w.dispose().catch(() => undefined);
+    await Promise.allSettled([...this.queues.values()]);
+    this.closed = true;
+    this.cache.clear();
+    await this.backend.close();
+  }
+
+  /** For `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

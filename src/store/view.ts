@@ -1,0 +1,62 @@
+/**
+ * Small helpers shared by backends: how an op is split into stored columns and back, and the
+ * usage columns of a message. Pure; no I/O.
+ */
+import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError } from '../errors.js';
+import type { Message, Op, ThreadID } from '../model/types.js';
+import type { Fence, LeaseState } from './backend.js';
+
+/** The op without the fields that have columns of their own, as stored. */
+export function opBody(op: Op): string {
+  const { threadId: _t, v: _v, opId: _o, ...rest } = op;
+  return JSON.stringify(rest);
+}
+
+/** An op rebuilt from its columns. */
+export function opFromRow(threadId: ThreadID, v: number, opId: string, body: string): Op {
+  return { ...(JSON.parse(body) as object), threadId, v, opId } as Op;
+}
+
+/** The message an op carries, if any. */
+export function messageOf(op: Op): Message | undefined {
+  return op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message' ? op.message : undefined;
+}
+
+/** The usage columns of a message: model, UTC day and token/cost numbers (null when absent). */
+export function usageColumns(m: Message): [string | null, string, number | null, number | null, number | null, number | null, number | null] {
+  const u = m.resourceUsage;
+  const day = new Date(m.timestamp).toISOString().slice(0, 10);
+  return [
+    u?.model ?? null,
+    day,
+    u?.inputTokens ?? null,
+    u?.outputTokens ?? null,
+    u?.cacheReadTokens ?? null,
+    u?.cacheWriteTokens ?? null,
+    u?.costUSD ?? null,
+  ];
+}
+
+/** Throws unless the stored version is the one the ops were made on. */
+export function checkVersion(threadId: ThreadID, stored: number | undefined, base: number): void {
+  const current = stored ?? 0;
+  if (current === base) return;
+  if (base === 0) throw new SkeinError(ErrorCode.VERSION_CONFLICT, `thread ${threadId} already exists`, { details: { threadId, current } });
+  if (stored === undefined) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${threadId} not found`);
+  throw new VersionConflictError(threadId, base, current);
+}
+
+/**
+ * Throws unless the write may go ahead: a writer's write needs its lease to be the current one
+ * (LEASE_LOST otherwise); any other write needs the thread to have no live lease (THREAD_BUSY).
+ */
+export function checkLease(threadId: ThreadID, lease: LeaseState | undefined, fence: Fence | undefined, now: number): void {
+  if (fence) {
+    if (!lease || lease.owner !== fence.owner || lease.token !== fence.token)
+      throw new SkeinError(ErrorCode.LEASE_LOST, `the writer of ${threadId} lost its lease (token ${fence.token})`, {
+        details: { threadId },
+      });
+    return;
+  }
+  if (lease && lease.expires > now) throw new ThreadBusyError(threadId);
+}

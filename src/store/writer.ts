@@ -1,0 +1,193 @@
+/**
+ * The exclusive writer of one thread (seed: `acquireWriter`). It holds a lease in the backend
+ * (owner + fencing token + expiry, renewed in the background); every write it makes carries the
+ * token and is refused with LEASE_LOST once another holder has taken the lease over. Listeners
+ * see each new thread before the write resolves.
+ */
+import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
+import { applyOp, step } from '../model/apply.js';
+import { compress, decompress } from '../model/codec.js';
+import { parseOp } from '../model/schema.js';
+import type { Delta, HiddenRange, Op, Thread, ThreadHead } from '../model/types.js';
+import type { CommitBatch, Fence, StorageBackend } from './backend.js';
+import { buildBatch } from './batch.js';
+
+/** What a writer needs from its store. */
+export interface WriterHost {
+  backend: StorageBackend;
+  clientId: string;
+  leaseTtlMs: number;
+  now(): number;
+  afterWrite(before: ThreadHead, ops: Op[]): Promise<unknown>;
+  released(writer: ThreadWriter): void;
+}
+
+/** A listener of a writer: called with every new version of the thread. */
+export type ThreadListener = (thread: Thread) => void;
+
+function headOf(thread: Thread, updated: number): ThreadHead {
+  const { messages, ...core } = thread;
+  return { ...core, messageCount: messages.length, updated };
+}
+
+/** See the module comment. Made by `store.acquireWriter`. */
+export class ThreadWriter {
+  private current: Thread;
+  private readonly listeners = new Set<ThreadListener>();
+  private readonly timer: NodeJS.Timeout;
+  private queue: Promise<unknown> = Promise.resolve();
+  private state: 'active' | 'lost' | 'disposed' = 'active';
+
+  constructor(
+    private readonly host: WriterHost,
+    thread: Thread,
+    readonly fence: Fence,
+  ) {
+    this.current = thread;
+    this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(host.leaseTtlMs / 3)));
+    this.timer.unref();
+  }
+
+  /** The thread as of the last write. Treat it as read-only. */
+  get thread(): Thread {
+    return this.current;
+  }
+
+  /** False once the writer was disposed or lost its lease. */
+  get active(): boolean {
+    return this.state === 'active';
+  }
+
+  private async renew(): Promise<void> {
+    if (this.state !== 'active') return;
+    const ok = await this.host.backend.renewLease(this.thread.id, this.fence, this.host.leaseTtlMs, this.host.now()).catch(() => true);
+    if (!ok) this.state = 'lost';
+  }
+
+  private check(): void {
+    if (this.state === 'disposed') throw new SkeinError(ErrorCode.CLOSED, `the writer of ${this.current.id} was disposed`);
+    if (this.state === 'lost') throw new SkeinError(ErrorCode.LEASE_LOST, `the writer of ${this.current.id} lost its lease`);
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitOps(before: Thread, batch: CommitBatch, ops: Op[], commit?: (b: CommitBatch, backend: StorageBackend) => Promise<void>): Promise<Thread> {
+    try {
+      if (commit) await commit(batch, this.host.backend);
+      else await this.host.backend.commit([batch], this.host.now());
+    } catch (err) {
+      if (err instanceof SkeinError && err.code === ErrorCode.LEASE_LOST) this.state = 'lost';
+      throw err;
+    }
+    let t = before;
+    for (const op of ops) t = applyOp(t, op);
+    this.current = t;
+    for (const l of this.listeners) l(t);
+    await this.host.afterWrite(headOf(before, before.created), ops);
+    return t;
+  }
+
+  /** The store's write path for a thread this writer holds. */
+  write(deltas: Delta[], expectedVersion?: number, commit?: (b: CommitBatch, backend: StorageBackend) => Promise<void>): Promise<Thread> {
+    return this.serialize(async () => {
+      this.check();
+      const before = this.current;
+      if (expectedVersion !== undefined && expectedVersion !== before.v)
+        throw new SkeinError(ErrorCode.VERSION_CONFLICT, `thread ${before.id} is at version ${before.v}, not ${expectedVersion}`, {
+          details: { current: before.v },
+        });
+      const now = this.host.now();
+      const messages = before.messages;
+      const { batch, ops } = await buildBatch(headOf(before, now), deltas, {
+        clientId: this.host.clientId,
+        now,
+        fence: this.fence,
+        lookup: {
+          at: async (i) => messages[i],
+          indexOf: async (id) => {
+            const i = messages.findIndex((m) => m.id === id);
+            return i < 0 ? undefined : i;
+          },
+        },
+      });
+      return this.commitOps(before, batch, ops, commit);
+    });
+  }
+
+  /** Appends one delta or several (atomically); resolves after commit with the new thread. */
+  apply(delta: Delta | Delta[]): Promise<Thread> {
+    const deltas = Array.isArray(delta) ? delta : [delta];
+    if (deltas.length === 0) return Promise.reject(new ValidationError('delta', 'nothing to apply'));
+    return this.write(deltas);
+  }
+
+  /**
+   * Changes the thread through a function that returns a new version of it, made with
+   * `applyDelta`. The net change is stored as ops; the returned thread must have a higher `v`, and
+   * every change must be expressible as ops (a field set by hand is refused, nothing written).
+   */
+  modify(fn: (thread: Thread) => Thread): Promise<Thread> {
+    return this.serialize(async () => {
+      this.check();
+      const before = this.current;
+      const after = fn(structuredClone(before));
+      if (!after || typeof after !== 'object' || typeof after.v !== 'number' || after.v <= before.v)
+        throw new ValidationError('modify', `must return the thread at a version above ${before.v}`);
+      const delta = compress(before, after);
+      const ops = delta.ops.map((op, i) => parseOp({ ...op, v: before.v + i + 1 }, `ops.${i}`));
+      const replayed = decompress(before, { ...delta, ops, toVersion: before.v + ops.length });
+      const visible = (t: Thread) => JSON.stringify([t.messages, t.title, t.meta, t.env, t.archived, t.childThreadIDs, t.summaryThreadIDs]);
+      if (visible(replayed) !== visible(after))
+        throw new ValidationError('modify', 'the returned thread has changes that were not made with applyDelta');
+      const now = this.host.now();
+      const { messages: _m, ...core0 } = before;
+      let core = core0;
+      const inserts: CommitBatch['inserts'] = [];
+      const hides: HiddenRange[] = [];
+      for (const op of ops) {
+        const r = step(core, op);
+        core = r.core;
+        if (r.effect.kind === 'insert') inserts.push({ message: r.effect.message, hidden: r.effect.hidden });
+        else if (r.effect.kind === 'hide') hides.push(r.effect.range);
+      }
+      const batch: CommitBatch = {
+        threadId: before.id,
+        baseVersion: before.v,
+        head: { ...core, messageCount: replayed.messages.length, updated: now },
+        ops,
+        inserts,
+        hides,
+        fence: this.fence,
+      };
+      return this.commitOps(before, batch, ops);
+    });
+  }
+
+  /** Calls `listener` with each new version of the thread; returns the function that stops it. */
+  observe(listener: ThreadListener): () => void {
+    if (typeof listener !== 'function') throw new ValidationError('listener', 'must be a function');
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Waits for pending writes (every write is already durable), then releases the lease. */
+  async dispose(): Promise<void> {
+    if (this.state === 'disposed') return;
+    await this.queue;
+    const wasActive = this.state === 'active';
+    this.state = 'disposed';
+    clearInterval(this.timer);
+    this.listeners.clear();
+    this.host.released(this);
+    if (wasActive) await this.host.backend.releaseLease(this.current.id, this.fence);
+  }
+
+  /** For `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
