@@ -8,11 +8,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError, notFound } from '../errors.js';
-import { applyOp, createOp, foldOps, isHidden, step } from '../model/apply.js';
+import { applyOp, createOp, emptyThread, foldOps, isHidden, step, type ThreadCore } from '../model/apply.js';
 import { newThreadId, type ThreadID } from '../model/ids.js';
 import { parseClientId, parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
 import type { CreateFields, Delta, Message, Op, Thread, ThreadHead } from '../model/types.js';
-import type { StorageBackend } from './backend.js';
+import type { CommitBatch, StorageBackend } from './backend.js';
 import { backendLookup, buildBatch } from './batch.js';
 import { LruCache } from './lru-cache.js';
 import { MemoryBackend } from './memory/memory-backend.js';
@@ -257,19 +257,17 @@ export class Store extends EventEmitter<StoreEvents> {
     for (const id of broken) {
       const ops = await this.backend.ops(id, 0, Number.MAX_SAFE_INTEGER);
       const old = await this.backend.getHead(id);
-      let core = foldOps(id, []);
+      const { messages: _none, ...empty } = emptyThread(id);
+      let core: ThreadCore = empty;
       const rows = new Map<string, { message: Message; hidden: boolean }>();
-      let { messages: _m, ...c } = core;
       for (const op of ops) {
-        const r = step(c, op);
-        c = r.core;
+        const r = step(core, op);
+        core = r.core;
         if (r.effect.kind === 'insert') rows.set(r.effect.message.id, { message: r.effect.message, hidden: r.effect.hidden });
         else if (r.effect.kind === 'hide') for (const row of rows.values()) if (isHidden(row.message.key!, [r.effect.range])) row.hidden = true;
       }
-      core = { ...c, messages: [] };
       const visible = [...rows.values()].filter((r) => !r.hidden).length;
-      const { messages: _x, ...rest } = core;
-      await this.backend.replaceView({ ...rest, messageCount: visible, updated: old?.updated ?? ops.at(-1)?.at ?? 0 }, [...rows.values()]);
+      await this.backend.replaceView({ ...core, messageCount: visible, updated: old?.updated ?? ops.at(-1)?.at ?? 0 }, [...rows.values()]);
     }
     return broken;
   }
@@ -320,7 +318,7 @@ export class Store extends EventEmitter<StoreEvents> {
     id: ThreadID,
     deltas: Delta[],
     opts: AppendOptions,
-    commit?: (batch: import('./backend.js').CommitBatch, backend: StorageBackend) => Promise<void>,
+    commit?: (batch: CommitBatch, backend: StorageBackend) => Promise<void>,
   ): Promise<Thread | undefined> {
     const writer = this.writers.get(id);
     if (writer) return writer.write(deltas, opts.expectedVersion, commit);
