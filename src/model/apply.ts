@@ -71,7 +71,12 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
       const role = ROLE_OF[delta.type]!;
       const { id, timestamp, ...rest } = delta.message;
       const { openCalls, turnKey, hidden } = core.clock;
-      const visible = (k: string | undefined) => (k !== undefined && !isHidden(k, hidden) ? k : undefined);
+      // A parent is usable only when the new key under it is outside every hidden range: after a
+      // truncate inside a turn, the range [fromKey, toKey) also covers the turn's later children,
+      // so a reply keyed there would be hidden as it is written. (A hidden parent's children are
+      // hidden too, so this also refuses hidden parents.)
+      const visible = (k: string | undefined) =>
+        k !== undefined && !isHidden(makeKey(k, hlc, ctx.clientId), hidden) ? k : undefined;
       const callKey = (id: string) => (Object.hasOwn(openCalls, id) ? visible(openCalls[id]) : undefined);
       const answered = rest.toolResults?.find((r) => callKey(r.toolCallId) !== undefined);
       let parent: string | undefined;
@@ -218,12 +223,34 @@ export function insertByKey(messages: readonly Message[], m: Message): Message[]
   return [...messages.slice(0, lo), m, ...messages.slice(lo)];
 }
 
+/** The scalar a last-writer-wins op writes, if any. */
+function scalarOf(op: Op): string | undefined {
+  switch (op.type) {
+    case 'title':
+      return 'title';
+    case 'env:set':
+      return 'env';
+    case 'meta:set':
+      return `meta.${op.key}`;
+    case 'archive':
+    case 'restore':
+      return 'archived';
+    default:
+      return undefined;
+  }
+}
+
 /** True when a message op with this message id is already part of the thread. */
 function alreadyHas(thread: Thread, op: Op): boolean {
   if (op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message')
     return thread.messages.some((m) => m.id === op.message.id);
-  const stamps = Object.values(thread.clock.stamps);
-  return stamps.some((s) => s.opId === op.opId) || thread.clock.hidden.some((r) => r.opId === op.opId);
+  if (op.type === 'thread:truncate') return thread.clock.hidden.some((r) => r.opId === op.opId);
+  // A scalar op is present when it is the last writer of its own scalar. (One op may be the last
+  // writer of several scalars: a thread:create that set title, env and meta, which the codec
+  // replays as one op per scalar under the create's opId; each must still be applied.)
+  const name = scalarOf(op);
+  if (name !== undefined) return thread.clock.stamps[name]?.opId === op.opId;
+  return Object.values(thread.clock.stamps).some((s) => s.opId === op.opId);
 }
 
 /**
@@ -254,7 +281,8 @@ export interface ApplyOptions {
  * and returns a new thread at `v + 1`. Never mutates its input.
  */
 export function applyDelta(thread: Thread, delta: Delta | Op, options: ApplyOptions = {}): Thread {
-  if ('opId' in delta) return applyOp(thread, parseOp(delta));
+  // Anything but an object (a string, null) goes to parseDelta, which names it; `in` would throw.
+  if (typeof delta === 'object' && delta !== null && 'opId' in delta) return applyOp(thread, parseOp(delta));
   const { messages, ...core } = thread;
   const op = completeOp(core, delta, {
     clientId: options.clientId ?? 'local',

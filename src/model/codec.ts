@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { applyOp } from './apply.js';
-import { HLC_ZERO, keyClient, keyHlc, hlcMs } from './order-key.js';
+import { HLC_ZERO, keyClient, keyHlc, hlcMs, nextHlc } from './order-key.js';
 import type { CompressedDelta, Op, OpHeader, Stamp, Thread } from './types.js';
 
 /** The ops that take `oldThread` to `newThread` (same thread, `newThread` a descendant). */
@@ -21,7 +21,9 @@ export function compress(oldThread: Thread, newThread: Thread): CompressedDelta 
       ...(newThread.mainThreadID && { mainThreadID: newThread.mainThreadID }),
       ...(newThread.originThreadID && { originThreadID: newThread.originThreadID }),
     };
-    ops.push({ opId: `${id}:create`, threadId: id, v: 0, at: newThread.created, clientId: 'codec', hlc: HLC_ZERO, type: 'thread:create', created: newThread.created, fields });
+    // The create op's stamp follows from `created` (see createOp), so the clock stays exact.
+    const hlc = nextHlc(HLC_ZERO, newThread.created);
+    ops.push({ opId: `${id}:create`, threadId: id, v: 0, at: newThread.created, clientId: 'codec', hlc, type: 'thread:create', created: newThread.created, fields });
   }
   const known = new Set(oldThread.messages.map((m) => m.id));
   for (const m of newThread.messages) {
@@ -54,7 +56,9 @@ export function compress(oldThread: Thread, newThread: Thread): CompressedDelta 
   ] as const) {
     for (const child of list) {
       if (had.includes(child)) continue;
-      ops.push({ opId: `${type}:${child}`, threadId: id, v: 0, at: newThread.created, clientId: 'codec', hlc: HLC_ZERO, type, linked: child });
+      // A link's own stamp is not kept in the thread; the newest stamp keeps clock.maxHlc exact
+      // when the link was the latest op.
+      ops.push({ opId: `${type}:${child}`, threadId: id, v: 0, at: newThread.created, clientId: 'codec', hlc: newThread.clock.maxHlc, type, linked: child });
     }
   }
   ops.forEach((op, i) => (op.v = oldThread.v + i + 1));

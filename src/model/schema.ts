@@ -82,7 +82,7 @@ const messageFields = {
 /** A message as handed in: extra fields are kept, but must be JSON and may not set `key` or `role`. */
 const messageInput = z.looseObject(messageFields).superRefine((m, ctx) => {
   for (const k of Object.keys(m)) {
-    if (k in messageFields) continue;
+    if (Object.hasOwn(messageFields, k)) continue;
     if (k === 'key' || k === 'role') {
       ctx.addIssue({ code: 'custom', message: `is assigned by the store`, path: [k] });
       continue;
@@ -168,9 +168,25 @@ const opSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...opHeader, type: z.enum(['archive', 'restore']) }),
 ]);
 
+/** The path of an own `__proto__` key anywhere in `value`, or undefined. */
+function protoKeyPath(value: unknown, path: string[], depth: number): string[] | undefined {
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return undefined;
+  if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const [k, v] of Object.entries(value)) {
+    const p = protoKeyPath(v, [...path, k], depth + 1);
+    if (p) return p;
+  }
+  return undefined;
+}
+
 function check<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
+  // zod copies unknown keys by assignment, so an own `__proto__` key (as JSON.parse makes it) in a
+  // loose object would be dropped silently instead of refused: look for one before parsing.
+  const proto = protoKeyPath(value, [], 0);
+  if (proto) throw new ValidationError([root, ...proto].filter(Boolean).join('.'), 'is not an allowed key');
   const r = schema.safeParse(value);
-  if (r.success) return r.data;
+  // The schemas only check (no defaults or transforms), so the value is kept as given, key order included.
+  if (r.success) return value as T;
   const issue = r.error.issues[0]!;
   const field = [root, ...issue.path.map(String)].filter(Boolean).join('.');
   let message = issue.message;

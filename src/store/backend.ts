@@ -16,7 +16,7 @@ export interface CommitBatch {
   threadId: ThreadID;
   /** The version the ops were made on: 0 to create the thread. A stored head elsewhere is a VERSION_CONFLICT. */
   baseVersion: number;
-  /** The head after the ops. */
+  /** The head after the ops. Its `messageCount` is recomputed by the backend from the rows it changes. */
   head: ThreadHead;
   /** The ops, at versions baseVersion + 1 ... head.v. */
   ops: Op[];
@@ -68,6 +68,13 @@ export interface StorageBackend {
   ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
   /** The op with this opId in the thread, if stored. */
   hasOp(id: ThreadID, opId: string): Promise<boolean>;
+  /** Ops of every thread with global sequence above `afterSeq`, in sequence order (pull cursors). */
+  opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]>;
+  /**
+   * Replaces a thread's log after `keepVersion` with `ops` and its whole view with `head` and
+   * `rows`, atomically (a sync rebase). `baseVersion` is checked like in `commit`; so is `fence`.
+   */
+  rewrite(change: { threadId: ThreadID; baseVersion: number; keepVersion: number; ops: Op[]; head: ThreadHead; rows: { message: Message; hidden: boolean }[]; fence?: Fence }, now: number): Promise<void>;
 
   /** Up to `limit` visible messages older than `beforeKey` (or the newest), skipping `offset`, newest first. */
   messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]>;
@@ -100,6 +107,30 @@ export interface StorageBackend {
   inconsistentThreads(): Promise<ThreadID[]>;
   /** Replaces a thread's whole view (head and message rows) with one rebuilt from its log. */
   replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void>;
+
+  /**
+   * Ids of the threads whose ops are held here (not evicted) and whose latest op is older than
+   * `updatedBefore`, in id order, after `after` when given, at most `limit`: the candidates of an
+   * archive run.
+   */
+  inactiveThreads(opts: { updatedBefore: number; limit: number; after?: ThreadID }): Promise<ThreadID[]>;
+  /**
+   * Evicts an archived thread: deletes its ops and message rows but keeps its head (it still
+   * lists) and its usage, summed per model and day (it still counts in `usage`). The caller has
+   * written and verified the thread's archive first. Refused, changing nothing, when the thread
+   * is not at version `v` (the version the archive holds: VERSION_CONFLICT), is held by a live
+   * lease (THREAD_BUSY), or is already evicted (VALIDATION). While evicted, commits to the thread
+   * are refused and `inconsistentThreads` leaves it out.
+   */
+  evict(id: ThreadID, v: number, now: number): Promise<void>;
+  /**
+   * Puts an evicted thread's ops (versions 1 ... head v, as given) and message rows back, drops
+   * its summed usage and ends the eviction. Refused, changing nothing, unless the thread is
+   * evicted and the ops are exactly its versions.
+   */
+  reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void>;
+  /** When the thread was evicted (ms), or undefined while its ops are held here (or it is unknown). */
+  evicted(id: ThreadID): Promise<number | undefined>;
 
   close(): Promise<void>;
 }

@@ -81,3 +81,28 @@ export async function buildBatch(
     ops,
   };
 }
+
+/**
+ * Builds the commit for complete ops (from a server or a peer) on `head`: each op is folded with
+ * `step`; the ops must be numbered from head.v + 1.
+ */
+export function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence): CommitBatch {
+  let core = coreOf(head);
+  const inserts: CommitBatch['inserts'] = [];
+  const hides: HiddenRange[] = [];
+  for (const op of ops) {
+    const r = step(core, op);
+    core = r.core;
+    if (r.effect.kind === 'insert') inserts.push({ message: r.effect.message, hidden: r.effect.hidden });
+    else if (r.effect.kind === 'hide') hides.push(r.effect.range);
+  }
+  return {
+    threadId: head.id,
+    baseVersion: head.v,
+    head: { ...core, messageCount: head.messageCount, updated: now },
+    ops,
+    inserts,
+    hides,
+    ...(fence && { fence }),
+  };
+}

@@ -8,17 +8,25 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError, notFound } from '../errors.js';
-import { applyOp, createOp, emptyThread, foldOps, isHidden, step, type ThreadCore } from '../model/apply.js';
+import { applyOp, createOp, foldOps } from '../model/apply.js';
+import { replayView } from './replay.js';
 import { newThreadId, type ThreadID } from '../model/ids.js';
 import { parseClientId, parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
 import type { CreateFields, Delta, Message, Op, Thread, ThreadHead } from '../model/types.js';
-import type { CommitBatch, StorageBackend } from './backend.js';
-import { backendLookup, buildBatch } from './batch.js';
+import type { CommitBatch, Fence, StorageBackend } from './backend.js';
+import { backendLookup, batchFromOps, buildBatch } from './batch.js';
 import { LruCache } from './lru-cache.js';
 import { MemoryBackend } from './memory/memory-backend.js';
 import { kindOf, resolvePolicies, type PersistencePolicy, type PolicyOption, type ThreadKind } from './policy.js';
 import { openSqliteBackend } from './sqlite/sqlite-backend.js';
 import { ThreadWriter, type WriterHost } from './writer.js';
+import type { FileTracker } from '../files/file-tracker.js';
+import type { ArchiveOptions, ArchiveResult } from '../lifecycle/archive.js';
+import type { DiskUsage } from '../lifecycle/disk-usage.js';
+import { Lifecycle } from '../lifecycle/lifecycle.js';
+import { SyncEngine, type SyncOptions } from '../sync/engine.js';
+import { SyncHttpClient, type RemoteOptions } from '../sync/http-client.js';
+import { MemorySyncState, SqliteSyncState, type SyncStateStore } from '../sync/sync-state.js';
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
@@ -36,6 +44,8 @@ export interface OpenStoreOptions {
   leaseTtlMs?: number;
   /** `full` (default): a resolved write survives power loss; `normal`: survives a process crash. */
   durability?: 'full' | 'normal';
+  /** The server tier: threads sync with it and reads fall through to it. */
+  remote?: RemoteOptions & SyncOptions & { live?: boolean; autoStart?: boolean };
   /** Use this backend instead of SQLite in `dir` (tests, custom backends). */
   backend?: StorageBackend;
   /** Clock, for tests. */
@@ -174,6 +184,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     workspace: options.workspace === undefined ? undefined : resolve(options.workspace),
   });
   await store.recover();
+  if (options.remote) {
+    const { url, token, timeoutMs, live, autoStart, ...syncOptions } = options.remote;
+    const client = new SyncHttpClient({ url, token, ...(timeoutMs !== undefined && { timeoutMs }) });
+    const state = dir ? new SqliteSyncState(dir) : new MemorySyncState();
+    store.attachSync(new SyncEngine(store, client, state, syncOptions), client, state);
+    if (autoStart !== false) store.sync.start({ live: live ?? false });
+  }
   return store;
 }
 
@@ -205,6 +222,10 @@ export class Store extends EventEmitter<StoreEvents> {
   /** Owner name of this store's leases. */
   private readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private closed = false;
+  /** File tracking and cold storage, made on first use. */
+  private lifecycleParts?: Lifecycle;
+  private engine: SyncEngine | undefined;
+  private remoteTier: { client: SyncHttpClient; state: SyncStateStore; inFlight: Map<ThreadID, Promise<boolean>> } | undefined;
 
   constructor(
     readonly backend: StorageBackend,
@@ -230,8 +251,42 @@ export class Store extends EventEmitter<StoreEvents> {
   private async locateThread(id: ThreadID): Promise<{ backend: StorageBackend; head: ThreadHead } | undefined> {
     const eph = await this.ephemeral.getHead(id);
     if (eph) return { backend: this.ephemeral, head: eph };
-    const head = await this.backend.getHead(id);
+    let head = await this.backend.getHead(id);
+    if (!head && this.remoteTier && (await this.fetchRemote(id))) head = await this.backend.getHead(id);
     return head && { backend: this.backend, head };
+  }
+
+  /** Read-through to the server tier: copies a thread this replica lacks; false when the server lacks it too or is unreachable. */
+  private fetchRemote(id: ThreadID): Promise<boolean> {
+    const tier = this.remoteTier!;
+    let p = tier.inFlight.get(id);
+    if (!p) {
+      p = (async () => {
+        try {
+          const r = await tier.client.threadOps(id, 0);
+          if (r.ops.length === 0) return false;
+          await this.importThread(r.ops);
+          tier.state.set(id, { ...tier.state.get(id), syncedV: r.toVersion, remoteV: r.toVersion });
+          return true;
+        } catch {
+          return false;
+        }
+      })().finally(() => tier.inFlight.delete(id));
+      tier.inFlight.set(id, p);
+    }
+    return p;
+  }
+
+  /** @internal Connects the sync engine (done by `openStore` when a remote is given). */
+  attachSync(engine: SyncEngine, client: SyncHttpClient, state: SyncStateStore): void {
+    this.engine = engine;
+    this.remoteTier = { client, state, inFlight: new Map() };
+  }
+
+  /** The sync engine: `now()`, `start()`, `stop()`, `status()`. Needs `remote` in `openStore`. */
+  get sync(): SyncEngine {
+    if (!this.engine) throw new SkeinError(ErrorCode.VALIDATION, 'this store has no remote: open it with { remote: { url, token } }');
+    return this.engine;
   }
 
   private async mustLocate(id: ThreadID): Promise<{ backend: StorageBackend; head: ThreadHead }> {
@@ -251,23 +306,75 @@ export class Store extends EventEmitter<StoreEvents> {
     return run;
   }
 
+  /**
+   * Runs a change to a thread that did not come from a caller's delta (sync): through this store's
+   * writer when it holds one (its lease and queue), else in the thread's queue. `fn` commits and
+   * returns the new whole thread when it has it.
+   */
+  private changeThread(id: ThreadID, fn: (fence: Fence | undefined, current: Thread | undefined) => Promise<Thread | undefined>): Promise<Thread | undefined> {
+    const writer = this.writers.get(id);
+    if (writer) return writer.runExternal(async (fence, current) => (await fn(fence, current))!);
+    return this.serialize(id, () => fn(undefined, undefined));
+  }
+
+  /**
+   * Sync: appends complete ops (from the server) to a thread that has no local changes after
+   * them. Refused with VERSION_CONFLICT when the thread is no longer at `ops[0].v - 1`.
+   */
+  async applyRemoteOps(id: ThreadID, ops: Op[]): Promise<void> {
+    this.open();
+    await this.changeThread(id, async (fence, current) => {
+      const { backend, head } = await this.mustLocate(id);
+      const expected = ops[0]!.v - 1;
+      if (head.v !== expected) throw new VersionConflictError(id, expected, head.v);
+      const now = this.now();
+      await backend.commit([batchFromOps(head, ops, now, fence)], now);
+      let thread = current;
+      if (thread) for (const op of ops) thread = applyOp(thread, op);
+      await this.afterWrite(id, backend, head, ops);
+      return thread;
+    });
+  }
+
+  /**
+   * Sync: replaces the thread's log after `keepVersion` with `ops` (a rebase: the server's ops,
+   * then the local ones not yet acknowledged), if the thread is still at `expectVersion`.
+   */
+  async rebaseLog(id: ThreadID, expectVersion: number, keepVersion: number, ops: Op[]): Promise<void> {
+    this.open();
+    await this.changeThread(id, async (fence) => {
+      const { backend, head } = await this.mustLocate(id);
+      if (head.v !== expectVersion) throw new VersionConflictError(id, expectVersion, head.v);
+      const all = [...(await backend.ops(id, 0, keepVersion)), ...ops];
+      const view = replayView(id, all, this.now());
+      await backend.rewrite({ threadId: id, baseVersion: expectVersion, keepVersion, ops, head: view.head, rows: view.rows, ...(fence && { fence }) }, this.now());
+      this.cache.delete(id);
+      this.emit('thread:updated', { id, v: view.head.v, ops });
+      return foldOps(id, all);
+    });
+  }
+
+  /** Sync / tiered reads: stores a thread that arrived whole from the server (its log from v1). */
+  async importThread(ops: Op[]): Promise<void> {
+    this.open();
+    const first = ops[0];
+    if (!first || first.type !== 'thread:create' || first.v !== 1) throw new ValidationError('ops', 'a thread starts with thread:create at v1');
+    const id = first.threadId;
+    await this.serialize(id, async () => {
+      const { head, rows } = replayView(id, ops, this.now());
+      await this.backend.commit([{ threadId: id, baseVersion: 0, head, ops, inserts: rows, hides: [] }], this.now());
+      this.emit('thread:updated', { id, v: head.v, ops });
+    });
+  }
+
   /** Repairs every thread whose materialized view disagrees with its op log, by replaying the log. */
   async recover(): Promise<ThreadID[]> {
     const broken = await this.backend.inconsistentThreads();
     for (const id of broken) {
       const ops = await this.backend.ops(id, 0, Number.MAX_SAFE_INTEGER);
       const old = await this.backend.getHead(id);
-      const { messages: _none, ...empty } = emptyThread(id);
-      let core: ThreadCore = empty;
-      const rows = new Map<string, { message: Message; hidden: boolean }>();
-      for (const op of ops) {
-        const r = step(core, op);
-        core = r.core;
-        if (r.effect.kind === 'insert') rows.set(r.effect.message.id, { message: r.effect.message, hidden: r.effect.hidden });
-        else if (r.effect.kind === 'hide') for (const row of rows.values()) if (isHidden(row.message.key!, [r.effect.range])) row.hidden = true;
-      }
-      const visible = [...rows.values()].filter((r) => !r.hidden).length;
-      await this.backend.replaceView({ ...core, messageCount: visible, updated: old?.updated ?? ops.at(-1)?.at ?? 0 }, [...rows.values()]);
+      const { head, rows } = replayView(id, ops, old?.updated);
+      await this.backend.replaceView(head, rows);
     }
     return broken;
   }
@@ -376,6 +483,11 @@ export class Store extends EventEmitter<StoreEvents> {
     const found = await this.locateThread(id);
     if (!found) return null;
     const { backend, head } = found;
+    if (backend === this.backend && (await this.lifecycle().isEvicted(head))) {
+      // Archived: read (only) from the archive entry.
+      const at = parseCount(options.atVersion ?? head.v, 'atVersion', { max: head.v });
+      return foldOps(id, (await this.lifecycle().archived(id)).ops.slice(0, at));
+    }
     if (options.atVersion !== undefined) {
       const at = parseCount(options.atVersion, 'atVersion', { max: head.v });
       return foldOps(id, await backend.ops(id, 0, at));
@@ -408,6 +520,10 @@ export class Store extends EventEmitter<StoreEvents> {
     const given = [options.offset, options.before, options.after].filter((x) => x !== undefined).length;
     if (given > 1) throw new ValidationError('options', 'give at most one of offset, before and after');
     const { backend, head } = await this.mustLocate(id);
+    if (backend === this.backend && (await this.lifecycle().isEvicted(head)))
+      throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is archived: restore it to page through it (skein restore ${id}), or read it whole with getThread`, {
+        details: { threadId: id, archived: true },
+      });
     const total = head.messageCount;
     let messages: Message[];
     let hasMore: boolean;
@@ -459,6 +575,8 @@ export class Store extends EventEmitter<StoreEvents> {
     const from = parseCount(options.fromVersion ?? 0, 'fromVersion');
     const to = parseCount(options.toVersion ?? head.v, 'toVersion');
     if (from > to) throw new ValidationError('fromVersion', `must not be above toVersion (${to})`);
+    if (backend === this.backend && (await this.lifecycle().isEvicted(head)))
+      return (await this.lifecycle().archived(id)).ops.filter((op) => op.v > from && op.v <= to);
     return backend.ops(id, from, to);
   }
 
@@ -589,9 +707,53 @@ export class Store extends EventEmitter<StoreEvents> {
     }
   }
 
+  private lifecycle(): Lifecycle {
+    return (this.lifecycleParts ??= new Lifecycle({
+      backend: this.backend,
+      dir: this.dir,
+      workspace: this.workspace,
+      now: () => this.now(),
+      append: (id, delta) => this.append(id, delta),
+      forget: (id) => this.cache.delete(id),
+      head: async (id) => (await this.locateThread(id))?.head,
+      history: (id) => this.history(id),
+    }));
+  }
+
+  /** File change tracking: record before a tool writes, roll back or rewind later (see files/file-tracker.ts). */
+  get files(): FileTracker {
+    this.open();
+    return this.lifecycle().files;
+  }
+
+  /**
+   * Moves threads inactive for `olderThanMs` (default 30 days) to cold storage: each gets an
+   * `archive` op and a verified, checksummed archive entry before its ops leave the active tables;
+   * it still lists (with `archived`) and counts in usage. Threads held by a writer are skipped.
+   */
+  async archiveInactiveThreads(options: ArchiveOptions = {}): Promise<ArchiveResult> {
+    this.open();
+    return this.lifecycle().archive(options);
+  }
+
+  /** Brings an archived thread back exactly (checksum verified first) and appends a `restore` op. */
+  async restoreThread(id: ThreadID): Promise<Thread> {
+    this.open();
+    parseThreadId(id);
+    await this.lifecycle().restore(id);
+    return (await this.getThread(id))!;
+  }
+
+  /** Bytes by thread and kind, file content savings, archive savings (`skein du`). */
+  async diskUsage(): Promise<DiskUsage> {
+    this.open();
+    return this.lifecycle().diskUsage();
+  }
+
   /** Disposes this store's writers and closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.engine?.close();
     for (const w of [...this.writers.values()]) await w.dispose().catch(() => undefined);
     await Promise.allSettled([...this.queues.values()]);
     this.closed = true;

@@ -4,6 +4,7 @@
  * token and is refused with LEASE_LOST once another holder has taken the lease over. Listeners
  * see each new thread before the write resolves.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { applyOp, step } from '../model/apply.js';
 import { compress, decompress } from '../model/codec.js';
@@ -139,9 +140,12 @@ export class ThreadWriter {
         throw new ValidationError('modify', `must return the thread at a version above ${before.v}`);
       const delta = compress(before, after);
       const ops = delta.ops.map((op, i) => parseOp({ ...op, v: before.v + i + 1 }, `ops.${i}`));
+      // A raised v with no change behind it would resolve with a thread that was never stored.
+      if (ops.length === 0) throw new ValidationError('modify', 'the returned thread has no change made with applyDelta');
       const replayed = decompress(before, { ...delta, ops, toVersion: before.v + ops.length });
-      const visible = (t: Thread) => JSON.stringify([t.messages, t.title, t.meta, t.env, t.archived, t.childThreadIDs, t.summaryThreadIDs]);
-      if (visible(replayed) !== visible(after))
+      // Compared structurally: parsing the ops reorders message keys, so JSON text would differ.
+      const visible = (t: Thread) => [t.messages, t.title, t.meta, t.env, t.archived, t.childThreadIDs, t.summaryThreadIDs];
+      if (!isDeepStrictEqual(visible(replayed), visible(after)))
         throw new ValidationError('modify', 'the returned thread has changes that were not made with applyDelta');
       const now = this.host.now();
       const { messages: _m, ...core0 } = before;
@@ -164,6 +168,26 @@ export class ThreadWriter {
         fence: this.fence,
       };
       return this.commitOps(before, batch, ops);
+    });
+  }
+
+  /**
+   * Runs a change made outside `apply` (a sync rebase or remote ops) under this writer's lease and
+   * queue; `fn` commits with the fence and returns the new thread, which listeners then see.
+   */
+  runExternal(fn: (fence: Fence, current: Thread) => Promise<Thread>): Promise<Thread> {
+    return this.serialize(async () => {
+      this.check();
+      let t: Thread;
+      try {
+        t = await fn(this.fence, this.current);
+      } catch (err) {
+        if (err instanceof SkeinError && err.code === ErrorCode.LEASE_LOST) this.state = 'lost';
+        throw err;
+      }
+      this.current = t;
+      for (const l of this.listeners) l(t);
+      return t;
     });
   }
 

@@ -6,7 +6,7 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkVersion, messageOf, usageColumns } from '../view.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, usageColumns } from '../view.js';
 
 interface Row {
   key: string;
@@ -22,6 +22,10 @@ interface Entry {
   opIds: Set<string>;
   /** Message rows in key order. */
   rows: Row[];
+  /** When the thread was evicted (its ops and rows are gone; `usage` keeps their sums). */
+  evicted?: number;
+  /** Usage of the evicted rows, per `model + '\n' + day`. */
+  archivedUsage?: Map<string, { model: string; day: string; totals: UsageRow }>;
 }
 
 const clone = <T>(x: T): T => structuredClone(x);
@@ -43,6 +47,7 @@ export class MemoryBackend implements StorageBackend {
     for (const b of batches) {
       const e = this.threads.get(b.threadId);
       checkVersion(b.threadId, e?.head.v, b.baseVersion);
+      checkNotEvicted(b.threadId, e?.evicted);
       checkLease(b.threadId, this.leases.get(b.threadId), b.fence, now);
       const seen = new Set(e?.opIds);
       for (const op of b.ops) {
@@ -53,7 +58,7 @@ export class MemoryBackend implements StorageBackend {
     for (const b of batches) {
       let e = this.threads.get(b.threadId);
       if (!e) {
-        e = { head: b.head, lastSeq: 0, ops: [], opIds: new Set(), rows: [] };
+        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [] };
         this.threads.set(b.threadId, e);
       }
       const seqOf = new Map<string, number>();
@@ -65,10 +70,45 @@ export class MemoryBackend implements StorageBackend {
         const m = messageOf(op);
         if (m) seqOf.set(m.id, seq);
       }
-      for (const { message, hidden } of b.inserts) this.insertRow(e, { key: message.key!, seq: seqOf.get(message.id)!, hidden, message: clone(message) });
-      for (const r of b.hides) for (const row of e.rows) if (row.key >= r.fromKey && row.key < r.toKey) row.hidden = true;
-      e.head = clone(b.head);
+      let count = e.head.messageCount;
+      for (const { message, hidden } of b.inserts) {
+        this.insertRow(e, { key: message.key!, seq: seqOf.get(message.id)!, hidden, message: clone(message) });
+        if (!hidden) count++;
+      }
+      for (const r of b.hides)
+        for (const row of e.rows)
+          if (!row.hidden && row.key >= r.fromKey && row.key < r.toKey) {
+            row.hidden = true;
+            count--;
+          }
+      e.head = { ...clone(b.head), messageCount: count };
     }
+  }
+
+  async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
+    const out: { seq: number; op: Op }[] = [];
+    for (const e of this.threads.values()) for (const x of e.ops) if (x.seq > afterSeq) out.push({ seq: x.seq, op: clone(x.op) });
+    return out.sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
+  async rewrite(
+    c: { threadId: ThreadID; baseVersion: number; keepVersion: number; ops: Op[]; head: ThreadHead; rows: { message: Message; hidden: boolean }[]; fence?: Fence },
+    now: number,
+  ): Promise<void> {
+    const e = this.threads.get(c.threadId);
+    checkVersion(c.threadId, e?.head.v, c.baseVersion);
+    if (!e) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
+    checkLease(c.threadId, this.leases.get(c.threadId), c.fence, now);
+    const kept = e.ops.filter((x) => x.op.v <= c.keepVersion);
+    const ids = new Set(kept.map((x) => x.op.opId));
+    for (const op of c.ops) {
+      if (ids.has(op.opId)) throw new SkeinError(ErrorCode.VALIDATION, `op ${op.opId} (v${op.v}) is already in thread ${c.threadId}`);
+      ids.add(op.opId);
+    }
+    e.ops = [...kept, ...c.ops.map((op) => ({ op: clone(op), seq: ++this.seq }))];
+    e.opIds = ids;
+    e.lastSeq = e.ops.at(-1)?.seq ?? 0;
+    await this.replaceView(c.head, c.rows);
   }
 
   private insertRow(e: Entry, row: Row): void {
@@ -135,7 +175,7 @@ export class MemoryBackend implements StorageBackend {
     for (const id of new Set(ids)) {
       for (const row of this.threads.get(id)?.rows ?? []) {
         const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(row.message);
-        if (model === null && inTok === null && outTok === null && cost === null) continue;
+        if (model === null && inTok === null && outTok === null && cr === null && cw === null && cost === null) continue;
         const g = by === 'model' ? (model ?? '') : by === 'day' ? day : '';
         const u = groups.get(g) ?? { group: g, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
         u.inputTokens += inTok ?? 0;
@@ -147,7 +187,72 @@ export class MemoryBackend implements StorageBackend {
         groups.set(g, u);
       }
     }
+    for (const id of new Set(ids)) {
+      for (const { model, day, totals } of this.threads.get(id)?.archivedUsage?.values() ?? []) {
+        const g = by === 'model' ? model : by === 'day' ? day : '';
+        const u = groups.get(g) ?? { group: g, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
+        u.inputTokens += totals.inputTokens;
+        u.outputTokens += totals.outputTokens;
+        u.cacheReadTokens += totals.cacheReadTokens;
+        u.cacheWriteTokens += totals.cacheWriteTokens;
+        u.costUSD += totals.costUSD;
+        u.messages += totals.messages;
+        groups.set(g, u);
+      }
+    }
     return [...groups.values()].sort((a, b) => compareKeys(a.group, b.group));
+  }
+
+  async inactiveThreads(opts: { updatedBefore: number; limit: number; after?: ThreadID }): Promise<ThreadID[]> {
+    const ids: ThreadID[] = [];
+    for (const [id, e] of this.threads) if (e.evicted === undefined && e.head.updated < opts.updatedBefore && (opts.after === undefined || id > opts.after)) ids.push(id);
+    return ids.sort(compareKeys).slice(0, opts.limit);
+  }
+
+  async evict(id: ThreadID, v: number, now: number): Promise<void> {
+    const e = this.threads.get(id);
+    checkVersion(id, e?.head.v, v);
+    checkNotEvicted(id, e!.evicted);
+    checkLease(id, this.leases.get(id), undefined, now);
+    const sums = new Map<string, { model: string; day: string; totals: UsageRow }>();
+    for (const row of e!.rows) {
+      const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(row.message);
+      if (model === null && inTok === null && outTok === null && cr === null && cw === null && cost === null) continue;
+      const k = `${model ?? ''}\n${day}`;
+      const t = sums.get(k)?.totals ?? { group: '', inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
+      t.inputTokens += inTok ?? 0;
+      t.outputTokens += outTok ?? 0;
+      t.cacheReadTokens += cr ?? 0;
+      t.cacheWriteTokens += cw ?? 0;
+      t.costUSD += cost ?? 0;
+      t.messages += 1;
+      sums.set(k, { model: model ?? '', day, totals: t });
+    }
+    e!.archivedUsage = sums;
+    e!.ops = [];
+    e!.opIds = new Set();
+    e!.rows = [];
+    e!.evicted = now;
+  }
+
+  async reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void> {
+    const e = this.threads.get(id);
+    if (!e) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+    if (e.evicted === undefined) throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is not archived`, { details: { threadId: id } });
+    checkWholeLog(id, e.head.v, ops);
+    e.ops = ops.map((op) => ({ op: clone(op), seq: ++this.seq }));
+    e.opIds = new Set(ops.map((op) => op.opId));
+    e.lastSeq = this.seq;
+    const seqOf = new Map(e.ops.map((x) => [x.op.opId, x.seq]));
+    e.rows = rows
+      .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
+      .sort((a, b) => compareKeys(a.key, b.key));
+    delete e.evicted;
+    delete e.archivedUsage;
+  }
+
+  async evicted(id: ThreadID): Promise<number | undefined> {
+    return this.threads.get(id)?.evicted;
   }
 
   async acquireLease(id: ThreadID, owner: string, ttlMs: number, now: number): Promise<number | undefined> {
@@ -176,7 +281,7 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async inconsistentThreads(): Promise<ThreadID[]> {
-    return [...this.threads.entries()].filter(([, e]) => e.head.v !== (e.ops.at(-1)?.op.v ?? 0)).map(([id]) => id);
+    return [...this.threads.entries()].filter(([, e]) => e.evicted === undefined && e.head.v !== (e.ops.at(-1)?.op.v ?? 0)).map(([id]) => id);
   }
 
   async replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void> {
@@ -186,7 +291,7 @@ export class MemoryBackend implements StorageBackend {
     e.rows = rows
       .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
       .sort((a, b) => compareKeys(a.key, b.key));
-    e.head = clone(head);
+    e.head = { ...clone(head), messageCount: rows.filter((r) => !r.hidden).length };
   }
 
   async close(): Promise<void> {}

@@ -6,7 +6,7 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkVersion, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -16,12 +16,30 @@ export interface SqliteBackendOptions {
   durability?: 'full' | 'normal';
 }
 
-type ThreadRow = { tid: number; v: number; head: string };
+type ThreadRow = { tid: number; v: number; head: string; evicted?: number | null };
 type MsgRow = { body: string; v: number; op_id: string; id: string };
 
 const USAGE_SUMS = `coalesce(sum(in_tok),0) AS inputTokens, coalesce(sum(out_tok),0) AS outputTokens,
   coalesce(sum(cr_tok),0) AS cacheReadTokens, coalesce(sum(cw_tok),0) AS cacheWriteTokens,
   coalesce(sum(cost),0) AS costUSD, count(*) AS messages`;
+
+/** Adds archived usage sums into the live ones, group by group. */
+function mergeUsageRows(live: UsageRow[], archived: UsageRow[]): UsageRow[] {
+  const out = new Map(live.map((r) => [r.group, { ...r }]));
+  for (const a of archived) {
+    const r = out.get(a.group);
+    if (!r) out.set(a.group, { ...a });
+    else {
+      r.inputTokens += a.inputTokens;
+      r.outputTokens += a.outputTokens;
+      r.cacheReadTokens += a.cacheReadTokens;
+      r.cacheWriteTokens += a.cacheWriteTokens;
+      r.costUSD += a.costUSD;
+      r.messages += a.messages;
+    }
+  }
+  return [...out.values()].sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
+}
 
 /** Opens (and migrates) the SQLite backend in a file; `:memory:` gives a private in-memory database. */
 export function openSqliteBackend(file: string, options: SqliteBackendOptions = {}): SqliteBackend {
@@ -44,9 +62,13 @@ export class SqliteBackend implements StorageBackend {
     const p = (sql: string) => this.db.prepare(sql);
     const msgSelect = `SELECT o.body, o.v, o.op_id, t.id FROM messages m JOIN ops o ON o.seq = m.seq JOIN threads t ON t.tid = m.tid`;
     this.s = {
-      thread: p('SELECT tid, v, head FROM threads WHERE id = ?'),
+      thread: p('SELECT tid, v, head, evicted FROM threads WHERE id = ?'),
       insertThread: p('INSERT INTO threads (id, v, last_seq, updated, head) VALUES (?, ?, 0, ?, ?)'),
-      updateThread: p('UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?'),
+      updateThread: p('UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ? WHERE tid = ?'),
+      setThread: p('UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?'),
+      since: p('SELECT o.seq, o.v, o.op_id, o.body, t.id FROM ops o JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq LIMIT ?'),
+      deleteOpsAfter: p('DELETE FROM ops WHERE tid = ? AND v > ?'),
+      opSeqs: p('SELECT seq, op_id FROM ops WHERE tid = ?'),
       insertOp: p('INSERT INTO ops (tid, v, op_id, body) VALUES (?, ?, ?, ?)'),
       insertMsg: p(
         'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -76,8 +98,18 @@ export class SqliteBackend implements StorageBackend {
       ),
       renew: p('UPDATE leases SET expires = ? WHERE thread_id = ? AND owner = ? AND token = ?'),
       release: p('UPDATE leases SET expires = 0 WHERE thread_id = ? AND owner = ? AND token = ?'),
-      inconsistent: p('SELECT t.id FROM threads t WHERE t.v != coalesce((SELECT max(o.v) FROM ops o WHERE o.tid = t.tid), 0)'),
+      inconsistent: p('SELECT t.id FROM threads t WHERE t.evicted IS NULL AND t.v != coalesce((SELECT max(o.v) FROM ops o WHERE o.tid = t.tid), 0)'),
       deleteMsgs: p('DELETE FROM messages WHERE tid = ?'),
+      deleteOps: p('DELETE FROM ops WHERE tid = ?'),
+      inactive: p('SELECT id FROM threads WHERE evicted IS NULL AND updated < ? AND id > ? ORDER BY id LIMIT ?'),
+      sumUsage: p(`INSERT INTO archived_usage (tid, model, day, in_tok, out_tok, cr_tok, cw_tok, cost, messages)
+        SELECT tid, coalesce(model, ''), day, coalesce(sum(in_tok),0), coalesce(sum(out_tok),0), coalesce(sum(cr_tok),0),
+          coalesce(sum(cw_tok),0), coalesce(sum(cost),0), count(*)
+        FROM messages WHERE tid = ? AND (model IS NOT NULL OR in_tok IS NOT NULL OR out_tok IS NOT NULL OR cr_tok IS NOT NULL OR cw_tok IS NOT NULL OR cost IS NOT NULL)
+        GROUP BY 2, 3`),
+      dropUsage: p('DELETE FROM archived_usage WHERE tid = ?'),
+      setEvicted: p('UPDATE threads SET evicted = ? WHERE tid = ?'),
+      unevict: p('UPDATE threads SET evicted = NULL, last_seq = ? WHERE tid = ?'),
     };
   }
 
@@ -100,30 +132,75 @@ export class SqliteBackend implements StorageBackend {
     const s = this.s;
     let row = this.row(b.threadId);
     checkVersion(b.threadId, row?.v, b.baseVersion);
+    checkNotEvicted(b.threadId, row?.evicted);
     checkLease(b.threadId, s.lease!.get(b.threadId) as LeaseState | undefined, b.fence, now);
-    const headJson = JSON.stringify(b.head);
+    let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
     if (!row) {
-      const tid = Number(s.insertThread!.run(b.threadId, b.head.v, b.head.updated, headJson).lastInsertRowid);
-      row = { tid, v: 0, head: headJson };
+      const tid = Number(s.insertThread!.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
+      row = { tid, v: 0, head: '{}' };
     }
-    const seqOf = new Map<string, number>();
-    let lastSeq = 0;
-    for (const op of b.ops) {
-      try {
-        lastSeq = Number(s.insertOp!.run(row.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
-      } catch (err) {
-        if (/UNIQUE/.test(String(err)))
-          throw new SkeinError(ErrorCode.VALIDATION, `op ${op.opId} (v${op.v}) is already in thread ${b.threadId}`, { cause: err });
-        throw err;
-      }
-      const m = messageOf(op);
-      if (m) seqOf.set(m.id, lastSeq);
-    }
+    const seqOf = this.insertOps(row.tid, b.threadId, b.ops);
     for (const { message, hidden } of b.inserts) {
       s.insertMsg!.run(row.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      if (!hidden) count++;
     }
-    for (const r of b.hides) s.hide!.run(row.tid, r.fromKey, r.toKey);
-    s.updateThread!.run(b.head.v, lastSeq, b.head.updated, headJson, row.tid);
+    for (const r of b.hides) count -= s.hide!.run(row.tid, r.fromKey, r.toKey).changes;
+    s.updateThread!.run(b.head.v, Math.max(0, ...seqOf.values()), b.head.updated, JSON.stringify({ ...b.head, messageCount: count }), row.tid);
+  }
+
+  /** Inserts ops; returns the sequence number of each message op by message id (and '' -> the last). */
+  private insertOps(tid: number, threadId: ThreadID, ops: Op[]): Map<string, number> {
+    const seqOf = new Map<string, number>();
+    for (const op of ops) {
+      let seq: number;
+      try {
+        seq = Number(this.s.insertOp!.run(tid, op.v, op.opId, opBody(op)).lastInsertRowid);
+      } catch (err) {
+        if (/UNIQUE/.test(String(err)))
+          throw new SkeinError(ErrorCode.VALIDATION, `op ${op.opId} (v${op.v}) is already in thread ${threadId}`, { cause: err });
+        throw err;
+      }
+      seqOf.set(messageOf(op)?.id ?? '', seq);
+    }
+    return seqOf;
+  }
+
+  async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
+    const rows = this.s.since!.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
+    return rows.map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
+  }
+
+  async rewrite(
+    c: { threadId: ThreadID; baseVersion: number; keepVersion: number; ops: Op[]; head: ThreadHead; rows: { message: Message; hidden: boolean }[]; fence?: Fence },
+    now: number,
+  ): Promise<void> {
+    this.db
+      .transaction(() => {
+        const row = this.row(c.threadId);
+        checkVersion(c.threadId, row?.v, c.baseVersion);
+        if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
+        checkLease(c.threadId, this.s.lease!.get(c.threadId) as LeaseState | undefined, c.fence, now);
+        this.s.deleteOpsAfter!.run(row.tid, c.keepVersion);
+        this.insertOps(row.tid, c.threadId, c.ops);
+        this.writeView(row.tid, c.head, c.rows);
+      })
+      .immediate();
+  }
+
+  /** Replaces the message rows and head of a thread (inside a caller's transaction). */
+  private writeView(tid: number, head: ThreadHead, rows: { message: Message; hidden: boolean }[]): void {
+    const seqs = new Map(
+      (this.s.opSeqs!.all(tid) as { seq: number; op_id: string }[]).map((x) => [x.op_id, x.seq]),
+    );
+    this.s.deleteMsgs!.run(tid);
+    let count = 0;
+    for (const { message, hidden } of rows) {
+      this.s.insertMsg!.run(tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      if (!hidden) count++;
+    }
+    let last = 0;
+    for (const seq of seqs.values()) if (seq > last) last = seq;
+    this.s.setThread!.run(head.v, last, head.updated, JSON.stringify({ ...head, messageCount: count }), tid);
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
@@ -189,9 +266,64 @@ export class SqliteBackend implements StorageBackend {
     const group = by === 'model' ? "coalesce(m.model, '')" : by === 'day' ? 'm.day' : "''";
     const marks = ids.map(() => '?').join(',');
     const sql = `SELECT ${group} AS "group", ${USAGE_SUMS} FROM messages m JOIN threads t ON t.tid = m.tid
-      WHERE t.id IN (${marks}) AND (m.model IS NOT NULL OR m.in_tok IS NOT NULL OR m.out_tok IS NOT NULL OR m.cost IS NOT NULL)
+      WHERE t.id IN (${marks}) AND (m.model IS NOT NULL OR m.in_tok IS NOT NULL OR m.out_tok IS NOT NULL OR m.cr_tok IS NOT NULL OR m.cw_tok IS NOT NULL OR m.cost IS NOT NULL)
       GROUP BY 1 ORDER BY 1`;
-    return this.db.prepare(sql).all(...ids) as UsageRow[];
+    const rows = this.db.prepare(sql).all(...ids) as UsageRow[];
+    const archivedGroup = by === 'model' ? 'a.model' : by === 'day' ? 'a.day' : "''";
+    const archived = this.db
+      .prepare(
+        `SELECT ${archivedGroup} AS "group", sum(a.in_tok) AS inputTokens, sum(a.out_tok) AS outputTokens, sum(a.cr_tok) AS cacheReadTokens,
+          sum(a.cw_tok) AS cacheWriteTokens, sum(a.cost) AS costUSD, sum(a.messages) AS messages
+        FROM archived_usage a JOIN threads t ON t.tid = a.tid WHERE t.id IN (${marks}) GROUP BY 1 ORDER BY 1`,
+      )
+      .all(...ids) as UsageRow[];
+    return archived.length === 0 ? rows : mergeUsageRows(rows, archived);
+  }
+
+  async inactiveThreads(opts: { updatedBefore: number; limit: number; after?: ThreadID }): Promise<ThreadID[]> {
+    const rows = this.s.inactive!.all(opts.updatedBefore, opts.after ?? '', opts.limit) as { id: ThreadID }[];
+    return rows.map((r) => r.id);
+  }
+
+  async evict(id: ThreadID, v: number, now: number): Promise<void> {
+    this.db
+      .transaction(() => {
+        const r = this.row(id);
+        checkVersion(id, r?.v, v);
+        checkNotEvicted(id, r!.evicted);
+        checkLease(id, this.s.lease!.get(id) as LeaseState | undefined, undefined, now);
+        this.s.sumUsage!.run(r!.tid);
+        this.s.deleteMsgs!.run(r!.tid);
+        this.s.deleteOps!.run(r!.tid);
+        this.s.setEvicted!.run(now, r!.tid);
+      })
+      .immediate();
+  }
+
+  async reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        const r = this.row(id);
+        if (!r) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+        if (r.evicted === null || r.evicted === undefined)
+          throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is not archived`, { details: { threadId: id } });
+        checkWholeLog(id, r.v, ops);
+        const seqOf = new Map<string, number>();
+        let lastSeq = 0;
+        for (const op of ops) {
+          lastSeq = Number(this.s.insertOp!.run(r.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
+          seqOf.set(op.opId, lastSeq);
+        }
+        for (const { message, hidden } of rows)
+          this.s.insertMsg!.run(r.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+        this.s.dropUsage!.run(r.tid);
+        this.s.unevict!.run(lastSeq, r.tid);
+      })
+      .immediate();
+  }
+
+  async evicted(id: ThreadID): Promise<number | undefined> {
+    return this.row(id)?.evicted ?? undefined;
   }
 
   async acquireLease(id: ThreadID, owner: string, ttlMs: number, now: number): Promise<number | undefined> {
@@ -227,18 +359,7 @@ export class SqliteBackend implements StorageBackend {
       .transaction(() => {
         const r = this.row(head.id);
         if (!r) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${head.id} not found`);
-        const seqs = new Map(
-          (this.db.prepare('SELECT seq, op_id FROM ops WHERE tid = ?').all(r.tid) as { seq: number; op_id: string }[]).map((x) => [
-            x.op_id,
-            x.seq,
-          ]),
-        );
-        this.s.deleteMsgs!.run(r.tid);
-        for (const { message, hidden } of rows)
-          this.s.insertMsg!.run(r.tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
-        let last = 0;
-        for (const seq of seqs.values()) if (seq > last) last = seq;
-        this.s.updateThread!.run(head.v, last, head.updated, JSON.stringify(head), r.tid);
+        this.writeView(r.tid, head, rows);
       })
       .immediate();
   }

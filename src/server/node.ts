@@ -1,0 +1,38 @@
+/**
+ * Runs the app on Node's HTTP server. `startServer` resolves once it listens (port 0 picks a free
+ * port) and gives back the URL and a `close()` that ends event streams and the storage.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppOptions } from './app.js';
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the sync server on `host:port` (defaults 127.0.0.1:0). */
+export async function startServer(options: AppOptions & { port?: number; host?: string }): Promise<RunningServer> {
+  const { app, close } = createApp(options);
+  const host = options.host ?? '127.0.0.1';
+  let server!: ServerType;
+  const info = await new Promise<AddressInfo>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, resolve);
+    server.once('error', reject);
+  });
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${info.port}`,
+    port: info.port,
+    async close() {
+      close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await options.storage.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * How the server takes one pushed thread: ops it already holds (same opId) are acknowledged and
+ * not applied again; ops on the current version are folded and committed in one transaction;
+ * a push on a stale base gets the server's ops after that base; a bad op rejects the thread.
+ */
+import { SkeinError, ErrorCode, fromUnknown } from '../errors.js';
+import { emptyThread, type ThreadCore } from '../model/apply.js';
+import type { Op, ThreadHead, ThreadID } from '../model/types.js';
+import type { StorageBackend } from '../store/backend.js';
+import { batchFromOps } from '../store/batch.js';
+import { renumber } from '../store/replay.js';
+import { parsePushOps, type PushResult } from '../sync/protocol.js';
+
+function coreOf(id: ThreadID): ThreadCore {
+  const { messages: _m, ...core } = emptyThread(id);
+  return core;
+}
+
+/** Applies one pushed thread to a workspace's backend. Never throws: failures become `rejected`. */
+export async function applyPushedThread(
+  backend: StorageBackend,
+  raw: { id: ThreadID; baseVersion: number; ops: unknown[] },
+  now: number,
+): Promise<PushResult & { applied: number }> {
+  const id = raw.id;
+  try {
+    const ops = parsePushOps(raw);
+    for (let attempt = 0; ; attempt++) {
+      const head = await backend.getHead(id);
+      const v = head?.v ?? 0;
+      const fresh: Op[] = [];
+      for (const op of ops) if (!(await backend.hasOp(id, op.opId))) fresh.push(op);
+      const known = ops.length - fresh.length;
+      if (fresh.length === 0) return { id, status: 'ok', v, applied: 0 };
+      if (raw.baseVersion + known !== v) {
+        return { id, status: 'conflict', v, ops: await backend.ops(id, raw.baseVersion, v), applied: 0 };
+      }
+      if (v === 0 && fresh[0]!.type !== 'thread:create')
+        return { id, status: 'rejected', code: 'NOT_FOUND', message: `thread ${id} does not exist here: its first op must be thread:create`, applied: 0 };
+      const numbered = renumber(fresh, v);
+      if (numbered.some((op) => op.type === 'thread:create' && op.v !== 1))
+        return { id, status: 'rejected', code: 'VALIDATION', message: 'thread:create must be the first op', applied: 0 };
+      const base: ThreadHead = head ?? { ...coreOf(id), messageCount: 0, updated: now };
+      try {
+        await backend.commit([batchFromOps(base, numbered, now)], now);
+      } catch (err) {
+        // Another server instance committed in between: look again.
+        if (err instanceof SkeinError && err.code === ErrorCode.VERSION_CONFLICT && attempt < 3) continue;
+        throw err;
+      }
+      return { id, status: 'ok', v: v + numbered.length, applied: numbered.length };
+    }
+  } catch (err) {
+    const e = err instanceof SkeinError ? err : fromUnknown(err);
+    if (e.code === 'INTERNAL' || e.code === 'SERVER') throw e;
+    return { id, status: 'rejected', code: e.code, message: e.message, applied: 0 };
+  }
+}

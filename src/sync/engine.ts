@@ -1,0 +1,322 @@
+/**
+ * The client sync engine (seed: `ThreadSyncService`). The outbox is durable by construction: it
+ * is every local op above the version both sides last agreed on (`syncedV`, in sync.db), so a
+ * crash between a local commit and a push loses nothing. A round pushes dirty threads in batches
+ * of at most 50 (high priority first), settles each result on its own (ok, conflict -> three-way
+ * merge by rebasing the local ops after the server's, rejected -> set aside as poison), backs a
+ * failing thread off with full jitter (honouring Retry-After), then pulls by cursor. Live mode
+ * follows `/v1/events` and runs a round on each poke. Writes never wait for any of this.
+ */
+import { SkeinError, ErrorCode, VersionConflictError, fromUnknown } from '../errors.js';
+import type { ThreadID } from '../model/ids.js';
+import type { Op } from '../model/types.js';
+import { kindOf } from '../store/policy.js';
+import { renumber } from '../store/replay.js';
+import type { Store } from '../store/store.js';
+import type { SyncHttpClient } from './http-client.js';
+import { MAX_PUSH_THREADS, PROTOCOL_VERSION, type PullChange, type PushResult, type PushThread } from './protocol.js';
+import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
+import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
+
+/** What one round did. */
+export interface SyncResult {
+  pushed: number;
+  pulled: number;
+  conflicts: number;
+  failed: number;
+}
+
+/** What `status()` tells. */
+export interface SyncStatus {
+  running: boolean;
+  live: boolean;
+  cursor: number;
+  /** Threads with local ops the server has not acknowledged. */
+  pending: number;
+  poisoned: { id: ThreadID; code: string; message: string }[];
+  lastRoundAt?: number;
+  lastError?: string;
+}
+
+/** Tuning (defaults from DESIGN section 5). */
+export interface SyncOptions {
+  intervalMs?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Push sub-agent threads too (their default policy keeps them local). */
+  syncSubagents?: boolean;
+}
+
+const PULL_PAGE = 1000;
+const MAX_ROUNDS = 20;
+
+/** See the module comment. */
+export class SyncEngine {
+  private timer: NodeJS.Timeout | undefined;
+  private liveAbort: AbortController | undefined;
+  private running: Promise<SyncResult> | undefined;
+  private again = false;
+  private lastRoundAt: number | undefined;
+  private lastError: string | undefined;
+  private readonly dirty = new Set<ThreadID>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly client: SyncHttpClient,
+    private readonly state: SyncStateStore,
+    private readonly options: SyncOptions = {},
+  ) {
+    const onUpdate = (e: { id: ThreadID }) => this.dirty.add(e.id);
+    store.on('thread:updated', onUpdate);
+    store.on('thread:created', (t) => this.dirty.add(t.id));
+    this.unsubscribe = () => store.off('thread:updated', onUpdate);
+  }
+
+  /** Bytes this engine moved on the wire, both ways. */
+  get bytes(): { sent: number; received: number } {
+    return { ...this.client.bytes };
+  }
+
+  /** Runs one round now (or joins the one running). */
+  now(): Promise<SyncResult> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        void this.now().catch(() => undefined);
+      }
+    });
+    return this.running;
+  }
+
+  /** Syncs every `intervalMs` (default 5 s) and, with `live`, on every server poke. */
+  start(options: { live?: boolean } = {}): void {
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.now().catch(() => undefined), this.options.intervalMs ?? 5000);
+      this.timer.unref();
+      void this.now().catch(() => undefined);
+    }
+    if (options.live && !this.liveAbort) this.follow();
+  }
+
+  /** Stops the timer and the live stream (a running round finishes). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.liveAbort?.abort();
+    this.liveAbort = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Where sync stands. */
+  status(): SyncStatus {
+    const poisoned: SyncStatus['poisoned'] = [];
+    for (const [id, s] of this.state.all()) if (s.poisoned) poisoned.push({ id, ...s.poisoned });
+    return {
+      running: this.timer !== undefined,
+      live: this.liveAbort !== undefined,
+      cursor: this.state.cursor(),
+      pending: this.dirty.size,
+      poisoned,
+      ...(this.lastRoundAt !== undefined && { lastRoundAt: this.lastRoundAt }),
+      ...(this.lastError !== undefined && { lastError: this.lastError }),
+    };
+  }
+
+  /** Clears the poison mark of threads so that they are pushed again. */
+  retryPoisoned(): void {
+    for (const [id, s] of this.state.all()) {
+      if (!s.poisoned) continue;
+      const { poisoned: _p, ...rest } = s;
+      this.state.set(id, { ...rest, attempts: 0, nextAt: 0 });
+      this.dirty.add(id);
+    }
+  }
+
+  /** Stops and closes the state database. */
+  async close(): Promise<void> {
+    await this.stop();
+    this.unsubscribe();
+    this.state.close();
+  }
+
+  private follow(): void {
+    const abort = new AbortController();
+    this.liveAbort = abort;
+    let attempt = 0;
+    const loop = async () => {
+      while (!abort.signal.aborted) {
+        try {
+          await this.client.events(this.state.cursor(), () => void this.now().catch(() => undefined), abort.signal);
+          attempt = 0;
+        } catch (err) {
+          this.lastError = fromUnknown(err).message;
+        }
+        if (abort.signal.aborted) break;
+        await new Promise((r) => setTimeout(r, 100 + backoffDelay(attempt++, { baseMs: 250, capMs: 10_000 })));
+        void this.now().catch(() => undefined);
+      }
+    };
+    void loop();
+  }
+
+  /** Threads with unacknowledged local ops, by priority. */
+  private async dirtyThreads(now: number): Promise<{ id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[]> {
+    if (this.lastRoundAt === undefined) {
+      // First round of this process: anything written before (or by another process) may be unsent.
+      for (let cursor: string | undefined; ; ) {
+        const page = await this.store.listThreads({ limit: 500, ...(cursor && { cursor }) });
+        for (const t of page.threads) this.dirty.add(t.id);
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+    }
+    const out: { id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[] = [];
+    for (const id of [...this.dirty]) {
+      const info = await this.store.info(id);
+      const s = this.state.get(id);
+      if (!info || info.v <= s.syncedV) {
+        this.dirty.delete(id);
+        continue;
+      }
+      const kind = kindOf(info);
+      const policy = this.store.policies[kind];
+      if ((!policy.sync && !(kind === 'subagent' && this.options.syncSubagents)) || !policy.local) {
+        this.dirty.delete(id);
+        continue;
+      }
+      if (s.poisoned || s.nextAt > now) continue;
+      out.push({ id, v: info.v, s, high: policy.priority === 'high' });
+    }
+    return out.sort((a, b) => Number(b.high) - Number(a.high));
+  }
+
+  private async round(): Promise<SyncResult> {
+    const result: SyncResult = { pushed: 0, pulled: 0, conflicts: 0, failed: 0 };
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const todo = await this.dirtyThreads(Date.now());
+        this.lastRoundAt ??= Date.now();
+        if (todo.length === 0) break;
+        for (let i = 0; i < todo.length; i += MAX_PUSH_THREADS) await this.push(todo.slice(i, i + MAX_PUSH_THREADS), result);
+        if (result.failed > 0) break;
+      }
+      await this.pull(result);
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = fromUnknown(err).message;
+      throw err;
+    } finally {
+      this.lastRoundAt = Date.now();
+    }
+    return result;
+  }
+
+  private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
+    const threads: PushThread[] = [];
+    for (const t of batch) threads.push({ id: t.id, baseVersion: t.s.syncedV, ops: await this.store.backend.ops(t.id, t.s.syncedV, t.v) });
+    let answer;
+    try {
+      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+      // The whole request failed: each thread backs off on its own schedule.
+      for (const t of batch) this.backOff(t.id, err);
+      result.failed += batch.length;
+      this.lastError = fromUnknown(err).message;
+      return;
+    }
+    const settled = await Promise.allSettled(answer.threads.map((r) => this.settle(r, threads.find((t) => t.id === r.id)!.ops, result)));
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'rejected') {
+        result.failed++;
+        this.backOff(answer.threads[i]!.id, s.reason);
+      }
+    }
+  }
+
+  private backOff(id: ThreadID, err: unknown): void {
+    const s = this.state.get(id);
+    const delay = Math.max(backoffDelay(s.attempts, { baseMs: this.options.backoffBaseMs ?? 1000, capMs: this.options.backoffCapMs ?? 300_000 }), retryAfterOf(err) ?? 0);
+    this.state.set(id, { ...s, attempts: s.attempts + 1, nextAt: Date.now() + delay });
+  }
+
+  private async settle(r: PushResult, pushed: Op[], result: SyncResult): Promise<void> {
+    const s = this.state.get(r.id);
+    if (r.status === 'ok') {
+      result.pushed += pushed.length;
+      this.state.set(r.id, { ...s, syncedV: r.v, remoteV: Math.max(s.remoteV, r.v), attempts: 0, nextAt: 0 });
+    } else if (r.status === 'conflict') {
+      result.conflicts++;
+      await this.rebase(r.id, s, r.ops, r.v);
+    } else {
+      // A poison op: reported through status() and set aside, never retried on its own.
+      this.state.set(r.id, { ...s, poisoned: { code: r.code, message: r.message } });
+      this.dirty.delete(r.id);
+    }
+  }
+
+  /**
+   * The three-way merge of DESIGN section 3, done on the log: the base is the agreed prefix
+   * (v <= syncedV); the merged log is the base, then the server's ops, then the local ops the
+   * server does not hold, renumbered. Folding it gives `merge(base, local, remote)`.
+   */
+  private async rebase(id: ThreadID, s: ThreadSyncState, serverOps: Op[], serverV: number): Promise<void> {
+    const info = await this.store.info(id);
+    if (!info) return;
+    const local = await this.store.backend.ops(id, s.syncedV, info.v);
+    const onServer = new Set(serverOps.map((o) => o.opId));
+    const mine = local.filter((o) => !onServer.has(o.opId));
+    const ops = [...renumber(serverOps, s.syncedV), ...renumber(mine, serverV)];
+    await this.store.rebaseLog(id, info.v, s.syncedV, ops);
+    this.state.set(id, { ...s, syncedV: serverV, remoteV: Math.max(s.remoteV, serverV) });
+    if (mine.length > 0) this.dirty.add(id);
+  }
+
+  private async pull(result: SyncResult): Promise<void> {
+    for (;;) {
+      const page = await withRetry(() => this.client.pull(this.state.cursor(), PULL_PAGE), { attempts: 2, baseMs: 200 });
+      for (const change of page.changes) result.pulled += await this.applyChange(change);
+      // Threads a previous pull could not finish (held by another process's writer, or a gap).
+      this.state.setCursor(page.cursor);
+      if (!page.hasMore) break;
+    }
+    for (const [id, s] of this.state.all()) {
+      if (s.remoteV > s.syncedV && !s.poisoned) {
+        const r = await this.client.threadOps(id, s.syncedV).catch(() => undefined);
+        if (r) result.pulled += await this.applyChange({ id, fromVersion: r.fromVersion, toVersion: r.toVersion, ops: r.ops });
+      }
+    }
+  }
+
+  /** Brings one thread up to the server's ops in `change`; returns how many ops were new here. */
+  private async applyChange(change: PullChange): Promise<number> {
+    const id = change.id;
+    const s = this.state.get(id);
+    const remoteV = Math.max(s.remoteV, change.toVersion);
+    let ops = change.ops.filter((o) => o.v > s.syncedV);
+    if (ops.length === 0) return 0;
+    try {
+      if (ops[0]!.v !== s.syncedV + 1) ops = (await this.client.threadOps(id, s.syncedV)).ops;
+      const info = await this.store.info(id);
+      if (!info) await this.store.importThread(ops);
+      else if (info.v === s.syncedV) await this.store.applyRemoteOps(id, ops);
+      else {
+        await this.rebase(id, s, ops, ops.at(-1)!.v);
+        return ops.length;
+      }
+      this.state.set(id, { ...s, syncedV: ops.at(-1)!.v, remoteV });
+      return ops.length;
+    } catch (err) {
+      // Try again on a later round (e.g. another process holds the thread's writer).
+      this.state.set(id, { ...s, remoteV });
+      if (err instanceof VersionConflictError || (err instanceof SkeinError && (err.code === ErrorCode.THREAD_BUSY || isRetryable(err)))) return 0;
+      throw err;
+    }
+  }
+}

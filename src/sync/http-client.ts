@@ -1,0 +1,158 @@
+/**
+ * The client side of the wire: JSON over HTTP with gzip both ways, bearer auth, a timeout, and
+ * failures mapped to SkeinError codes (with `Retry-After` kept). Counts the bytes it moves.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
+import type { ThreadID } from '../model/ids.js';
+import { parseOp } from '../model/schema.js';
+import type { Op } from '../model/types.js';
+import { parsePullResponse, parsePushResponse, type Poke, type PullResponse, type PushRequest, type PushResponse } from './protocol.js';
+import { parseRetryAfter } from './retry.js';
+
+/** Where the server is and how to reach it. */
+export interface RemoteOptions {
+  url: string;
+  token: string;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+}
+
+const STATUS_CODE: Record<number, Code> = { 400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'VERSION_CONFLICT', 413: 'VALIDATION' };
+const GZIP_OVER = 1024;
+
+/** See the module comment. */
+export class SyncHttpClient {
+  /** Bytes on the wire (compressed), both ways. */
+  readonly bytes = { sent: 0, received: 0 };
+  private readonly base: URL;
+
+  constructor(private readonly options: RemoteOptions) {
+    try {
+      this.base = new URL(options.url);
+    } catch {
+      throw new SkeinError(ErrorCode.VALIDATION, `remote.url: not a URL: ${options.url}`);
+    }
+    if (typeof options.token !== 'string' || options.token === '') throw new SkeinError(ErrorCode.VALIDATION, 'remote.token: required');
+  }
+
+  private send(method: string, path: string, body?: unknown): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
+    const url = new URL(path, this.base);
+    let payload: Buffer | undefined;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
+    if (body !== undefined) {
+      payload = Buffer.from(JSON.stringify(body));
+      headers['content-type'] = 'application/json';
+      if (payload.length > GZIP_OVER) {
+        payload = gzipSync(payload);
+        headers['content-encoding'] = 'gzip';
+      }
+      headers['content-length'] = String(payload.length);
+    }
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers, timeout: this.options.timeoutMs ?? 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => reject(new SkeinError(ErrorCode.NETWORK, `${method} ${url.pathname}: ${err.message}`, { cause: err })));
+        res.on('end', () => {
+          let raw = Buffer.concat(chunks);
+          this.bytes.received += raw.length;
+          try {
+            if (res.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+            const json = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+          } catch (err) {
+            const code = (res.statusCode ?? 500) >= 500 ? ErrorCode.SERVER : ErrorCode.NETWORK;
+            reject(new SkeinError(code, `${method} ${url.pathname}: unreadable response (${res.statusCode})`, { cause: err }));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new SkeinError(ErrorCode.TIMEOUT, `${method} ${url.pathname}: timed out`)));
+      req.on('error', (err) =>
+        reject(err instanceof SkeinError ? err : new SkeinError(ErrorCode.NETWORK, `${method} ${url.pathname}: ${err.message}`, { cause: err })),
+      );
+      if (payload) this.bytes.sent += payload.length;
+      req.end(payload);
+    });
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const res = await this.send(method, path, body);
+    if (res.status >= 200 && res.status < 300) return res.json;
+    const err = (res.json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after'] as string | undefined);
+    const code: Code = res.status >= 500 || res.status === 429 ? ErrorCode.SERVER : (STATUS_CODE[res.status] ?? ErrorCode.SERVER);
+    throw new SkeinError(code, `server: ${err?.message ?? `HTTP ${res.status}`}`, {
+      details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.status < 500 && res.json !== undefined && { body: res.json }) },
+    });
+  }
+
+  /** Pushes ops. A 5xx (some thread failed on the server) throws; ops it did store are acknowledged on the retry. */
+  async push(req: PushRequest): Promise<PushResponse> {
+    return parsePushResponse(await this.call('POST', '/v1/sync/push', req));
+  }
+
+  /** Ops after `cursor`, grouped by thread. */
+  async pull(cursor: number, limit = 1000): Promise<PullResponse> {
+    return parsePullResponse(await this.call('GET', `/v1/sync/pull?cursor=${cursor}&limit=${limit}`));
+  }
+
+  /** One thread's ops after `sinceVersion`. */
+  async threadOps(id: ThreadID, sinceVersion: number): Promise<{ id: ThreadID; fromVersion: number; toVersion: number; ops: Op[] }> {
+    const r = (await this.call('GET', `/v1/threads/${encodeURIComponent(id)}?sinceVersion=${sinceVersion}`)) as {
+      id: ThreadID;
+      fromVersion: number;
+      toVersion: number;
+      ops: unknown[];
+    };
+    return { ...r, ops: r.ops.map((op, i) => parseOp(op, `ops.${i}`)) };
+  }
+
+  /**
+   * Follows `/v1/events` and calls `onPoke` for each poke, until `signal` aborts or the stream
+   * ends (resolves) or fails (rejects).
+   */
+  events(cursor: number, onPoke: (poke: Poke) => void, signal: AbortSignal): Promise<void> {
+    const url = new URL(`/v1/events?cursor=${cursor}`, this.base);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { headers: { authorization: `Bearer ${this.options.token}`, accept: 'text/event-stream' }, signal }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          const code: Code = (res.statusCode ?? 500) >= 500 ? ErrorCode.SERVER : (STATUS_CODE[res.statusCode ?? 0] ?? ErrorCode.SERVER);
+          reject(new SkeinError(code, `events: HTTP ${res.statusCode}`));
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          this.bytes.received += Buffer.byteLength(chunk);
+          buf += chunk;
+          let i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data:'))
+              .map((l) => l.slice(5).trimStart())
+              .join('\n');
+            if (!data) continue;
+            try {
+              onPoke(JSON.parse(data) as Poke);
+            } catch {
+              // a malformed event is ignored; the next pull catches up anyway
+            }
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (err) => (signal.aborted ? resolve() : reject(new SkeinError(ErrorCode.NETWORK, `events: ${err.message}`, { cause: err }))));
+      });
+      req.on('error', (err) => (signal.aborted ? resolve() : reject(new SkeinError(ErrorCode.NETWORK, `events: ${err.message}`, { cause: err }))));
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The sync wire protocol (DESIGN section 5), version 1: push, pull, events. Messages are tagged
+ * by `type` and carry `protocol`; requests are validated with zod at the server boundary and
+ * responses at the client boundary.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { isThreadId, type ThreadID } from '../model/ids.js';
+import { parseOp } from '../model/schema.js';
+import type { Op } from '../model/types.js';
+
+/** The protocol version this build speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** One thread's ops in a push: the version both sides last agreed on, and the ops after it. */
+export interface PushThread {
+  id: ThreadID;
+  baseVersion: number;
+  ops: Op[];
+}
+
+/** `POST /v1/sync/push`. */
+export interface PushRequest {
+  type: 'push';
+  protocol: typeof PROTOCOL_VERSION;
+  clientId: string;
+  threads: PushThread[];
+}
+
+/** The server's answer for one pushed thread. */
+export type PushResult =
+  | { id: ThreadID; status: 'ok'; v: number }
+  | { id: ThreadID; status: 'conflict'; v: number; ops: Op[] }
+  | { id: ThreadID; status: 'rejected'; code: string; message: string };
+
+/** The answer to a push. */
+export interface PushResponse {
+  type: 'push:result';
+  protocol: typeof PROTOCOL_VERSION;
+  threads: PushResult[];
+}
+
+/** One thread's ops in a pull. */
+export interface PullChange {
+  id: ThreadID;
+  fromVersion: number;
+  toVersion: number;
+  ops: Op[];
+}
+
+/** `GET /v1/sync/pull?cursor=C&limit=N`. `cursor` is the server's global op sequence. */
+export interface PullResponse {
+  type: 'pull:result';
+  protocol: typeof PROTOCOL_VERSION;
+  cursor: number;
+  changes: PullChange[];
+  hasMore: boolean;
+}
+
+/** An event on `GET /v1/events`: a thread changed; the client pulls. */
+export interface Poke {
+  type: 'poke';
+  id: ThreadID;
+  v: number;
+  cursor: number;
+}
+
+/** Most threads in one push (DESIGN: batches of at most 50 threads). */
+export const MAX_PUSH_THREADS = 50;
+/** Most ops per thread in one push. */
+export const MAX_PUSH_OPS = 5000;
+
+const threadId = z.custom<ThreadID>(isThreadId, { message: 'must be a thread id' });
+const pushThread = z.strictObject({
+  id: threadId,
+  baseVersion: z.number().int().nonnegative(),
+  ops: z.array(z.unknown()).max(MAX_PUSH_OPS),
+});
+const pushRequest = z.strictObject({
+  type: z.literal('push').optional(),
+  protocol: z.literal(PROTOCOL_VERSION).optional(),
+  clientId: z.string().min(1).max(64),
+  threads: z.array(pushThread).max(MAX_PUSH_THREADS),
+});
+
+/** A push request's envelope, validated; each thread's ops are left for `parsePushOps`. */
+export function parsePushRequest(value: unknown): { clientId: string; threads: { id: ThreadID; baseVersion: number; ops: unknown[] }[] } {
+  const r = pushRequest.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new ValidationError(issue.path.map(String).join('.') || 'body', issue.message);
+  }
+  return r.data;
+}
+
+/** Validates one pushed thread's ops: each a complete op of that thread, versions consecutive from the base. */
+export function parsePushOps(t: { id: ThreadID; baseVersion: number; ops: unknown[] }): Op[] {
+  return t.ops.map((raw, i) => {
+    const op = parseOp(raw, `ops.${i}`);
+    if (op.threadId !== t.id) throw new ValidationError(`ops.${i}.threadId`, `belongs to ${op.threadId}, not ${t.id}`);
+    if (op.v !== t.baseVersion + i + 1) throw new ValidationError(`ops.${i}.v`, `must be ${t.baseVersion + i + 1}`);
+    return op;
+  });
+}
+
+/** Client side: checks the shape of a push response. */
+export function parsePushResponse(value: unknown): PushResponse {
+  const v = value as PushResponse;
+  if (!v || v.type !== 'push:result' || !Array.isArray(v.threads)) throw new ValidationError('response', 'not a push result');
+  for (const t of v.threads) if (t.status === 'conflict') t.ops = t.ops.map((op, i) => parseOp(op, `threads.${t.id}.ops.${i}`));
+  return v;
+}
+
+/** Client side: checks the shape of a pull response. */
+export function parsePullResponse(value: unknown): PullResponse {
+  const v = value as PullResponse;
+  if (!v || v.type !== 'pull:result' || !Array.isArray(v.changes) || !Number.isSafeInteger(v.cursor))
+    throw new ValidationError('response', 'not a pull result');
+  for (const c of v.changes) c.ops = c.ops.map((op, i) => parseOp(op, `changes.${c.id}.ops.${i}`));
+  return v;
+}
+
+/** Groups ops (in sequence order) into per-thread changes. */
+export function groupChanges(ops: readonly Op[]): PullChange[] {
+  const byThread = new Map<ThreadID, PullChange>();
+  for (const op of ops) {
+    const c = byThread.get(op.threadId);
+    if (c) {
+      c.ops.push(op);
+      c.toVersion = op.v;
+    } else byThread.set(op.threadId, { id: op.threadId, fromVersion: op.v - 1, toVersion: op.v, ops: [op] });
+  }
+  return [...byThread.values()];
+}
