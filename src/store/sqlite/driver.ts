@@ -33,11 +33,18 @@ export function openSqlite(file: string, options: { readonly?: boolean } = {}): 
  * the version, kept in `PRAGMA user_version`; each step runs in its own transaction.
  */
 export function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
+  for (;;) {
+    // The version is read inside the write transaction: two processes opening a new store at once
+    // must not both run the same step.
+    const done = db
+      .transaction(() => {
+        const v = db.pragma('user_version', { simple: true }) as number;
+        if (v >= migrations.length) return true;
+        db.exec(migrations[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+        return false;
+      })
+      .immediate();
+    if (done) return;
   }
 }

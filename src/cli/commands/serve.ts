@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { expectPositionals, flag, intOpt, stringOpt } from '../args.js';
+import type { Command } from '../command.js';
+import { openServerStorage } from '../../server/open-storage.js';
+import { startServer } from '../../server/node.js';
+import { seedDemoWorkspace } from '../demo-server.js';
+
+/** `skein serve`: the sync server, until SIGINT or SIGTERM. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the sync server (embedded SQLite by default, or PostgreSQL)',
+  usage: 'skein serve [--data DIR | --db postgres://...] [--port N] [--host H] [--demo]',
+  details: [
+    '--data DIR     embedded SQLite data directory (default: <store dir>/server)',
+    '--db URL       PostgreSQL connection string instead of SQLite',
+    '--port N       port to listen on (default 7420; 0 picks a free one)',
+    '--host H       address to listen on (default 127.0.0.1)',
+    '--max-body N   largest request body in bytes (default 8388608)',
+    '--demo         seed a "demo" workspace with a demo session and print a token for it',
+    'Prints the URL (JSON: { url, storage, token? }) once it listens.',
+  ],
+  options: {
+    data: { type: 'string' },
+    db: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'max-body': { type: 'string' },
+    demo: { type: 'boolean' },
+  },
+  async run(args, ctx) {
+    expectPositionals(args, []);
+    const port = intOpt(args.values, 'port', { max: 65535 }) ?? 7420;
+    const maxBodyBytes = intOpt(args.values, 'max-body', { min: 1024 });
+    const db = stringOpt(args.values, 'db');
+    const storage = await openServerStorage(db !== undefined ? { db } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
+    let token: string | undefined;
+    if (flag(args.values, 'demo')) token = await seedDemoWorkspace(storage);
+    const server = await startServer({ storage, port, host: stringOpt(args.values, 'host') ?? '127.0.0.1', ...(maxBodyBytes !== undefined && { maxBodyBytes }) });
+    if (ctx.json) ctx.printJson({ url: server.url, storage: storage.description, ...(token && { token, workspace: 'demo' }) });
+    else {
+      ctx.print(`skein server listening on ${server.url} (${storage.description})`);
+      if (token) ctx.print(`demo workspace token: ${token}`, `try: curl -H "Authorization: Bearer ${token}" ${server.url}/v1/threads`);
+    }
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+  },
+};

@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import { expectPositionals, stringOpt, usageError } from '../args.js';
+import type { Command } from '../command.js';
+import { openServerStorage } from '../../server/open-storage.js';
+
+/** `skein token create`: a token for a workspace of the sync server. */
+export const tokenCommand: Command = {
+  name: 'token',
+  summary: 'create an access token for a server workspace',
+  usage: 'skein token create --workspace W [--data DIR | --db postgres://...]',
+  details: [
+    '--workspace W  the workspace the token reads and writes (created on first use)',
+    '--data / --db  the server storage, as given to skein serve',
+    'The token is printed once; the server keeps only its hash. JSON: { token, workspace }.',
+  ],
+  options: { workspace: { type: 'string' }, data: { type: 'string' }, db: { type: 'string' } },
+  async run(args, ctx) {
+    const [verb] = expectPositionals(args, ['create']);
+    if (verb !== 'create') throw usageError(`unknown token command ${JSON.stringify(verb)} (expected: create)`);
+    const workspace = stringOpt(args.values, 'workspace');
+    if (workspace === undefined) throw usageError('is required', '--workspace');
+    const db = stringOpt(args.values, 'db');
+    const storage = await openServerStorage(db !== undefined ? { db } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
+    try {
+      const token = await storage.createToken(workspace);
+      if (ctx.json) ctx.printJson({ token, workspace });
+      else ctx.print(token);
+    } finally {
+      await storage.close();
+    }
+  },
+};

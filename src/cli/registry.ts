@@ -1,0 +1,26 @@
+/**
+ * The commands by name. A new command is one file under commands/ and one line here; help,
+ * argument parsing and error handling come from the runner.
+ */
+import type { Command } from './command.js';
+import { appendCommand } from './commands/append.js';
+import { costCommand } from './commands/cost.js';
+import { demoCommand } from './commands/demo.js';
+import { initCommand } from './commands/init.js';
+import { logCommand } from './commands/log.js';
+import { lsCommand } from './commands/ls.js';
+import { newCommand } from './commands/new.js';
+import { showCommand } from './commands/show.js';
+import { spawnCommand } from './commands/spawn.js';
+import { summarizeCommand } from './commands/summarize.js';
+import { treeCommand } from './commands/tree.js';
+import { serveCommand } from './commands/serve.js';
+import { syncCommand } from './commands/sync.js';
+import { tokenCommand } from './commands/token.js';
+
+/** Every command, in the order `skein --help` lists them. */
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
+    (c) => [c.name, c] as const,
+  ),
+);
