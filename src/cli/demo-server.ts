@@ -7,8 +7,9 @@ import { applyPushedThread } from '../server/push.js';
 import type { ServerStorage } from '../server/server-storage.js';
 import { playDemoSession } from './demo-session.js';
 
-/** Plays the demo into the `demo` workspace (again on each call) and returns a new token for it. */
+/** Plays the demo into the `demo` workspace (once: a seeded workspace is left as it is) and returns a new token for it. */
 export async function seedDemoWorkspace(storage: ServerStorage): Promise<string> {
+  if ((await (await storage.backend('demo')).maxSeq()) > 0) return storage.createToken('demo');
   const store = await openStore({ dir: ':memory:', clientId: 'demo' });
   try {
     await playDemoSession(store);

@@ -48,7 +48,9 @@ export interface SyncOptions {
 }
 
 const PULL_PAGE = 1000;
-const MAX_ROUNDS = 20;
+const MAX_ROUNDS = 200;
+/** Ops of one thread per push; a longer outbox goes over several rounds. */
+const MAX_OPS_PER_PUSH = 1000;
 
 /** See the module comment. */
 export class SyncEngine {
@@ -219,11 +221,23 @@ export class SyncEngine {
 
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const threads: PushThread[] = [];
-    for (const t of batch) threads.push({ id: t.id, baseVersion: t.s.syncedV, ops: await this.store.backend.ops(t.id, t.s.syncedV, t.v) });
+    for (const t of batch)
+      threads.push({ id: t.id, baseVersion: t.s.syncedV, ops: await this.store.backend.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH)) });
     let answer;
     try {
       answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
     } catch (err) {
+      if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND)) {
+        // The server refused the request itself (too large, malformed): find the thread that does
+        // it by pushing alone, and set that one aside so it never blocks the others.
+        if (batch.length > 1) {
+          for (const t of batch) await this.push([t], result);
+          return;
+        }
+        this.poison(batch[0]!.id, err.code, err.message);
+        result.failed++;
+        return;
+      }
       if (!isRetryable(err)) throw err;
       // The whole request failed: each thread backs off on its own schedule.
       for (const t of batch) this.backOff(t.id, err);
@@ -254,11 +268,13 @@ export class SyncEngine {
     } else if (r.status === 'conflict') {
       result.conflicts++;
       await this.rebase(r.id, s, r.ops, r.v);
-    } else {
-      // A poison op: reported through status() and set aside, never retried on its own.
-      this.state.set(r.id, { ...s, poisoned: { code: r.code, message: r.message } });
-      this.dirty.delete(r.id);
-    }
+    } else this.poison(r.id, r.code, r.message);
+  }
+
+  /** A poison thread: reported through status() and set aside, never retried on its own. */
+  private poison(id: ThreadID, code: string, message: string): void {
+    this.state.set(id, { ...this.state.get(id), poisoned: { code, message } });
+    this.dirty.delete(id);
   }
 
   /**
