@@ -48,4 +48,11 @@ export type { PersistencePolicy, PolicyOption, ThreadKind } from './store/policy
 export type { StorageBackend, CommitBatch, Fence, ListedHead, LeaseState, UsageRow } from './store/backend.js';
 export { MemoryBackend } from './store/memory/memory-backend.js';
 export { SqliteBackend, openSqliteBackend } from './store/sqlite/sqlite-backend.js';
-export { runStoreContractTests } from './testing/contract.js';
+export { PostgresBackend, openPostgresBackend } from './store/postgres/postgres-backend.js';
+export { runStoreContractTests, type ContractSetup } from './testing/contract.js';
+export { FileTracker } from './files/file-tracker.js';
+export type { FileModification, RollbackResult } from './files/file-tracker.js';
+export type { FileChangeRecord, FileChangeType } from './files/record-store.js';
+export { DEFAULT_ARCHIVE_AGE_MS } from './lifecycle/archive.js';
+export type { ArchiveOptions, ArchiveProgress, ArchiveResult } from './lifecycle/archive.js';
+export type { DiskUsage, ThreadUsage, KindUsage } from './lifecycle/disk-usage.js';

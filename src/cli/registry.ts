@@ -17,10 +17,16 @@ import { treeCommand } from './commands/tree.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { tokenCommand } from './commands/token.js';
+import { filesCommand } from './commands/files.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { rewindCommand } from './commands/rewind.js';
+import { archiveCommand } from './commands/archive.js';
+import { restoreCommand } from './commands/restore.js';
+import { duCommand } from './commands/du.js';
 
 /** Every command, in the order `skein --help` lists them. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
+  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, duCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
     (c) => [c.name, c] as const,
   ),
 );

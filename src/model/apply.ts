@@ -69,7 +69,8 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
     case 'assistant:message':
     case 'system:message': {
       const role = ROLE_OF[delta.type]!;
-      const { id, timestamp, ...rest } = delta.message;
+      // A copy: the stored message must not share arrays or objects with the caller's delta.
+      const { id, timestamp, ...rest } = structuredClone(delta.message);
       const { openCalls, turnKey, hidden } = core.clock;
       // A parent is usable only when the new key under it is outside every hidden range: after a
       // truncate inside a turn, the range [fromKey, toKey) also covers the turn's later children,

@@ -209,7 +209,11 @@ export function parseDelta(value: unknown, root = 'delta'): Delta {
 
 /** Validates a complete op (from the log, the wire or an import file). */
 export function parseOp(value: unknown, root = 'op'): Op {
-  return check(opSchema, value, root) as Op;
+  const op = check(opSchema, value, root) as Op;
+  // A message op is identified by its message: stores find messages through the op id.
+  if ((op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message') && op.opId !== op.message.id)
+    throw new ValidationError(`${root}.opId`, 'a message op must have the id of its message');
+  return op;
 }
 
 /** Validates the fields a thread is created with. */

@@ -476,7 +476,10 @@ export class Store extends EventEmitter<StoreEvents> {
     return thread ?? (await this.getThread(id))!;
   }
 
-  /** The thread, or null. `atVersion` gives the thread as it was at that version (time travel). */
+  /**
+   * The thread, or null. `atVersion` gives the thread as it was at that version (time travel).
+   * An archived thread is read (only) from its archive entry.
+   */
   async getThread(id: ThreadID, options: { atVersion?: number } = {}): Promise<Thread | null> {
     this.open();
     parseThreadId(id);
@@ -512,6 +515,7 @@ export class Store extends EventEmitter<StoreEvents> {
   /**
    * A window of visible messages, oldest first. `offset` counts back from the newest message
    * (seed); `before` / `after` take a message id and stay stable while messages are appended.
+   * An archived thread is refused (VALIDATION): restore it first, or read it whole with `getThread`.
    */
   async loadPage(id: ThreadID, options: { limit?: number; offset?: number; before?: string; after?: string } = {}): Promise<MessagePage> {
     this.open();

@@ -60,3 +60,20 @@ export function checkLease(threadId: ThreadID, lease: LeaseState | undefined, fe
   }
   if (lease && lease.expires > now) throw new ThreadBusyError(threadId);
 }
+
+/** Throws unless the thread's ops are held here: an evicted (archived) thread takes no writes until restored. */
+export function checkNotEvicted(threadId: ThreadID, evicted: number | null | undefined): void {
+  if (evicted === null || evicted === undefined) return;
+  throw new SkeinError(ErrorCode.VALIDATION, `thread ${threadId} is archived: restore it first (skein restore ${threadId})`, {
+    details: { threadId, archived: true },
+  });
+}
+
+/** Throws unless `ops` are exactly versions 1 ... v of the thread, in order (what `reinstate` puts back). */
+export function checkWholeLog(threadId: ThreadID, v: number, ops: readonly Op[]): void {
+  const bad = ops.length !== v ? ops.length : ops.findIndex((op, i) => op.threadId !== threadId || op.v !== i + 1);
+  if (ops.length === v && bad < 0) return;
+  throw new SkeinError(ErrorCode.VALIDATION, `the ops given for ${threadId} are not its versions 1 to ${v} (at index ${bad})`, {
+    details: { threadId },
+  });
+}

@@ -5,7 +5,7 @@
  * see each new thread before the write resolves.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
+import { SkeinError, ErrorCode, ValidationError, VersionConflictError } from '../errors.js';
 import { applyOp, step } from '../model/apply.js';
 import { compress, decompress } from '../model/codec.js';
 import { parseOp } from '../model/schema.js';
@@ -98,9 +98,7 @@ export class ThreadWriter {
       this.check();
       const before = this.current;
       if (expectedVersion !== undefined && expectedVersion !== before.v)
-        throw new SkeinError(ErrorCode.VERSION_CONFLICT, `thread ${before.id} is at version ${before.v}, not ${expectedVersion}`, {
-          details: { current: before.v },
-        });
+        throw new VersionConflictError(before.id, expectedVersion, before.v);
       const now = this.host.now();
       const messages = before.messages;
       const { batch, ops } = await buildBatch(headOf(before, now), deltas, {

@@ -319,7 +319,9 @@ export class SyncEngine {
     if (ops.length === 0) return 0;
     try {
       if (ops[0]!.v !== s.syncedV + 1) ops = (await this.client.threadOps(id, s.syncedV)).ops;
-      const info = await this.store.info(id);
+      // The local tier only: store.info would fetch a thread missing here from the server (a
+      // tiered read), download it a second time and then take it for a diverged copy.
+      const info = await this.store.backend.getHead(id);
       if (!info) await this.store.importThread(ops);
       else if (info.v === s.syncedV) await this.store.applyRemoteOps(id, ops);
       else {

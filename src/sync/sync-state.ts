@@ -76,7 +76,7 @@ export class SqliteSyncState implements SyncStateStore {
   constructor(dir: string) {
     this.db = openSqlite(join(dir, 'sync.db'));
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 10000');
     migrate(this.db, MIGRATIONS);
   }

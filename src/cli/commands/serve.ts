@@ -9,10 +9,11 @@ import { seedDemoWorkspace } from '../demo-server.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the sync server (embedded SQLite by default, or PostgreSQL)',
-  usage: 'skein serve [--data DIR | --db postgres://...] [--port N] [--host H] [--demo]',
+  usage: 'skein serve [--data DIR | --db postgres://... [--schema S]] [--port N] [--host H] [--demo]',
   details: [
     '--data DIR     embedded SQLite data directory (default: <store dir>/server)',
     '--db URL       PostgreSQL connection string instead of SQLite',
+    '--schema S     PostgreSQL schema (default skein)',
     '--port N       port to listen on (default 7420; 0 picks a free one)',
     '--host H       address to listen on (default 127.0.0.1)',
     '--max-body N   largest request body in bytes (default 8388608)',
@@ -22,6 +23,7 @@ export const serveCommand: Command = {
   options: {
     data: { type: 'string' },
     db: { type: 'string' },
+    schema: { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
     'max-body': { type: 'string' },
@@ -32,7 +34,8 @@ export const serveCommand: Command = {
     const port = intOpt(args.values, 'port', { max: 65535 }) ?? 7420;
     const maxBodyBytes = intOpt(args.values, 'max-body', { min: 1024 });
     const db = stringOpt(args.values, 'db');
-    const storage = await openServerStorage(db !== undefined ? { db } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
+    const schema = stringOpt(args.values, 'schema');
+    const storage = await openServerStorage(db !== undefined ? { db, ...(schema !== undefined && { schema }) } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
     let token: string | undefined;
     if (flag(args.values, 'demo')) token = await seedDemoWorkspace(storage);
     const server = await startServer({ storage, port, host: stringOpt(args.values, 'host') ?? '127.0.0.1', ...(maxBodyBytes !== undefined && { maxBodyBytes }) });

@@ -7,20 +7,21 @@ import { openServerStorage } from '../../server/open-storage.js';
 export const tokenCommand: Command = {
   name: 'token',
   summary: 'create an access token for a server workspace',
-  usage: 'skein token create --workspace W [--data DIR | --db postgres://...]',
+  usage: 'skein token create --workspace W [--data DIR | --db postgres://... [--schema S]]',
   details: [
     '--workspace W  the workspace the token reads and writes (created on first use)',
-    '--data / --db  the server storage, as given to skein serve',
+    '--data / --db  the server storage, as given to skein serve (with --schema for PostgreSQL)',
     'The token is printed once; the server keeps only its hash. JSON: { token, workspace }.',
   ],
-  options: { workspace: { type: 'string' }, data: { type: 'string' }, db: { type: 'string' } },
+  options: { workspace: { type: 'string' }, data: { type: 'string' }, db: { type: 'string' }, schema: { type: 'string' } },
   async run(args, ctx) {
     const [verb] = expectPositionals(args, ['create']);
     if (verb !== 'create') throw usageError(`unknown token command ${JSON.stringify(verb)} (expected: create)`);
     const workspace = stringOpt(args.values, 'workspace');
     if (workspace === undefined) throw usageError('is required', '--workspace');
     const db = stringOpt(args.values, 'db');
-    const storage = await openServerStorage(db !== undefined ? { db } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
+    const schema = stringOpt(args.values, 'schema');
+    const storage = await openServerStorage(db !== undefined ? { db, ...(schema !== undefined && { schema }) } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
     try {
       const token = await storage.createToken(workspace);
       if (ctx.json) ctx.printJson({ token, workspace });

@@ -98,6 +98,7 @@ export class MemoryBackend implements StorageBackend {
     const e = this.threads.get(c.threadId);
     checkVersion(c.threadId, e?.head.v, c.baseVersion);
     if (!e) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
+    checkNotEvicted(c.threadId, e.evicted);
     checkLease(c.threadId, this.leases.get(c.threadId), c.fence, now);
     const kept = e.ops.filter((x) => x.op.v <= c.keepVersion);
     const ids = new Set(kept.map((x) => x.op.opId));

@@ -40,4 +40,41 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     expires INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 1: file change tracking (content-addressed blobs, change records) and archived threads
+  // (an evicted thread keeps its threads row; its usage stays as per model and day sums).
+  `
+  CREATE TABLE file_blobs (
+    hash TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE file_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    root TEXT NOT NULL,
+    type TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    at INTEGER NOT NULL,
+    thread_v INTEGER NOT NULL,
+    reverted INTEGER
+  );
+  CREATE INDEX file_changes_thread ON file_changes(thread_id, op_id);
+  ALTER TABLE threads ADD COLUMN evicted INTEGER;
+  CREATE INDEX threads_updated ON threads(updated);
+  CREATE TABLE archived_usage (
+    tid INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    day TEXT NOT NULL,
+    in_tok INTEGER NOT NULL,
+    out_tok INTEGER NOT NULL,
+    cr_tok INTEGER NOT NULL,
+    cw_tok INTEGER NOT NULL,
+    cost REAL NOT NULL,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (tid, model, day)
+  ) WITHOUT ROWID;
+  `,
 ];

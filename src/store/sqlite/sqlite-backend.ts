@@ -179,6 +179,7 @@ export class SqliteBackend implements StorageBackend {
         const row = this.row(c.threadId);
         checkVersion(c.threadId, row?.v, c.baseVersion);
         if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
+        checkNotEvicted(c.threadId, row.evicted);
         checkLease(c.threadId, this.s.lease!.get(c.threadId) as LeaseState | undefined, c.fence, now);
         this.s.deleteOpsAfter!.run(row.tid, c.keepVersion);
         this.insertOps(row.tid, c.threadId, c.ops);

@@ -1,0 +1,67 @@
+/**
+ * Runs the benchmarks (`npm run bench`), prints each one's rows and a final summary table, and
+ * saves the figures to bench/results/latest.json.
+ * Usage: `node --import tsx bench/run.ts [--only NAME]`; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { appendBench } from './append.js';
+import { bytesBench } from './bytes.js';
+import { memoryBench } from './memory.js';
+import { pageBench } from './page.js';
+import { filesBench } from './files.js';
+import { BenchContext, SCALE, now, removeTempDirs, resultTable, type Benchmark, type ResultRow } from './helpers.js';
+
+const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench];
+
+function selected(argv: string[]): Benchmark[] {
+  const i = argv.indexOf('--only');
+  if (i < 0) return BENCHMARKS;
+  const name = argv[i + 1];
+  const found = BENCHMARKS.find((b) => b.name === name);
+  if (!found) throw new Error(`--only takes one of: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  return [found];
+}
+
+async function main(): Promise<void> {
+  const benches = selected(process.argv.slice(2));
+  const ctx = new BenchContext();
+  const all: ResultRow[] = [];
+  const results: Record<string, unknown> = {};
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`skein benchmarks, scale ${SCALE}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${load()}`);
+  try {
+    for (const b of benches) {
+      console.log(`\n== ${b.name}: ${b.title}`);
+      const t0 = now();
+      const r = await b.run(ctx);
+      const seconds = (now() - t0) / 1000;
+      console.log(`\n${resultTable(r.rows)}\n(${seconds.toFixed(1)} s)`);
+      all.push(...r.rows);
+      results[b.name] = { ...r, seconds, loadAfter: load() };
+    }
+  } finally {
+    removeTempDirs();
+  }
+  console.log(`\n== summary\n${resultTable(all)}`);
+  const missed = all.filter((r) => r.pass === false).length;
+  console.log(missed === 0 ? '\nall targets met' : `\n${missed} target(s) missed`);
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const out = {
+    date: new Date().toISOString(),
+    scale: SCALE,
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    loadAtEnd: load(),
+    summary: all,
+    benchmarks: results,
+  };
+  writeFileSync(`${dir}latest.json`, JSON.stringify(out, null, 2) + '\n');
+  console.log(`saved ${dir}latest.json`);
+}
+
+await main();

@@ -1,0 +1,71 @@
+/**
+ * The server store's schema, as an ordered array: the index is the version (rows of
+ * `skein_schema_version`). Tables are named unqualified; `migrate` runs them inside the chosen
+ * schema. Every table leads with `ws` (the workspace) and so does every key and index, so a
+ * distributed Postgres can shard all of them by workspace. Text that is compared or sorted
+ * (workspaces, thread ids, order keys, model names, days) is `COLLATE "C"`: byte-wise, as in SQLite
+ * and the memory backend, whatever the database's default collation.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE threads (
+    ws TEXT COLLATE "C" NOT NULL,
+    id TEXT COLLATE "C" NOT NULL,
+    v INTEGER NOT NULL,
+    last_seq BIGINT NOT NULL,
+    updated BIGINT NOT NULL,
+    head TEXT NOT NULL,
+    evicted BIGINT,
+    PRIMARY KEY (ws, id)
+  );
+  CREATE INDEX threads_ws_last_seq ON threads (ws, last_seq);
+  CREATE INDEX threads_ws_updated ON threads (ws, updated);
+  CREATE TABLE ops (
+    ws TEXT COLLATE "C" NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    v INTEGER NOT NULL,
+    op_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (ws, seq)
+  );
+  CREATE UNIQUE INDEX ops_ws_thread_v ON ops (ws, thread, v) INCLUDE (seq);
+  CREATE UNIQUE INDEX ops_ws_thread_op ON ops (ws, thread, op_id);
+  CREATE TABLE messages (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    hidden BOOLEAN NOT NULL DEFAULT false,
+    model TEXT COLLATE "C",
+    day TEXT COLLATE "C",
+    in_tok BIGINT,
+    out_tok BIGINT,
+    cr_tok BIGINT,
+    cw_tok BIGINT,
+    cost DOUBLE PRECISION,
+    PRIMARY KEY (ws, thread, key)
+  );
+  CREATE TABLE leases (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread_id TEXT COLLATE "C" NOT NULL,
+    owner TEXT NOT NULL,
+    token BIGINT NOT NULL,
+    expires BIGINT NOT NULL,
+    PRIMARY KEY (ws, thread_id)
+  );
+  CREATE TABLE archived_usage (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    model TEXT COLLATE "C" NOT NULL,
+    day TEXT COLLATE "C" NOT NULL,
+    in_tok BIGINT NOT NULL,
+    out_tok BIGINT NOT NULL,
+    cr_tok BIGINT NOT NULL,
+    cw_tok BIGINT NOT NULL,
+    cost DOUBLE PRECISION NOT NULL,
+    messages BIGINT NOT NULL,
+    PRIMARY KEY (ws, thread, model, day)
+  );
+  `,
+];

@@ -1,0 +1,6 @@
+import { MemoryBackend, runStoreContractTests } from '../../src/index.js';
+
+runStoreContractTests('memory', async () => {
+  const backend = new MemoryBackend();
+  return { backend, teardown: () => backend.close() };
+});

@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteBackend, runStoreContractTests } from '../../src/index.js';
+
+runStoreContractTests('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skein-'));
+  const backend = openSqliteBackend(join(dir, 'skein.db'));
+  return {
+    backend,
+    teardown: async () => {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
