@@ -86,7 +86,7 @@ export const pageBench: Benchmark = {
 
         const cursors: Record<string, unknown>[] = [];
         for (const depth of DEPTHS) {
-          // depth counts back from the newest message: 0.9 is near the start of the thread.
+          // depth counts back from the newest message: 0.9 is near the oldest.
           const offset = Math.floor(size * depth);
           const at = (await store.loadPage(id, { limit: 1, offset })).messages[0]!;
           const rawAt = rawIds[size - 1 - offset]!;
@@ -96,7 +96,7 @@ export const pageBench: Benchmark = {
           const skeinOffset = stats(await sampleMs(offsetRuns, () => store.loadPage(id, { limit: PAGE, offset })));
           cursors.push({ depth, offset, before: ms(skeinBefore), rawBefore: ms(rawBefore), offsetPage: ms(skeinOffset) });
           rows.push({
-            metric: `before cursor, ${size} msgs, ${depth * 100}% deep, median`,
+            metric: `before cursor ${offset} from newest, ${size} msgs, median`,
             unit: 'ms',
             skein: skeinBefore.median,
             baseline: rawBefore.median,

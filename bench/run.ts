@@ -1,7 +1,7 @@
 /**
  * Runs the benchmarks (`npm run bench`), prints each one's rows and a final summary table, and
  * saves the figures to bench/results/latest.json.
- * Usage: `node --import tsx bench/run.ts [--only NAME]`; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
+ * Usage: `node --import tsx bench/run.ts [--only NAME[,NAME...]]`; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
@@ -18,10 +18,10 @@ const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');
   if (i < 0) return BENCHMARKS;
-  const name = argv[i + 1];
-  const found = BENCHMARKS.find((b) => b.name === name);
-  if (!found) throw new Error(`--only takes one of: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  return [found];
+  const names = (argv[i + 1] ?? '').split(',');
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length > 0) throw new Error(`--only takes names, comma-separated, of: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  return BENCHMARKS.filter((b) => names.includes(b.name));
 }
 
 async function main(): Promise<void> {

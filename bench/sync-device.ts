@@ -28,6 +28,8 @@ export interface DeviceResult {
   appends: number;
   pushed: number;
   ms: number;
+  /** CPU time this process used in the loop (user + system). */
+  cpuMs: number;
   bytes: { sent: number; received: number };
   /** Threads the engine still had unsent at the end (skein). */
   pending: number;
@@ -44,14 +46,16 @@ async function nextLine(): Promise<string> {
   throw new Error('stdin closed');
 }
 
-async function loop(ms: number, at: number, step: (i: number) => Promise<number>): Promise<{ appends: number; pushed: number; ms: number }> {
+async function loop(ms: number, at: number, step: (i: number) => Promise<number>): Promise<{ appends: number; pushed: number; ms: number; cpuMs: number }> {
   await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+  const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const end = t0 + ms;
   let appends = 0;
   let pushed = 0;
   while (Date.now() < end) pushed += await step(appends++);
-  return { appends, pushed, ms: Date.now() - t0 };
+  const cpu = process.cpuUsage(cpu0);
+  return { appends, pushed, ms: Date.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function main(): Promise<void> {

@@ -23,6 +23,10 @@ export interface ThroughputRun {
   mode: 'skein' | 'raw';
   seconds: number;
   perSec: number;
+  /** CPU time of the server process (this one) per append, in ms; for PostgreSQL without the database's own. */
+  serverCpuMsPerAppend: number;
+  /** CPU time of the device processes per append, in ms. */
+  deviceCpuMsPerAppend: number;
   devices: DeviceResult[];
 }
 
@@ -73,13 +77,18 @@ class Device {
   }
 }
 
-async function runDevices(configs: DeviceConfig[], ms: number): Promise<DeviceResult[]> {
+/** Runs the devices; also returns the CPU time this process (the server) used while they ran. */
+async function runDevices(configs: DeviceConfig[], ms: number): Promise<{ devices: DeviceResult[]; serverCpuMs: number }> {
   const devices = configs.map((c) => new Device(c));
   try {
     await Promise.all(devices.map((d) => d.next('ready', 60_000)));
     const at = Date.now() + 500;
     for (const d of devices) d.send({ go: { at, ms } });
-    return await Promise.all(devices.map((d) => d.next<DeviceResult>('done', ms + 120_000)));
+    await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+    const cpu0 = process.cpuUsage();
+    const results = await Promise.all(devices.map((d) => d.next<DeviceResult>('done', ms + 120_000)));
+    const cpu = process.cpuUsage(cpu0);
+    return { devices: results, serverCpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     for (const d of devices) d.kill();
   }
@@ -90,13 +99,13 @@ async function skeinRun(engine: 'sqlite' | 'postgres', ms: number): Promise<Thro
   try {
     const configs: DeviceConfig[] = [];
     for (let i = 0; i < DEVICES; i++) configs.push({ mode: 'skein', url: server.url, token: await server.token(`dev${i}`), dir: tempDir(`tput-${i}`), index: i });
-    const devices = await runDevices(configs, ms);
+    const { devices, serverCpuMs } = await runDevices(configs, ms);
     for (const [i, d] of devices.entries()) {
       const head = await (await server.storage.backend(`dev${i}`)).getHead(d.threadId as ThreadID);
       // v counts thread:create too.
       if (head?.v !== d.appends + 1) throw new Error(`${engine}: device ${i} appended ${d.appends}, the server holds v${head?.v}`);
     }
-    return summarize(engine, 'skein', devices);
+    return summarize(engine, 'skein', devices, serverCpuMs);
   } finally {
     await server.close();
   }
@@ -108,20 +117,21 @@ async function rawRun(engine: 'sqlite' | 'postgres', ms: number): Promise<Throug
   try {
     const configs: DeviceConfig[] = [];
     for (let i = 0; i < DEVICES; i++) configs.push({ mode: 'raw', url: server.url, dir: tempDir(`tput-raw-${i}`), index: i });
-    const devices = await runDevices(configs, ms);
+    const { devices, serverCpuMs } = await runDevices(configs, ms);
     const total = devices.reduce((n, d) => n + d.appends, 0);
     const rows = await sink.rows();
     if (rows !== total) throw new Error(`raw ${engine}: devices appended ${total}, the server holds ${rows}`);
-    return summarize(engine, 'raw', devices);
+    return summarize(engine, 'raw', devices, serverCpuMs);
   } finally {
     await server.close();
   }
 }
 
-function summarize(engine: 'sqlite' | 'postgres', mode: 'skein' | 'raw', devices: DeviceResult[]): ThroughputRun {
+function summarize(engine: 'sqlite' | 'postgres', mode: 'skein' | 'raw', devices: DeviceResult[], serverCpuMs: number): ThroughputRun {
   const appends = devices.reduce((n, d) => n + d.appends, 0);
   const seconds = Math.max(...devices.map((d) => d.ms)) / 1000;
-  return { engine, mode, seconds, perSec: appends / seconds, devices };
+  const deviceCpuMs = devices.reduce((n, d) => n + d.cpuMs, 0);
+  return { engine, mode, seconds, perSec: appends / seconds, serverCpuMsPerAppend: serverCpuMs / appends, deviceCpuMsPerAppend: deviceCpuMs / appends, devices };
 }
 
 /** Runs the throughput benchmark on SQLite and (unless SKEIN_PG_URL=skip) PostgreSQL. */
@@ -136,7 +146,23 @@ export async function throughputBench(): Promise<{ rows: ResultRow[]; figures: {
     progress(`throughput: ${DEVICES} raw devices for ${ms / 1000} s, naive server on ${engine}`);
     const raw = await rawRun(engine, ms);
     runs.push(skein, raw);
-    rows.push({ metric: `appends/s, ${DEVICES} devices, server on ${engine}`, unit: 'msgs/s', skein: skein.perSec, baseline: raw.perSec, ratio: skein.perSec / raw.perSec });
+    rows.push(
+      { metric: `appends/s, ${DEVICES} devices, server on ${engine}`, unit: 'msgs/s', skein: skein.perSec, baseline: raw.perSec, ratio: skein.perSec / raw.perSec },
+      {
+        metric: `server CPU per append, ${engine}`,
+        unit: 'ms',
+        skein: skein.serverCpuMsPerAppend,
+        baseline: raw.serverCpuMsPerAppend,
+        ratio: skein.serverCpuMsPerAppend / raw.serverCpuMsPerAppend,
+      },
+      {
+        metric: `device CPU per append, ${engine}`,
+        unit: 'ms',
+        skein: skein.deviceCpuMsPerAppend,
+        baseline: raw.deviceCpuMsPerAppend,
+        ratio: skein.deviceCpuMsPerAppend / raw.deviceCpuMsPerAppend,
+      },
+    );
   }
   return { rows, figures: { devices: DEVICES, runs } };
 }

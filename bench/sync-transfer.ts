@@ -1,4 +1,3 @@
-import './_probe.js';
 /**
  * Sync transfer: one device pushes T threads x 100 messages (`store.sync.now()`), a fresh device
  * pulls them, then 1 message is appended to each of 100 threads and both sync again. Measured in
@@ -105,11 +104,8 @@ export async function transferBench(): Promise<{ rows: ResultRow[]; figures: Tra
     const docs = await wholeDocs(a, ids);
 
     progress('full: skein push, then pull on a fresh device');
-    (globalThis as any).__probe?.reset();
     figures.skein.push = await timedSync(a);
-    (globalThis as any).__probe?.dump('push');
     figures.skein.pull = await timedSync(b);
-    (globalThis as any).__probe?.dump('pull');
     await checkReplica(b, ids, () => MESSAGES);
     progress('full: naive upload of whole threads, then download');
     figures.naive.push = await naiveUpload(naive, docs);

@@ -221,8 +221,13 @@ export class SyncEngine {
 
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const threads: PushThread[] = [];
-    for (const t of batch)
-      threads.push({ id: t.id, baseVersion: t.s.syncedV, ops: await this.store.backend.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH)) });
+    for (const t of batch) {
+      const ops = await this.store.backend.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
+      // An archived (evicted) thread has no active log to send; it is pushed after a restore.
+      if (ops.length === 0) this.dirty.delete(t.id);
+      else threads.push({ id: t.id, baseVersion: t.s.syncedV, ops });
+    }
+    if (threads.length === 0) return;
     let answer;
     try {
       answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
@@ -264,7 +269,10 @@ export class SyncEngine {
     const s = this.state.get(r.id);
     if (r.status === 'ok') {
       result.pushed += pushed.length;
-      this.state.set(r.id, { ...s, syncedV: r.v, remoteV: Math.max(s.remoteV, r.v), attempts: 0, nextAt: 0 });
+      // A replayed push (its ops all known) is answered with the server's head, which may hold
+      // other devices' ops this replica lacks: agree only up to the ops pushed; the pull fetches the rest.
+      const syncedV = Math.min(r.v, pushed.at(-1)?.v ?? r.v);
+      this.state.set(r.id, { ...s, syncedV, remoteV: Math.max(s.remoteV, r.v), attempts: 0, nextAt: 0 });
     } else if (r.status === 'conflict') {
       result.conflicts++;
       await this.rebase(r.id, s, r.ops, r.v);
@@ -333,7 +341,8 @@ export class SyncEngine {
     } catch (err) {
       // Try again on a later round (e.g. another process holds the thread's writer).
       this.state.set(id, { ...s, remoteV });
-      if (err instanceof VersionConflictError || (err instanceof SkeinError && (err.code === ErrorCode.THREAD_BUSY || isRetryable(err)))) return 0;
+      // A thread held by another writer, changed meanwhile, or archived here: remoteV remembers it.
+      if (err instanceof VersionConflictError || (err instanceof SkeinError && err.code !== ErrorCode.INTERNAL)) return 0;
       throw err;
     }
   }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { ThreadID } from '../model/ids.js';
-import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/driver.js';
+import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from '../store/sqlite/driver.js';
 
 /** One thread's sync record. */
 export interface ThreadSyncState {
@@ -72,41 +72,50 @@ function fromRow(r: Row): ThreadSyncState {
 /** In `<dir>/sync.db`. */
 export class SqliteSyncState implements SyncStateStore {
   private readonly db: SqliteDatabase;
+  private readonly s: Record<'get' | 'set' | 'all' | 'cursor' | 'setCursor', SqliteStatement>;
 
   constructor(dir: string) {
     this.db = openSqlite(join(dir, 'sync.db'));
     this.db.pragma('journal_mode = WAL');
+    // NORMAL, not FULL: this state only saves work. Every write here follows a durable commit in
+    // skein.db, so a power loss can only roll it back, and a rolled-back syncedV or cursor means
+    // ops pushed again (acknowledged by opId, not applied twice) or pulled again (skipped).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 10000');
     migrate(this.db, MIGRATIONS);
+    this.s = {
+      get: this.db.prepare('SELECT * FROM threads WHERE id = ?'),
+      set: this.db.prepare(
+        `INSERT INTO threads (id, synced_v, remote_v, attempts, next_at, poisoned_code, poisoned_message) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET synced_v = excluded.synced_v, remote_v = excluded.remote_v, attempts = excluded.attempts,
+           next_at = excluded.next_at, poisoned_code = excluded.poisoned_code, poisoned_message = excluded.poisoned_message`,
+      ),
+      all: this.db.prepare('SELECT * FROM threads'),
+      cursor: this.db.prepare("SELECT value FROM meta WHERE key = 'cursor'"),
+      setCursor: this.db.prepare("INSERT INTO meta (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+    };
   }
 
   get(id: ThreadID): ThreadSyncState {
-    const r = this.db.prepare('SELECT * FROM threads WHERE id = ?').get(id) as Row | undefined;
+    const r = this.s.get.get(id) as Row | undefined;
     return r ? fromRow(r) : { ...EMPTY };
   }
 
   set(id: ThreadID, s: ThreadSyncState): void {
-    this.db
-      .prepare(
-        `INSERT INTO threads (id, synced_v, remote_v, attempts, next_at, poisoned_code, poisoned_message) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET synced_v = excluded.synced_v, remote_v = excluded.remote_v, attempts = excluded.attempts,
-           next_at = excluded.next_at, poisoned_code = excluded.poisoned_code, poisoned_message = excluded.poisoned_message`,
-      )
-      .run(id, s.syncedV, s.remoteV, s.attempts, s.nextAt, s.poisoned?.code ?? null, s.poisoned?.message ?? null);
+    this.s.set.run(id, s.syncedV, s.remoteV, s.attempts, s.nextAt, s.poisoned?.code ?? null, s.poisoned?.message ?? null);
   }
 
   all(): Map<ThreadID, ThreadSyncState> {
-    return new Map((this.db.prepare('SELECT * FROM threads').all() as Row[]).map((r) => [r.id, fromRow(r)]));
+    return new Map((this.s.all.all() as Row[]).map((r) => [r.id, fromRow(r)]));
   }
 
   cursor(): number {
-    const r = this.db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string } | undefined;
+    const r = this.s.cursor.get() as { value: string } | undefined;
     return r ? Number(r.value) : 0;
   }
 
   setCursor(cursor: number): void {
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(cursor));
+    this.s.setCursor.run(String(cursor));
   }
 
   close(): void {

@@ -50,19 +50,21 @@ function spawnServe(choice: ServerStorageChoice, port: number, extra: string[]):
       proc.kill('SIGKILL');
       reject(new Error(`skein serve did not print its URL within 20 s; stderr:\n${err}`));
     }, 20_000);
+    // The JSON document may come pretty-printed over several lines: wait until it parses.
     const onData = (d: string) => {
       out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
+      let info: { url: string; storage: string };
+      try {
+        info = JSON.parse(out) as { url: string; storage: string };
+      } catch {
+        if (out.length < 10_000) return;
+        proc.kill('SIGKILL');
+        return reject(new Error(`skein serve printed ${JSON.stringify(out.slice(0, 500))}; stderr:\n${err}`));
+      }
       clearTimeout(timer);
       proc.stdout!.off('data', onData);
       proc.stdout!.resume();
-      try {
-        const info = JSON.parse(out.slice(0, nl)) as { url: string; storage: string };
-        resolve({ proc, url: info.url, storage: info.storage, stderr: () => err });
-      } catch (e) {
-        reject(new Error(`skein serve printed ${JSON.stringify(out)}; stderr:\n${err}`, { cause: e }));
-      }
+      resolve({ proc, url: info.url, storage: info.storage, stderr: () => err });
     };
     proc.stdout!.setEncoding('utf8').on('data', onData);
     proc.once('exit', (code, signal) => {

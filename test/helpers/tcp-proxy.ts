@@ -3,7 +3,7 @@
  * on purpose: `down()` cuts every connection and refuses new ones (a device goes offline),
  * `setDelay()` holds each chunk for a while (slow, delayed delivery), and `dropResponses()`
  * forwards requests but destroys the client's socket as soon as the server starts answering
- * (the request was handled, the answer is lost).
+ * (the request was handled, the answer is lost). It counts the bytes it forwards each way.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -16,14 +16,19 @@ export interface TcpProxy {
   readonly connections: number;
   /** Responses it destroyed instead of delivering. */
   readonly dropped: number;
+  /** Bytes it forwarded: `up` from clients to the server, `down` back (HTTP headers included). */
+  readonly bytes: { up: number; down: number };
   /** Cuts every open connection and refuses new ones until `up()`. */
   down(): void;
   up(): void;
   readonly isDown: boolean;
   /** Delays each chunk, either way, by a random time in [min, max] ms (0, 0: none). */
   setDelay(minMs: number, maxMs?: number): void;
-  /** Destroys the client socket instead of delivering the next `count` responses (Infinity: all). */
-  dropResponses(count: number): void;
+  /**
+   * Destroys the client socket instead of delivering the next `count` responses (Infinity: all),
+   * calling `onDrop` at that moment (e.g. to kill the server right after it committed).
+   */
+  dropResponses(count: number, onDrop?: () => void): void;
   close(): Promise<void>;
 }
 
@@ -36,13 +41,16 @@ export async function startTcpProxy(target: string, random: () => number = Math.
   let isDown = false;
   let delay: [number, number] = [0, 0];
   let dropLeft = 0;
+  let onDropped: (() => void) | undefined;
+  const bytes = { up: 0, down: 0 };
 
   // Chunks keep their order on each side: a chunk waits for the delayed ones before it.
-  const pipe = (from: Socket, to: Socket, onData?: () => boolean) => {
+  const pipe = (from: Socket, to: Socket, way: 'up' | 'down', onData?: () => boolean) => {
     let pending = 0;
     let chain = Promise.resolve();
     from.on('data', (chunk: Buffer) => {
       if (onData && !onData()) return;
+      bytes[way] += chunk.length;
       const [min, max] = delay;
       const ms = max > 0 ? min + random() * (max - min) : 0;
       if (ms === 0 && pending === 0) return void to.write(chunk);
@@ -70,13 +78,14 @@ export async function startTcpProxy(target: string, random: () => number = Math.
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
-    pipe(client, upstream);
-    pipe(upstream, client, () => {
+    pipe(client, upstream, 'up');
+    pipe(upstream, client, 'down', () => {
       if (dropLeft <= 0) return true;
       // The server has handled the request and begun its answer: the client never sees it.
       dropLeft--;
       dropped++;
       end();
+      onDropped?.();
       return false;
     });
   });
@@ -90,6 +99,7 @@ export async function startTcpProxy(target: string, random: () => number = Math.
     get dropped() {
       return dropped;
     },
+    bytes,
     get isDown() {
       return isDown;
     },
@@ -104,8 +114,9 @@ export async function startTcpProxy(target: string, random: () => number = Math.
     setDelay(minMs, maxMs = minMs) {
       delay = [minMs, maxMs];
     },
-    dropResponses(count) {
+    dropResponses(count, onDrop) {
       dropLeft = count;
+      onDropped = onDrop;
     },
     async close() {
       for (const s of open) s.destroy();
