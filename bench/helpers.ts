@@ -50,6 +50,22 @@ export async function sampleMs(times: number, fn: (i: number) => unknown): Promi
   return out;
 }
 
+/**
+ * Times several calls taking turns, one of each per round, `rounds` times: each call's durations
+ * in ms. Taking turns spreads the noise of a shared machine evenly over the calls compared.
+ */
+export async function sampleTurns(rounds: number, fns: (() => unknown)[]): Promise<number[][]> {
+  const out = fns.map(() => new Array<number>(rounds));
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < fns.length; j++) {
+      const t0 = performance.now();
+      await fns[j]!();
+      out[j]![i] = performance.now() - t0;
+    }
+  }
+  return out;
+}
+
 /** Summary of timing samples in ms. */
 export interface Stats {
   n: number;

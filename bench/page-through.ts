@@ -2,7 +2,8 @@
  * Child process of the memory benchmark: opens a store and reads one thread, sampling RSS, then
  * prints one JSON line. Usage: `node --import tsx bench/page-through.ts <dir> <threadId> [--whole|--idle]`.
  * Default: pages from the newest message to the oldest with `before` cursors, 50 at a time;
- * `--whole`: loads the thread at once with getThread; `--idle`: only opens the store.
+ * `--whole`: loads the thread at once with getThread; `--idle`: only opens the store. Run with
+ * `--expose-gc` to also report the heap still in use after a full collection.
  */
 import { openStore, parseThreadId } from '../src/index.js';
 import { now, RssSampler } from './helpers.js';
@@ -16,6 +17,8 @@ export interface PageThroughReport {
   /** RSS right after opening the store, before reading. */
   openRss: number;
   peakRss: number;
+  /** Heap still in use after a full collection, before the store closes (needs `--expose-gc`). */
+  retainedHeap?: number;
 }
 
 async function main(): Promise<void> {
@@ -46,8 +49,11 @@ async function main(): Promise<void> {
   }
   const ms = now() - t0;
   const peakRss = sampler.stop();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const retainedHeap = gc ? process.memoryUsage().heapUsed : undefined;
   await store.close();
-  const report: PageThroughReport = { mode, messages, pages, ms, openRss, peakRss };
+  const report: PageThroughReport = { mode, messages, pages, ms, openRss, peakRss, ...(retainedHeap !== undefined && { retainedHeap }) };
   console.log(JSON.stringify(report));
 }
 

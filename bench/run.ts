@@ -11,9 +11,10 @@ import { bytesBench } from './bytes.js';
 import { memoryBench } from './memory.js';
 import { pageBench } from './page.js';
 import { filesBench } from './files.js';
+import { syncBench } from './sync.js';
 import { BenchContext, SCALE, now, removeTempDirs, resultTable, type Benchmark, type ResultRow } from './helpers.js';
 
-const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench];
+const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench];
 
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');

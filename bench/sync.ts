@@ -7,7 +7,7 @@
  * and writes bench/results/sync.json; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SCALE, now, removeTempDirs, resultTable, type BenchResult, type Benchmark, type ResultRow } from './helpers.js';
 import { liveBench } from './sync-live.js';
@@ -39,7 +39,9 @@ async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf('--only');
   const only = i < 0 ? undefined : argv[i + 1];
   if (only !== undefined && !PARTS.includes(only as Part)) throw new Error(`--only takes one of: ${PARTS.join(', ')}`);
-  console.log(`skein sync benchmarks, scale ${SCALE}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = load();
+  console.log(`skein sync benchmarks, scale ${SCALE}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${loadBefore}`);
   const t0 = now();
   let result: BenchResult;
   try {
@@ -58,6 +60,8 @@ async function main(argv: string[]): Promise<void> {
     platform: `${platform()} ${release()}`,
     cpus: cpus().length,
     cpu: cpus()[0]?.model,
+    /** Load averages (1, 5, 15 min) before and after: other work on the machine skews the times. */
+    load: { before: loadBefore, after: load() },
     seconds,
     summary: result.rows,
     details: result.details,

@@ -4,7 +4,7 @@
  * workspace. Every error is a JSON `{ error: { code, message } }` with the status of its code.
  */
 import { gunzipSync } from 'node:zlib';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
@@ -133,18 +133,7 @@ export function createApp(options: AppOptions) {
       onError: (c) => c.json(errorBody(new SkeinError(ErrorCode.VALIDATION, `request body over ${maxBody} bytes`)), 413),
     }),
   );
-  const compressor = compress({ encoding: 'gzip' });
-  // c.json sets no Content-Length, so compress() would gzip every body through a stream, a
-  // 100-byte push answer too (most of the server's CPU per small sync): give it the length so
-  // that its 1 KiB threshold applies.
-  const gzip: MiddlewareHandler<Env> = (c, next) =>
-    compressor(c, async () => {
-      await next();
-      if (!c.res.body || c.res.headers.has('content-length') || c.res.headers.has('content-encoding')) return;
-      const body = await c.res.arrayBuffer();
-      c.res = new Response(body, c.res);
-      c.res.headers.set('content-length', String(body.byteLength));
-    });
+  const gzip = compress({ encoding: 'gzip' });
 
   app.post('/v1/sync/push', gzip, async (c) => {
     const ws = c.get('workspace');

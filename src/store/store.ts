@@ -252,7 +252,11 @@ export class Store extends EventEmitter<StoreEvents> {
     const eph = await this.ephemeral.getHead(id);
     if (eph) return { backend: this.ephemeral, head: eph };
     let head = await this.backend.getHead(id);
-    if (!head && this.remoteTier && (await this.fetchRemote(id))) head = await this.backend.getHead(id);
+    if (!head && this.remoteTier) {
+      await this.fetchRemote(id);
+      // Read again whatever the fetch said: a pull running meanwhile may have stored it first.
+      head = await this.backend.getHead(id);
+    }
     return head && { backend: this.backend, head };
   }
 

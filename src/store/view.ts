@@ -72,7 +72,10 @@ export function checkNotEvicted(threadId: ThreadID, evicted: number | null | und
 /** Throws unless `ops` are exactly versions 1 ... v of the thread, in order (what `reinstate` puts back). */
 export function checkWholeLog(threadId: ThreadID, v: number, ops: readonly Op[]): void {
   const bad = ops.length !== v ? ops.length : ops.findIndex((op, i) => op.threadId !== threadId || op.v !== i + 1);
-  if (ops.length === v && bad < 0) return;
+  if (ops.length === v && bad < 0) {
+    if (new Set(ops.map((op) => op.opId)).size === ops.length) return;
+    throw new SkeinError(ErrorCode.VALIDATION, `the ops given for ${threadId} repeat an op id`, { details: { threadId } });
+  }
   throw new SkeinError(ErrorCode.VALIDATION, `the ops given for ${threadId} are not its versions 1 to ${v} (at index ${bad})`, {
     details: { threadId },
   });

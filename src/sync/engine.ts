@@ -209,7 +209,8 @@ export class SyncEngine {
         if (result.failed > 0) break;
       }
       await this.pull(result);
-      this.lastError = undefined;
+      // A push failure stays reported (status(), `skein sync`) even when the pull went through.
+      if (result.failed === 0) this.lastError = undefined;
     } catch (err) {
       this.lastError = fromUnknown(err).message;
       throw err;

@@ -78,6 +78,7 @@ export function lifecycleContractTests(it: ContractTest): void {
     assert.deepEqual(await snapshot(b, [id]), before);
     assert.equal(await b.evicted(id), T0 + 30);
     await rejectsWithCode(b.evict('T-00000000-0000-7000-8000-000000000000', 1, T0), ErrorCode.NOT_FOUND);
+    await rejectsWithCode(b.evict('T-00000000-0000-7000-8000-000000000000', 0, T0), ErrorCode.NOT_FOUND);
   });
 
   it('reinstate is refused, changing nothing, unless the thread is evicted and given exactly its whole log', async (b) => {

@@ -16,8 +16,11 @@ import { api } from './sync-server.js';
 /** One device: a store that syncs with a server. */
 export interface Device {
   name: string;
+  /** The open store (a new one after `reopen`). */
   store: Store;
   dir: string | undefined;
+  /** Closes the store and opens it again on the same directory, as after a restart of the program. */
+  reopen(): Promise<void>;
   /** Closes the store and removes its directory. */
   close(): Promise<void>;
 }
@@ -35,21 +38,28 @@ export interface DeviceOptions {
 /** Opens a device on `url` with `token`; short backoff so that tests recover fast. */
 export async function openDevice(name: string, url: string, token: string, options: DeviceOptions = {}): Promise<Device> {
   const dir = options.memory ? undefined : mkdtempSync(join(tmpdir(), `skein-${name}-`));
-  const store = await openStore({
-    dir: dir ?? ':memory:',
-    durability: 'normal',
-    ...options.store,
-    remote: { url, token, autoStart: false, backoffBaseMs: 20, backoffCapMs: 200, timeoutMs: 10_000, ...options.remote },
-  });
-  return {
+  const open = () =>
+    openStore({
+      dir: dir ?? ':memory:',
+      durability: 'normal',
+      ...options.store,
+      remote: { url, token, autoStart: false, backoffBaseMs: 20, backoffCapMs: 200, timeoutMs: 10_000, ...options.remote },
+    });
+  const device: Device = {
     name,
-    store,
+    store: await open(),
     dir,
+    async reopen() {
+      if (!dir) throw new Error(`${name} is a memory store: it cannot be reopened`);
+      await device.store.close();
+      device.store = await open();
+    },
     async close() {
-      await store.close();
+      await device.store.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+  return device;
 }
 
 function quiet(r: SyncResult): boolean {

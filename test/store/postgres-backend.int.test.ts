@@ -9,20 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { SkeinError, ErrorCode, openPostgresBackend, runStoreContractTests, type StorageBackend } from '../../src/index.js';
 import type { Op } from '../../src/model/types.js';
-import {
-  ALL,
-  appendBatch,
-  appendOps,
-  assistant,
-  createBatch,
-  rejectsWithCode,
-  seedThread,
-  snapshot,
-  T0,
-  user,
-  viewRows,
-  visibleMessages,
-} from '../../src/testing/contract-fixtures.js';
+import { ALL, appendOps, createBatch, seedThread, T0, user, visibleMessages } from '../../src/testing/contract-fixtures.js';
 import { createTestSchema, PG_SKIPPED, PG_URL, type TestSchema } from '../helpers/postgres.js';
 
 if (PG_SKIPPED) {
@@ -93,60 +80,6 @@ if (PG_SKIPPED) {
       );
       assert.deepEqual(Object.fromEntries(rows.map((r: { attname: string; collname: string }) => [r.attname, r.collname])), { key: 'C', model: 'C', day: 'C' });
       await backend.close();
-    });
-
-    test('evict keeps the head, its place in the list and its usage; reinstate puts the log back; refusals change nothing', async () => {
-      const b = await open(`ws-${randomUUID()}`);
-      const day = Date.UTC(2024, 0, 2);
-      const a = await seedThread(b, [user('q'), assistant('r', { model: 'm', inputTokens: 5, costUSD: 0.25 }, day), user('x')]);
-      const more = await appendOps(b, a.id, [{ type: 'thread:truncate', fromIndex: 2 }, assistant('s', { model: 'n', outputTokens: 3 }, day)]);
-      const ops = [...a.ops, ...more];
-      const recent = await seedThread(b, [user('recent')], {}, T0 + 10_000);
-      const head = (await b.getHead(a.id))!;
-      const usage = async () => [await b.usage([a.id], 'model'), await b.usage([a.id], 'day'), await b.usage([a.id], 'all')];
-      const usageBefore = await usage();
-      assert.deepEqual(await b.inactiveThreads({ updatedBefore: T0 + 5000, limit: 10 }), [a.id]);
-      const both = [a.id, recent.id].sort();
-      assert.deepEqual(await b.inactiveThreads({ updatedBefore: ALL, limit: 1 }), both.slice(0, 1));
-      assert.deepEqual(await b.inactiveThreads({ updatedBefore: ALL, limit: 5, after: both[0] }), both.slice(1));
-
-      const before = await snapshot(b, [a.id, recent.id]);
-      await rejectsWithCode(b.evict(a.id, head.v - 1, T0 + 20_000), ErrorCode.VERSION_CONFLICT);
-      const token = (await b.acquireLease(a.id, 'w', 1000, T0 + 20_000))!;
-      await rejectsWithCode(b.evict(a.id, head.v, T0 + 20_001), ErrorCode.THREAD_BUSY);
-      await b.releaseLease(a.id, { owner: 'w', token });
-      await rejectsWithCode(b.evict((await createBatch(b)).threadId, 0, T0), ErrorCode.NOT_FOUND);
-      await rejectsWithCode(b.reinstate(a.id, ops, viewRows(a.id, ops)), ErrorCode.VALIDATION);
-      assert.deepEqual(await snapshot(b, [a.id, recent.id]), before);
-
-      await b.evict(a.id, head.v, T0 + 20_002);
-      assert.equal(await b.evicted(a.id), T0 + 20_002);
-      assert.equal(await b.evicted(recent.id), undefined);
-      assert.deepEqual(await b.getHead(a.id), head);
-      assert.deepEqual(await b.ops(a.id, 0, ALL), []);
-      assert.deepEqual(await b.messagesAfter(a.id, undefined, ALL), []);
-      assert.equal(await b.hasOp(a.id, ops[1]!.opId), false);
-      assert.deepEqual(await usage(), usageBefore, 'usage still counts the evicted rows');
-      assert.deepEqual((await b.listThreads({ limit: 10, snapshot: await b.maxSeq() })).map((l) => l.head.id), [recent.id, a.id]);
-      assert.deepEqual(await b.inconsistentThreads(), []);
-      assert.deepEqual(await b.inactiveThreads({ updatedBefore: ALL, limit: 10 }), [recent.id]);
-
-      const evictedState = await snapshot(b, [a.id, recent.id]);
-      await rejectsWithCode(b.evict(a.id, head.v, T0 + 20_003), ErrorCode.VALIDATION);
-      await rejectsWithCode(b.commit([await appendBatch(b, a.id, [user('late')])], T0 + 20_003), ErrorCode.VALIDATION);
-      await rejectsWithCode(b.reinstate(a.id, ops.slice(1), viewRows(a.id, ops)), ErrorCode.VALIDATION);
-      assert.deepEqual(await snapshot(b, [a.id, recent.id]), evictedState);
-
-      await b.reinstate(a.id, ops, viewRows(a.id, ops));
-      assert.equal(await b.evicted(a.id), undefined);
-      assert.deepEqual(await b.ops(a.id, 0, ALL), ops);
-      assert.deepEqual(await b.messagesAfter(a.id, undefined, ALL), visibleMessages(a.id, ops));
-      assert.deepEqual(await b.getHead(a.id), head);
-      assert.deepEqual(await usage(), usageBefore, 'usage is counted once again, not twice');
-      assert.equal((await b.listThreads({ limit: 1, snapshot: await b.maxSeq() }))[0]?.head.id, a.id, 'the reinstated log has new sequence numbers');
-      await appendOps(b, a.id, [user('after restore')]);
-      assert.equal((await b.messagesAfter(a.id, undefined, ALL)).at(-1)?.content, 'after restore');
-      await b.close();
     });
 
     test('close() leaves a shared pool open and ends a pool the backend opened; a closed backend refuses with CLOSED', async () => {

@@ -212,8 +212,9 @@ export class MemoryBackend implements StorageBackend {
 
   async evict(id: ThreadID, v: number, now: number): Promise<void> {
     const e = this.threads.get(id);
-    checkVersion(id, e?.head.v, v);
-    checkNotEvicted(id, e!.evicted);
+    if (!e) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+    checkVersion(id, e.head.v, v);
+    checkNotEvicted(id, e.evicted);
     checkLease(id, this.leases.get(id), undefined, now);
     const sums = new Map<string, { model: string; day: string; totals: UsageRow }>();
     for (const row of e!.rows) {

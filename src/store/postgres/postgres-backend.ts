@@ -69,9 +69,13 @@ export class PostgresBackend implements StorageBackend {
     this.sql = statements(quoteSchema(options.schema));
   }
 
+  private checkOpen(): void {
+    if (this.closed) throw new SkeinError(ErrorCode.CLOSED, 'the postgres backend is closed');
+  }
+
   /** Runs one statement with the workspace as `$1`. */
   private async q<R>(sql: string, params: unknown[] = [], on: PgQueryable = this.pool): Promise<{ rows: R[]; rowCount: number }> {
-    if (this.closed) throw new SkeinError(ErrorCode.CLOSED, 'the postgres backend is closed');
+    this.checkOpen();
     const r = await on.query(sql, [this.workspace, ...params]);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
@@ -89,7 +93,7 @@ export class PostgresBackend implements StorageBackend {
 
   /** Runs `fn` in one transaction; `addsOps` when it hands out sequence numbers. */
   private async transaction(addsOps: boolean, fn: (c: PgQueryable) => Promise<void>): Promise<void> {
-    if (this.closed) throw new SkeinError(ErrorCode.CLOSED, 'the postgres backend is closed');
+    this.checkOpen();
     await inTransaction(this.pool, async (c) => {
       // Sequence numbers are handed out before commit, so two writers of one workspace could make
       // seq 11 visible before seq 10; a reader that saw 11 (a pull cursor, a listThreads
@@ -101,7 +105,7 @@ export class PostgresBackend implements StorageBackend {
 
   private async commitOne(c: PgQueryable, b: CommitBatch, now: number): Promise<void> {
     const id = b.threadId;
-    const [row] = await this.lockThread(c, id, b.baseVersion, b.fence, now, true);
+    const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
     let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
     if (!row) {
       try {
@@ -120,20 +124,21 @@ export class PostgresBackend implements StorageBackend {
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
   }
 
-  /** Locks the thread row (when stored) and checks the version, the eviction when asked, and the lease. */
+  /**
+   * Locks the thread row (when stored) and checks what every write checks, in this order: the
+   * version, that the thread exists (when `mustExist`), that it is not evicted, and the lease.
+   */
   private async lockThread(
     c: PgQueryable,
     id: ThreadID,
-    baseVersion: number,
-    fence: Fence | undefined,
-    now: number,
-    notEvicted = false,
-  ): Promise<ThreadRow[]> {
-    const { rows } = await this.q<ThreadRow>(this.sql.lockThread, [id], c);
-    checkVersion(id, rows[0]?.v, baseVersion);
-    if (notEvicted) checkNotEvicted(id, rows[0]?.evicted);
-    checkLease(id, leaseOf((await this.q<LeaseRow>(this.sql.leaseShared, [id], c)).rows[0]), fence, now);
-    return rows;
+    check: { baseVersion: number; fence: Fence | undefined; now: number; mustExist: boolean },
+  ): Promise<ThreadRow | undefined> {
+    const [row] = (await this.q<ThreadRow>(this.sql.lockThread, [id], c)).rows;
+    checkVersion(id, row?.v, check.baseVersion);
+    if (check.mustExist && !row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+    checkNotEvicted(id, row?.evicted);
+    checkLease(id, leaseOf((await this.q<LeaseRow>(this.sql.leaseShared, [id], c)).rows[0]), check.fence, check.now);
+    return row;
   }
 
   /**
@@ -185,8 +190,7 @@ export class PostgresBackend implements StorageBackend {
   ): Promise<void> {
     await this.transaction(true, async (c) => {
       const id = change.threadId;
-      const [row] = await this.lockThread(c, id, change.baseVersion, change.fence, now, true);
-      if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+      await this.lockThread(c, id, { baseVersion: change.baseVersion, fence: change.fence, now, mustExist: true });
       await this.q(this.sql.deleteOpsAfter, [id, change.keepVersion], c);
       await this.insertOps(c, id, change.ops);
       await this.writeView(c, change.head, change.rows);
@@ -253,8 +257,7 @@ export class PostgresBackend implements StorageBackend {
 
   async evict(id: ThreadID, v: number, now: number): Promise<void> {
     await this.transaction(false, async (c) => {
-      const [row] = await this.lockThread(c, id, v, undefined, now, true);
-      if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+      await this.lockThread(c, id, { baseVersion: v, fence: undefined, now, mustExist: true });
       await this.q(this.sql.sumUsage, [id], c);
       await this.q(this.sql.deleteMsgs, [id], c);
       await this.q(this.sql.deleteOps, [id], c);

@@ -145,7 +145,9 @@ export class SqliteBackend implements StorageBackend {
       if (!hidden) count++;
     }
     for (const r of b.hides) count -= s.hide!.run(row.tid, r.fromKey, r.toKey).changes;
-    s.updateThread!.run(b.head.v, Math.max(0, ...seqOf.values()), b.head.updated, JSON.stringify({ ...b.head, messageCount: count }), row.tid);
+    let lastSeq = 0;
+    for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
+    s.updateThread!.run(b.head.v, lastSeq, b.head.updated, JSON.stringify({ ...b.head, messageCount: count }), row.tid);
   }
 
   /** Inserts ops; returns the sequence number of each message op by message id (and '' -> the last). */
@@ -290,8 +292,9 @@ export class SqliteBackend implements StorageBackend {
     this.db
       .transaction(() => {
         const r = this.row(id);
-        checkVersion(id, r?.v, v);
-        checkNotEvicted(id, r!.evicted);
+        if (!r) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+        checkVersion(id, r.v, v);
+        checkNotEvicted(id, r.evicted);
         checkLease(id, this.s.lease!.get(id) as LeaseState | undefined, undefined, now);
         this.s.sumUsage!.run(r!.tid);
         this.s.deleteMsgs!.run(r!.tid);
