@@ -74,7 +74,10 @@ export async function appendRun(durability: 'full' | 'normal', count: number): P
   };
 }
 
-/** The databases of a `full` append run: the one from this run of the append benchmark, else a fresh run. */
+/**
+ * The databases of an append run: the `full` one of this run's append benchmark, else a fresh run
+ * at durability `normal` (quicker, and the bytes written do not depend on durability).
+ */
 export function appendDatabases(ctx: BenchContext): Promise<AppendDatabases> {
   return ctx.memo('append:dbs', () => appendRun('normal', scaled(10_000)));
 }

@@ -3,10 +3,9 @@
  * all under `/v1` with `Authorization: Bearer <token>`; a token reads and writes only its
  * workspace. Every error is a JSON `{ error: { code, message } }` with the status of its code.
  */
-import { gunzipSync } from 'node:zlib';
-import { Hono, type Context } from 'hono';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
 import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf } from '../errors.js';
 import { parseThreadId } from '../model/schema.js';
@@ -31,6 +30,7 @@ export interface AppOptions {
 type Env = { Variables: { workspace: string } };
 
 const MAX_PULL = 5000;
+const GZIP_MIN_BYTES = 1024;
 
 function errorBody(e: SkeinError) {
   return { error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) } };
@@ -133,7 +133,21 @@ export function createApp(options: AppOptions) {
       onError: (c) => c.json(errorBody(new SkeinError(ErrorCode.VALIDATION, `request body over ${maxBody} bytes`)), 413),
     }),
   );
-  const gzip = compress({ encoding: 'gzip' });
+  /** gzip for JSON answers over 1 KiB when the client accepts it (small ones are not worth it). */
+  const gzip: MiddlewareHandler<Env> = async (c, next) => {
+    await next();
+    if (!/\bgzip\b/.test(c.req.header('accept-encoding') ?? '') || c.res.headers.has('content-encoding')) return;
+    const body = Buffer.from(await c.res.arrayBuffer());
+    const headers = new Headers(c.res.headers);
+    headers.append('vary', 'accept-encoding');
+    let out: Buffer = body;
+    if (body.length >= GZIP_MIN_BYTES) {
+      out = gzipSync(body);
+      headers.set('content-encoding', 'gzip');
+    }
+    headers.set('content-length', String(out.length));
+    c.res = new Response(out, { status: c.res.status, headers });
+  };
 
   app.post('/v1/sync/push', gzip, async (c) => {
     const ws = c.get('workspace');
@@ -171,12 +185,14 @@ export function createApp(options: AppOptions) {
     const cursor = intParam(c, 'cursor', 0);
     const limit = Math.max(1, intParam(c, 'limit', 1000, MAX_PULL));
     const backend = await storage.backend(c.get('workspace'));
+    const exclude = c.req.query('exclude');
     const rows = await backend.opsSince(cursor, limit);
     const body: PullResponse = {
       type: 'pull:result',
       protocol: PROTOCOL_VERSION,
       cursor: rows.at(-1)?.seq ?? cursor,
-      changes: groupChanges(rows.map((r) => r.op)),
+      // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
+      changes: groupChanges(rows.map((r) => r.op).filter((op) => op.clientId !== exclude)),
       hasMore: rows.length === limit,
     };
     metrics.inc('skein_sync_pulled_ops_total', {}, rows.length);

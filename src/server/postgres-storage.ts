@@ -3,6 +3,7 @@
  * pool shared by the workspaces' backends, token hashes in `tokens`, and pokes between server
  * instances through LISTEN/NOTIFY on one channel per schema.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { openPostgresBackend, type PostgresBackend } from '../store/postgres/postgres-backend.js';
 import { createPgPool, quoteSchema, type PgPool } from '../store/postgres/driver.js';
@@ -63,7 +64,9 @@ class PostgresServerStorage implements ServerStorage {
   ) {
     this.q = quoteSchema(schema);
     this.description = `postgres:${schema}`;
-    this.channel = `skein_events_${schema}`;
+    // A channel is an identifier of at most 63 bytes (pg_notify refuses longer): a long schema name gets a hashed one.
+    const channel = `skein_events_${schema}`;
+    this.channel = channel.length <= 63 ? channel : `skein_events_${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
     listenClient.on('notification', (msg) => {
       if (msg.channel !== this.channel || !msg.payload) return;
       try {

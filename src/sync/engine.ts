@@ -47,7 +47,7 @@ export interface SyncOptions {
   syncSubagents?: boolean;
 }
 
-const PULL_PAGE = 1000;
+const PULL_PAGE = 5000;
 const MAX_ROUNDS = 200;
 /** Ops of one thread per push; a longer outbox goes over several rounds. */
 const MAX_OPS_PER_PUSH = 1000;
@@ -57,7 +57,8 @@ export class SyncEngine {
   private timer: NodeJS.Timeout | undefined;
   private liveAbort: AbortController | undefined;
   private running: Promise<SyncResult> | undefined;
-  private again = false;
+  /** The round after the running one, shared by every caller that asked while it ran. */
+  private queued: Promise<SyncResult> | undefined;
   private lastRoundAt: number | undefined;
   private lastError: string | undefined;
   private readonly dirty = new Set<ThreadID>();
@@ -80,18 +81,22 @@ export class SyncEngine {
     return { ...this.client.bytes };
   }
 
-  /** Runs one round now (or joins the one running). */
+  /**
+   * Runs one round now. While a round runs, callers share the next one instead: the running round
+   * may be past its pushes, and the caller's promise must cover the writes made before the call.
+   */
   now(): Promise<SyncResult> {
     if (this.running) {
-      this.again = true;
-      return this.running;
+      this.queued ??= this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = undefined;
+          return this.now();
+        });
+      return this.queued;
     }
     this.running = this.round().finally(() => {
       this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.now().catch(() => undefined);
-      }
     });
     return this.running;
   }
@@ -106,13 +111,14 @@ export class SyncEngine {
     if (options.live && !this.liveAbort) this.follow();
   }
 
-  /** Stops the timer and the live stream (a running round finishes). */
+  /** Stops the timer and the live stream (a running round, and one already asked for, finish). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.liveAbort?.abort();
     this.liveAbort = undefined;
     await this.running?.catch(() => undefined);
+    await this.queued?.catch(() => undefined);
   }
 
   /** Where sync stands. */
@@ -305,14 +311,14 @@ export class SyncEngine {
 
   private async pull(result: SyncResult): Promise<void> {
     for (;;) {
-      const page = await withRetry(() => this.client.pull(this.state.cursor(), PULL_PAGE), { attempts: 2, baseMs: 200 });
+      const page = await withRetry(() => this.client.pull(this.state.cursor(), PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
       for (const change of page.changes) result.pulled += await this.applyChange(change);
       // Threads a previous pull could not finish (held by another process's writer, or a gap).
       this.state.setCursor(page.cursor);
       if (!page.hasMore) break;
     }
-    for (const [id, s] of this.state.all()) {
-      if (s.remoteV > s.syncedV && !s.poisoned) {
+    for (const [id, s] of this.state.behind()) {
+      if (!s.poisoned) {
         const r = await this.client.threadOps(id, s.syncedV).catch(() => undefined);
         if (r) result.pulled += await this.applyChange({ id, fromVersion: r.fromVersion, toVersion: r.toVersion, ops: r.ops });
       }

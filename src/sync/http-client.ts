@@ -95,9 +95,10 @@ export class SyncHttpClient {
     return parsePushResponse(await this.call('POST', '/v1/sync/push', req));
   }
 
-  /** Ops after `cursor`, grouped by thread. */
-  async pull(cursor: number, limit = 1000): Promise<PullResponse> {
-    return parsePullResponse(await this.call('GET', `/v1/sync/pull?cursor=${cursor}&limit=${limit}`));
+  /** Ops after `cursor`, grouped by thread; `excludeClient` leaves out the ops that client wrote (it has them). */
+  async pull(cursor: number, limit = 1000, excludeClient?: string): Promise<PullResponse> {
+    const exclude = excludeClient === undefined ? '' : `&exclude=${encodeURIComponent(excludeClient)}`;
+    return parsePullResponse(await this.call('GET', `/v1/sync/pull?cursor=${cursor}&limit=${limit}${exclude}`));
   }
 
   /** One thread's ops after `sinceVersion`. */

@@ -22,6 +22,8 @@ export interface SyncStateStore {
   get(id: ThreadID): ThreadSyncState;
   set(id: ThreadID, state: ThreadSyncState): void;
   all(): Map<ThreadID, ThreadSyncState>;
+  /** Threads the server announced versions of that this replica has not applied yet. */
+  behind(): Map<ThreadID, ThreadSyncState>;
   cursor(): number;
   setCursor(cursor: number): void;
   close(): void;
@@ -41,6 +43,9 @@ export class MemorySyncState implements SyncStateStore {
   }
   all(): Map<ThreadID, ThreadSyncState> {
     return new Map(this.map);
+  }
+  behind(): Map<ThreadID, ThreadSyncState> {
+    return new Map([...this.map].filter(([, s]) => s.remoteV > s.syncedV));
   }
   cursor(): number {
     return this.pullCursor;
@@ -72,7 +77,7 @@ function fromRow(r: Row): ThreadSyncState {
 /** In `<dir>/sync.db`. */
 export class SqliteSyncState implements SyncStateStore {
   private readonly db: SqliteDatabase;
-  private readonly s: Record<'get' | 'set' | 'all' | 'cursor' | 'setCursor', SqliteStatement>;
+  private readonly s: Record<'get' | 'set' | 'all' | 'behind' | 'cursor' | 'setCursor', SqliteStatement>;
 
   constructor(dir: string) {
     this.db = openSqlite(join(dir, 'sync.db'));
@@ -91,6 +96,7 @@ export class SqliteSyncState implements SyncStateStore {
            next_at = excluded.next_at, poisoned_code = excluded.poisoned_code, poisoned_message = excluded.poisoned_message`,
       ),
       all: this.db.prepare('SELECT * FROM threads'),
+      behind: this.db.prepare('SELECT * FROM threads WHERE remote_v > synced_v'),
       cursor: this.db.prepare("SELECT value FROM meta WHERE key = 'cursor'"),
       setCursor: this.db.prepare("INSERT INTO meta (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
     };
@@ -107,6 +113,10 @@ export class SqliteSyncState implements SyncStateStore {
 
   all(): Map<ThreadID, ThreadSyncState> {
     return new Map((this.s.all.all() as Row[]).map((r) => [r.id, fromRow(r)]));
+  }
+
+  behind(): Map<ThreadID, ThreadSyncState> {
+    return new Map((this.s.behind.all() as Row[]).map((r) => [r.id, fromRow(r)]));
   }
 
   cursor(): number {
