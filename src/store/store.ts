@@ -331,6 +331,8 @@ export class Store extends EventEmitter<StoreEvents> {
       const { backend, head } = await this.mustLocate(id);
       const expected = ops[0]!.v - 1;
       if (head.v !== expected) throw new VersionConflictError(id, expected, head.v);
+      if (ops.some((op, i) => op.v !== expected + 1 + i || op.threadId !== id))
+        throw new ValidationError('ops', `must be consecutive versions of ${id} from ${expected + 1}`);
       const now = this.now();
       await backend.commit([batchFromOps(head, ops, now, fence)], now);
       let thread = current;

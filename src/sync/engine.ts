@@ -333,7 +333,8 @@ export class SyncEngine {
     let ops = change.ops.filter((o) => o.v > s.syncedV);
     if (ops.length === 0) return 0;
     try {
-      if (ops[0]!.v !== s.syncedV + 1) ops = (await this.client.threadOps(id, s.syncedV)).ops;
+      // A gap (ops this device wrote are left out of pulls, or an earlier page was missed): fetch the range.
+      if (ops.some((o, i) => o.v !== s.syncedV + 1 + i)) ops = (await this.client.threadOps(id, s.syncedV)).ops;
       // The local tier only: store.info would fetch a thread missing here from the server (a
       // tiered read), download it a second time and then take it for a diverged copy.
       const info = await this.store.backend.getHead(id);
