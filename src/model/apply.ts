@@ -216,12 +216,31 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
   return { core: next, effect };
 }
 
-/** Inserts a message into a key-ordered array (usually at the end), returning a new array. */
-export function insertByKey(messages: readonly Message[], m: Message): Message[] {
-  const key = m.key!;
+/** Where a key goes in a key-ordered array: after every smaller key (usually the end). */
+function slotOf(messages: readonly Message[], key: string): number {
   let lo = messages.length;
   while (lo > 0 && compareKeys(messages[lo - 1]!.key!, key) > 0) lo--;
-  return [...messages.slice(0, lo), m, ...messages.slice(lo)];
+  return lo;
+}
+
+/** Inserts a message into a key-ordered array (usually at the end), returning a new array. */
+export function insertByKey(messages: readonly Message[], m: Message): Message[] {
+  const out = messages.slice();
+  out.splice(slotOf(out, m.key!), 0, m);
+  return out;
+}
+
+/** True when the key-ordered array holds this message (found by binary search on its key). */
+function holds(messages: readonly Message[], m: Message): boolean {
+  let lo = 0;
+  let hi = messages.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(messages[mid]!.key!, m.key!) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < messages.length && messages[i]!.key === m.key; i++) if (messages[i]!.id === m.id) return true;
+  return false;
 }
 
 /** The scalar a last-writer-wins op writes, if any. */
@@ -244,7 +263,7 @@ function scalarOf(op: Op): string | undefined {
 /** True when a message op with this message id is already part of the thread. */
 function alreadyHas(thread: Thread, op: Op): boolean {
   if (op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message')
-    return thread.messages.some((m) => m.id === op.message.id);
+    return holds(thread.messages, op.message);
   if (op.type === 'thread:truncate') return thread.clock.hidden.some((r) => r.opId === op.opId);
   // A scalar op is present when it is the last writer of its own scalar. (One op may be the last
   // writer of several scalars: a thread:create that set title, env and meta, which the codec
@@ -260,15 +279,31 @@ function alreadyHas(thread: Thread, op: Op): boolean {
  * the thread is returned unchanged.
  */
 export function applyOp(thread: Thread, op: Op): Thread {
-  if (op.threadId !== thread.id)
-    throw new SkeinError(ErrorCode.VALIDATION, `op for ${op.threadId} applied to thread ${thread.id}`);
-  if (alreadyHas(thread, op)) return thread;
-  const { messages, ...core } = thread;
-  const { core: next, effect } = step(core, op);
-  let out = messages;
-  if (effect.kind === 'insert' && !effect.hidden) out = insertByKey(messages, effect.message);
-  else if (effect.kind === 'hide') out = messages.filter((m) => !isHidden(m.key!, [effect.range]));
-  return { ...next, messages: out };
+  return applyOps(thread, [op]);
+}
+
+/**
+ * Applies complete ops in order, copying the message array once (a batch costs one copy, not one
+ * per op). Ops the thread already holds are skipped; with nothing applied the same thread returns.
+ */
+export function applyOps(thread: Thread, ops: readonly Op[]): Thread {
+  const { messages: start, ...core0 } = thread;
+  let core: ThreadCore = core0;
+  let messages: Message[] | undefined;
+  let applied = false;
+  for (const op of ops) {
+    if (op.threadId !== thread.id)
+      throw new SkeinError(ErrorCode.VALIDATION, `op for ${op.threadId} applied to thread ${thread.id}`);
+    if (alreadyHas({ ...core, messages: messages ?? start }, op)) continue;
+    const { core: next, effect } = step(core, op);
+    core = next;
+    applied = true;
+    if (effect.kind === 'insert' && !effect.hidden) {
+      messages ??= start.slice();
+      messages.splice(slotOf(messages, effect.message.key!), 0, effect.message);
+    } else if (effect.kind === 'hide') messages = (messages ?? start).filter((m) => !isHidden(m.key!, [effect.range]));
+  }
+  return applied ? { ...core, messages: messages ?? start } : thread;
 }
 
 /** Options for `applyDelta`: who writes and when (defaults: `local`, now). */
@@ -294,14 +329,17 @@ export function applyDelta(thread: Thread, delta: Delta | Op, options: ApplyOpti
       return i < 0 ? undefined : i;
     },
   });
+  // A message delta that names an id the thread already shows is a retry of a write that landed.
+  if ('message' in op && 'message' in (delta as Delta) && (delta as { message: { id?: string } }).message.id !== undefined) {
+    const id = op.message.id;
+    if (messages.some((m) => m.id === id)) return thread;
+  }
   return applyOp(thread, op);
 }
 
 /** The thread that a list of ops folds to (the first op is usually `thread:create`). */
 export function foldOps(id: ThreadID, ops: Iterable<Op>): Thread {
-  let t = emptyThread(id);
-  for (const op of ops) t = applyOp(t, op);
-  return t;
+  return applyOps(emptyThread(id), [...ops]);
 }
 
 /** The op that starts a thread. */

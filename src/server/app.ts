@@ -172,7 +172,10 @@ export function createApp(options: AppOptions) {
       if (r.status === 'conflict') metrics.inc('skein_sync_conflicts_total');
       if (applied > 0) {
         metrics.inc('skein_sync_pushed_ops_total', {}, applied);
-        await storage.publish(ws, { id, v: (r as { v: number }).v, cursor });
+        // The push is committed: a failed poke must not turn it into an error (clients pull on their interval).
+        await storage.publish(ws, { id, v: (r as { v: number }).v, cursor }).catch((err: unknown) =>
+          console.error(`skein serve: poke for ${id} failed: ${fromUnknown(err).message}`),
+        );
       }
     }
     const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results };

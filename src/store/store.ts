@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError, notFound } from '../errors.js';
-import { applyOp, createOp, foldOps } from '../model/apply.js';
+import { applyOp, applyOps, createOp, foldOps } from '../model/apply.js';
 import { replayView } from './replay.js';
 import { newThreadId, type ThreadID } from '../model/ids.js';
 import { parseClientId, parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
@@ -336,7 +336,7 @@ export class Store extends EventEmitter<StoreEvents> {
       const now = this.now();
       await backend.commit([batchFromOps(head, ops, now, fence)], now);
       let thread = current;
-      if (thread) for (const op of ops) thread = applyOp(thread, op);
+      if (thread) thread = applyOps(thread, ops);
       await this.afterWrite(id, backend, head, ops);
       return thread;
     });
@@ -460,7 +460,7 @@ export class Store extends EventEmitter<StoreEvents> {
     let thread: Thread | undefined;
     if (cached && cached.v === before.v) {
       thread = cached;
-      for (const op of ops) thread = applyOp(thread, op);
+      thread = applyOps(thread, ops);
       this.cache.set(id, thread, this.policies[kindOf(before)].memoryTtlMs);
     } else this.cache.delete(id);
     const v = before.v + ops.length;
@@ -479,7 +479,8 @@ export class Store extends EventEmitter<StoreEvents> {
     if (deltas.length === 0) throw new ValidationError('delta', 'nothing to append');
     if (options.expectedVersion !== undefined) parseCount(options.expectedVersion, 'expectedVersion');
     const thread = await this.writeThread(id, deltas, options);
-    return thread ?? (await this.getThread(id))!;
+    // A copy of the cached thread's top level, so that a caller changing it cannot change the cache.
+    return thread ? { ...thread, messages: thread.messages.slice() } : (await this.getThread(id))!;
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError } from '../errors.js';
-import { applyOp, step } from '../model/apply.js';
+import { applyOps, step } from '../model/apply.js';
 import { compress, decompress } from '../model/codec.js';
 import { parseOp } from '../model/schema.js';
 import type { Delta, HiddenRange, Op, Thread, ThreadHead } from '../model/types.js';
@@ -84,8 +84,7 @@ export class ThreadWriter {
       if (err instanceof SkeinError && err.code === ErrorCode.LEASE_LOST) this.state = 'lost';
       throw err;
     }
-    let t = before;
-    for (const op of ops) t = applyOp(t, op);
+    const t = applyOps(before, ops);
     this.current = t;
     for (const l of this.listeners) l(t);
     await this.host.afterWrite(headOf(before, before.created), ops);

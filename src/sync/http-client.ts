@@ -25,7 +25,7 @@ const GZIP_OVER = 1024;
 
 /** See the module comment. */
 export class SyncHttpClient {
-  /** Bytes on the wire (compressed), both ways. */
+  /** Bytes of request and response bodies as sent (compressed), both ways; HTTP headers not counted. */
   readonly bytes = { sent: 0, received: 0 };
   private readonly base: URL;
 

@@ -104,14 +104,14 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** Answers every request with `handler(request)`, recording each. */
-export async function startFakeServer(handler: (req: RecordedRequest) => FakeAnswer): Promise<FakeServer> {
+/** Answers every request with `handler(request)` (it may take its time), recording each. */
+export async function startFakeServer(handler: (req: RecordedRequest) => FakeAnswer | Promise<FakeAnswer>): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer(async (req, res) => {
     const { json } = await readBody(req);
     const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', body: json, at: Date.now() };
     requests.push(rec);
-    const answer = handler(rec);
+    const answer = await handler(rec);
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.body));
   });

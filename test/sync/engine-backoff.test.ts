@@ -3,7 +3,8 @@
  * needs: a thread whose pushes get a 503 with `Retry-After` backs off on its own (it is not pushed
  * again before the Retry-After ends, while other threads keep syncing), and a thread the server
  * rejects is set aside as poison, reported by status(), never retried on its own, and does not
- * hold back the other threads of its batch.
+ * hold back the other threads of its batch. And `sync.now()` asked while a round runs waits for
+ * a round that includes the writes made before it was asked.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,13 +34,13 @@ describe('engine backoff and poison', () => {
   });
 
   test("a 503 with Retry-After holds back that thread only, and never sooner than the server asked", async () => {
-    let slowId: ThreadID | undefined;
+    const slow: { id?: ThreadID } = {};
     let busy = true;
     let firstAnswerAt = 0;
     const server = await startFakeServer((req) => {
       if (req.path !== '/v1/sync/push') return emptyPull;
       const ids = (req.body as PushBody).threads.map((t) => t.id);
-      if (busy && slowId && ids.includes(slowId)) {
+      if (busy && slow.id && ids.includes(slow.id)) {
         firstAnswerAt ||= Date.now();
         return { status: 503, headers: { 'retry-after': '1' }, body: { error: { code: 'SERVER', message: 'busy' } } };
       }
@@ -50,8 +51,7 @@ describe('engine backoff and poison', () => {
     const device: Device = await openDevice('backoff', server.url, 'token', { memory: true, remote: { backoffBaseMs: 1, backoffCapMs: 5 } });
     cleanup.push(() => device.close());
 
-    const slow = await device.store.createThread({ title: 'slow' });
-    slowId = slow.id;
+    slow.id = (await device.store.createThread({ title: 'slow' })).id;
     const first = await device.store.sync.now();
     assert.equal(first.failed, 1);
     assert.match(device.store.sync.status().lastError ?? '', /busy/);
@@ -74,12 +74,12 @@ describe('engine backoff and poison', () => {
   });
 
   test('a rejected thread is set aside and reported; the rest of its batch syncs; retryPoisoned brings it back', async () => {
-    let badId: ThreadID | undefined;
+    const poisoned: { id?: ThreadID } = {};
     let reject = true;
     const server = await startFakeServer((req) =>
       req.path !== '/v1/sync/push'
         ? emptyPull
-        : answerPush(req, (id) => (reject && id === badId ? { id, status: 'rejected', code: 'VALIDATION', message: 'op 2 is not acceptable' } : undefined)),
+        : answerPush(req, (id) => (reject && id === poisoned.id ? { id, status: 'rejected', code: 'VALIDATION', message: 'op 2 is not acceptable' } : undefined)),
     );
     cleanup.push(() => server.close());
     const device: Device = await openDevice('poison', server.url, 'token', { memory: true });
@@ -87,7 +87,7 @@ describe('engine backoff and poison', () => {
 
     const good1 = await device.store.createThread({ title: 'good 1' });
     const bad = await device.store.createThread({ title: 'bad' });
-    badId = bad.id;
+    poisoned.id = bad.id;
     const good2 = await device.store.createThread({ title: 'good 2' });
     const r = await device.store.sync.now();
     assert.equal(r.pushed, 2);
@@ -107,5 +107,37 @@ describe('engine backoff and poison', () => {
     await device.store.sync.now();
     assert.deepEqual(pushes(server).at(-1), [bad.id]);
     assert.deepEqual(device.store.sync.status().poisoned, []);
+  });
+
+  test('sync.now() called while a round runs resolves only after a round that saw the writes made before the call', async () => {
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    let pulls = 0;
+    const server = await startFakeServer(async (req) => {
+      if (req.path === '/v1/sync/push') return answerPush(req);
+      // The first round's pull hangs until the test lets it go.
+      if (++pulls === 1) await gate;
+      return emptyPull;
+    });
+    cleanup.push(() => server.close());
+    const device: Device = await openDevice('joiner', server.url, 'token', { memory: true });
+    cleanup.push(() => device.close());
+    const t = await device.store.createThread({ title: 'joined' });
+
+    const first = device.store.sync.now();
+    while (pulls === 0) await new Promise((r) => setTimeout(r, 5));
+    // The first round is past its pushes: this write is not in it.
+    await device.store.append(t.id, { type: 'user:message', message: { content: 'late' } });
+    const second = device.store.sync.now();
+    openGate();
+    await first;
+    await second;
+    const pushed = server.requests
+      .filter((r) => r.path === '/v1/sync/push')
+      .flatMap((r) => (r.body as PushBody).threads.map((th) => [th.id, th.baseVersion, th.ops.length]));
+    assert.deepEqual(pushed, [
+      [t.id, 0, 1],
+      [t.id, 1, 1],
+    ]);
   });
 });

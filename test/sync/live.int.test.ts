@@ -3,11 +3,13 @@
  * A device following server A's event stream (`live: true`, its interval timer far out of the way)
  * receives a poke and the data for a write another device pushed through server B (Postgres
  * LISTEN/NOTIFY carries it between the instances), and a writer's `observe` on the receiving
- * device sees the new message.
+ * device sees the new message. Pokes also travel on a schema whose name has the longest allowed
+ * length (the NOTIFY channel is named after the schema).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Thread, ThreadWriter } from '../../src/index.js';
+import { openServerStorage } from '../../src/server/open-storage.js';
 import { createTestSchema, PG_SKIPPED, PG_URL, type TestSchema } from '../helpers/postgres.js';
 import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { openDevice, settle, type Device } from '../helpers/sync-devices.js';
@@ -75,6 +77,22 @@ describe('live pokes across two server instances on PostgreSQL', { skip: PG_SKIP
       assert.equal(follower.store.sync.status().live, true);
     } finally {
       await w.dispose();
+    }
+  });
+
+  test('pokes travel between instances on a schema with a name of the longest allowed length', async () => {
+    const schema = `${db.schema}_${'x'.repeat(62 - db.schema.length)}`;
+    assert.equal(schema.length, 63);
+    const one = await openServerStorage({ db: PG_URL, schema });
+    const two = await openServerStorage({ db: PG_URL, schema });
+    try {
+      const heard = new Promise<unknown>((resolve) => two.subscribe((ws, ev) => resolve({ ws, ev })));
+      await one.publish('team', { id: 'T-x', v: 3, cursor: 9 });
+      assert.deepEqual(await heard, { ws: 'team', ev: { id: 'T-x', v: 3, cursor: 9 } });
+    } finally {
+      await one.close();
+      await two.close();
+      await db.newPool(1).query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
   });
 });
