@@ -51,6 +51,8 @@ export class SqliteBackend implements StorageBackend {
   readonly kind = 'sqlite';
   readonly db: SqliteDatabase;
   private readonly s: Record<string, SqliteStatement>;
+  /** The commit transaction, made once: better-sqlite3 wrappers are not free to create per call. */
+  private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
 
   constructor(file: string, options: SqliteBackendOptions = {}) {
     this.db = openSqlite(file);
@@ -63,6 +65,7 @@ export class SqliteBackend implements StorageBackend {
     const msgSelect = `SELECT o.body, o.v, o.op_id, t.id FROM messages m JOIN ops o ON o.seq = m.seq JOIN threads t ON t.tid = m.tid`;
     this.s = {
       thread: p('SELECT tid, v, head, evicted FROM threads WHERE id = ?'),
+      commitRow: p("SELECT tid, v, evicted, coalesce(json_extract(head, '$.messageCount'), 0) AS msgs FROM threads WHERE id = ?"),
       insertThread: p('INSERT INTO threads (id, v, last_seq, updated, head) VALUES (?, ?, 0, ?, ?)'),
       updateThread: p('UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ? WHERE tid = ?'),
       setThread: p('UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?'),
@@ -111,6 +114,9 @@ export class SqliteBackend implements StorageBackend {
       setEvicted: p('UPDATE threads SET evicted = ? WHERE tid = ?'),
       unevict: p('UPDATE threads SET evicted = NULL, last_seq = ? WHERE tid = ?'),
     };
+    this.commitTx = this.db.transaction((batches: CommitBatch[], now: number) => {
+      for (const b of batches) this.commitOne(b, now);
+    });
   }
 
   private row(id: ThreadID): ThreadRow | undefined {
@@ -122,22 +128,21 @@ export class SqliteBackend implements StorageBackend {
     return r ? (JSON.parse(r.head) as ThreadHead) : undefined;
   }
 
+
   async commit(batches: CommitBatch[], now: number): Promise<void> {
-    this.db.transaction(() => {
-      for (const b of batches) this.commitOne(b, now);
-    }).immediate();
+    this.commitTx.immediate(batches, now);
   }
 
   private commitOne(b: CommitBatch, now: number): void {
     const s = this.s;
-    let row = this.row(b.threadId);
+    let row = s.commitRow!.get(b.threadId) as { tid: number; v: number; evicted: number | null; msgs: number } | undefined;
     checkVersion(b.threadId, row?.v, b.baseVersion);
     checkNotEvicted(b.threadId, row?.evicted);
     checkLease(b.threadId, s.lease!.get(b.threadId) as LeaseState | undefined, b.fence, now);
-    let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
+    let count = row ? row.msgs : 0;
     if (!row) {
       const tid = Number(s.insertThread!.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
-      row = { tid, v: 0, head: '{}' };
+      row = { tid, v: 0, evicted: null, msgs: 0 };
     }
     const seqOf = this.insertOps(row.tid, b.threadId, b.ops);
     for (const { message, hidden } of b.inserts) {
