@@ -80,6 +80,8 @@ export interface StorageBackend {
   messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]>;
   /** Up to `limit` visible messages newer than `afterKey`, oldest first. */
   messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]>;
+  /** A visible message by id (no counting: what a cursor needs). */
+  findMessage(id: ThreadID, messageId: string): Promise<Message | undefined>;
   /** A visible message and its index (oldest = 0), by id or by index. */
   locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined>;
 

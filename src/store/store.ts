@@ -542,16 +542,19 @@ export class Store extends EventEmitter<StoreEvents> {
     if (options.before !== undefined || options.after !== undefined) {
       const ref = (options.before ?? options.after)!;
       if (typeof ref !== 'string' || ref === '') throw new ValidationError(options.before !== undefined ? 'before' : 'after', 'must be a message id');
-      const at = await backend.locate(id, { messageId: ref });
+      const at = await backend.findMessage(id, ref);
       if (!at) throw notFound(`message ${ref} in thread ${id}`);
+      // One row more than asked says whether the window has a neighbour, without counting.
       if (options.before !== undefined) {
-        messages = (await backend.messagesBefore(id, at.message.key, limit, 0)).reverse();
-        hasMore = at.index - messages.length > 0;
+        messages = await backend.messagesBefore(id, at.key, limit + 1, 0);
+        hasMore = messages.length > limit;
+        messages = messages.slice(0, limit).reverse();
         hasNewer = true;
       } else {
-        messages = await backend.messagesAfter(id, at.message.key, limit);
+        messages = await backend.messagesAfter(id, at.key, limit + 1);
+        hasNewer = messages.length > limit;
+        messages = messages.slice(0, limit);
         hasMore = true;
-        hasNewer = at.index + 1 + messages.length < total;
       }
     } else {
       const offset = parseCount(options.offset ?? 0, 'offset');

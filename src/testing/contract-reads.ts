@@ -60,7 +60,12 @@ export function readContractTests(it: ContractTest): void {
     assert.deepEqual(await b.messagesBefore(a.id, visible[3]!.key, 1, 0), [visible[2]]);
     assert.equal((await b.getHead(a.id))?.messageCount, 4);
     const hiddenIds = visibleMessages(a.id, a.ops).slice(3).map((m) => m.id);
-    for (const id of hiddenIds) assert.equal(await b.locate(a.id, { messageId: id }), undefined);
+    for (const id of hiddenIds) {
+      assert.equal(await b.locate(a.id, { messageId: id }), undefined);
+      assert.equal(await b.findMessage(a.id, id), undefined);
+    }
+    assert.deepEqual(await b.findMessage(a.id, visible[2]!.id), visible[2]);
+    assert.equal(await b.findMessage(a.id, 'no-such-message'), undefined);
     assert.deepEqual(await b.locate(a.id, { index: 3 }), { index: 3, message: visible[3] });
     assert.equal(await b.locate(a.id, { index: 4 }), undefined);
     const [row] = await b.usage([a.id], 'all');
@@ -73,6 +78,7 @@ export function readContractTests(it: ContractTest): void {
     await b.commit([batch], batch.head.updated);
     assert.deepEqual(await b.messagesAfter(a.id, undefined, ALL), visible);
     assert.equal(await b.locate(a.id, { messageId: batch.inserts[0]!.message.id }), undefined);
+    assert.equal(await b.findMessage(a.id, batch.inserts[0]!.message.id), undefined);
     assert.equal(await b.hasOp(a.id, batch.ops[0]!.opId), true);
     assert.equal((await b.usage([a.id], 'all'))[0]?.outputTokens, 9);
   });

@@ -142,6 +142,11 @@ export class MemoryBackend implements StorageBackend {
     return rows.slice(0, limit).map((r) => clone(r.message));
   }
 
+  async findMessage(id: ThreadID, messageId: string): Promise<Message | undefined> {
+    const row = this.visible(id).find((r) => r.message.id === messageId);
+    return row && clone(row.message);
+  }
+
   async locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined> {
     const rows = this.visible(id);
     const index = 'index' in at ? at.index : rows.findIndex((r) => r.message.id === at.messageId);

@@ -229,11 +229,23 @@ export class PostgresBackend implements StorageBackend {
       const [m] = this.toMessages(id, (await this.q<MsgRow>(this.sql.atIndex, [id, at.index])).rows);
       return m && { index: at.index, message: m };
     }
-    const [row] = (await this.q<{ body: string }>(this.sql.opBody, [id, at.messageId])).rows;
-    const m = row && messageOf(opFromRow(id, 0, at.messageId, row.body));
+    const m = await this.messageById(id, at.messageId);
     if (!m?.key) return undefined;
     const [pos] = (await this.q<{ n: string; visible: boolean | null }>(this.sql.position, [id, m.key])).rows;
     return pos?.visible ? { index: Number(pos.n), message: m } : undefined;
+  }
+
+  async findMessage(id: ThreadID, messageId: string): Promise<Message | undefined> {
+    const m = await this.messageById(id, messageId);
+    if (!m?.key) return undefined;
+    const [row] = (await this.q<{ hidden: boolean }>(this.sql.hiddenAt, [id, m.key])).rows;
+    return row && !row.hidden ? m : undefined;
+  }
+
+  /** The message a message op carries (message ops have the message's id), visible or not. */
+  private async messageById(id: ThreadID, messageId: string): Promise<Message | undefined> {
+    const [row] = (await this.q<{ body: string }>(this.sql.opBody, [id, messageId])).rows;
+    return row && messageOf(opFromRow(id, 0, messageId, row.body));
   }
 
   async listThreads(opts: { limit: number; snapshot: number; below?: number }): Promise<ListedHead[]> {
@@ -393,6 +405,7 @@ function statements(s: string) {
     after: `${msgSelect} AND m.key > $3 ORDER BY m.key LIMIT $4`,
     oldest: `${msgSelect} ORDER BY m.key LIMIT $3`,
     atIndex: `${msgSelect} ORDER BY m.key LIMIT 1 OFFSET $3`,
+    hiddenAt: `SELECT hidden FROM ${s}.messages WHERE ws = $1 AND thread = $2 AND key = $3`,
     position: `SELECT count(*) FILTER (WHERE key < $3) AS n, bool_or(key = $3) AS visible FROM ${s}.messages
       WHERE ws = $1 AND thread = $2 AND NOT hidden AND key <= $3`,
     list: `WITH page AS (

@@ -248,13 +248,23 @@ export class SqliteBackend implements StorageBackend {
       const [m] = this.toMessages(this.s.atIndex!.all(r.tid, at.index));
       return m && { index: at.index, message: m };
     }
-    const body = this.s.opById!.get(r.tid, at.messageId) as { body: string } | undefined;
-    if (!body) return undefined;
-    const op = JSON.parse(body.body) as Op;
-    const m = messageOf({ ...op, threadId: id, v: 0, opId: at.messageId } as Op);
-    if (!m?.key || !this.s.visibleKey!.get(r.tid, m.key)) return undefined;
+    const m = this.visibleMessage(r.tid, id, at.messageId);
+    if (!m) return undefined;
     const { n } = this.s.countBelow!.get(r.tid, m.key) as { n: number };
     return { index: n, message: m };
+  }
+
+  async findMessage(id: ThreadID, messageId: string): Promise<Message | undefined> {
+    const r = this.row(id);
+    return r && this.visibleMessage(r.tid, id, messageId);
+  }
+
+  /** A visible message by id: its op (message ops have the message's id) and a visible row at its key. */
+  private visibleMessage(tid: number, id: ThreadID, messageId: string): Message | undefined {
+    const body = this.s.opById!.get(tid, messageId) as { body: string } | undefined;
+    if (!body) return undefined;
+    const m = messageOf(opFromRow(id, 0, messageId, body.body));
+    return m?.key && this.s.visibleKey!.get(tid, m.key) ? m : undefined;
   }
 
   async listThreads(opts: { limit: number; snapshot: number; below?: number }): Promise<ListedHead[]> {
