@@ -29,18 +29,16 @@ export type { ApplyOptions, Effect, OpContext, ThreadCore } from './model/apply.
 export { merge, hasConflict } from './model/merge.js';
 export { compress, decompress } from './model/codec.js';
 export { parseDelta, parseOp, parseThreadId } from './model/schema.js';
-export { openStore, Store } from './store/store.js';
+export { openStore } from './store/open-store.js';
+export type { OpenStoreOptions } from './store/open-store.js';
+export { Store } from './store/store.js';
 export type {
-  OpenStoreOptions,
   ThreadInfo,
   MessagePage,
-  UsageReport,
-  UsageTotals,
-  RelatedThreads,
-  ThreadTree,
   StoreEvents,
   AppendOptions,
 } from './store/store.js';
+export type { UsageReport, UsageTotals, RelatedThreads, ThreadTree } from './store/relations.js';
 export { ThreadWriter } from './store/writer.js';
 export type { ThreadListener } from './store/writer.js';
 export { POLICY_PRESETS, kindOf } from './store/policy.js';

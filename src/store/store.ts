@@ -4,53 +4,27 @@
  * tier in front, hands out exclusive writers, and emits events. Backends only store.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError, notFound } from '../errors.js';
 import { applyOp, applyOps, createOp, foldOps } from '../model/apply.js';
 import { replayView } from './replay.js';
+import { relatedThreads, threadTree, usageReport, type RelatedThreads, type RelationsHost, type ThreadTree, type UsageReport } from './relations.js';
 import { newThreadId, type ThreadID } from '../model/ids.js';
-import { parseClientId, parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
+import { parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
 import type { CreateFields, Delta, Message, Op, Thread, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 import { backendLookup, batchFromOps, buildBatch } from './batch.js';
 import { LruCache } from './lru-cache.js';
 import { MemoryBackend } from './memory/memory-backend.js';
-import { kindOf, resolvePolicies, type PersistencePolicy, type PolicyOption, type ThreadKind } from './policy.js';
-import { openSqliteBackend } from './sqlite/sqlite-backend.js';
+import { kindOf, type PersistencePolicy, type ThreadKind } from './policy.js';
 import { ThreadWriter, type WriterHost } from './writer.js';
 import type { FileTracker } from '../files/file-tracker.js';
 import type { ArchiveOptions, ArchiveResult } from '../lifecycle/archive.js';
 import type { DiskUsage } from '../lifecycle/disk-usage.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
-import { SyncEngine, type SyncOptions } from '../sync/engine.js';
-import { SyncHttpClient, type RemoteOptions } from '../sync/http-client.js';
-import { MemorySyncState, SqliteSyncState, type SyncStateStore } from '../sync/sync-state.js';
-
-/** Options of {@link openStore}. */
-export interface OpenStoreOptions {
-  /** The store directory, or `':memory:'` for a throwaway store. */
-  dir: string;
-  /** The directory file changes are relative to and confined to (default: thread env.cwd, else cwd). */
-  workspace?: string;
-  /** This replica's id in order keys (default: kept in the store directory). */
-  clientId?: string;
-  /** Persistence per kind of thread: a preset name or fields to override. */
-  policies?: Partial<Record<ThreadKind, PolicyOption>>;
-  /** Threads kept in the memory tier (default 200). */
-  cacheSize?: number;
-  /** Writer lease time-to-live (default 30 s); a crashed holder's lease is free after it. */
-  leaseTtlMs?: number;
-  /** `full` (default): a resolved write survives power loss; `normal`: survives a process crash. */
-  durability?: 'full' | 'normal';
-  /** The server tier: threads sync with it and reads fall through to it. */
-  remote?: RemoteOptions & SyncOptions & { live?: boolean; autoStart?: boolean };
-  /** Use this backend instead of SQLite in `dir` (tests, custom backends). */
-  backend?: StorageBackend;
-  /** Clock, for tests. */
-  now?: () => number;
-}
+import type { SyncEngine } from '../sync/engine.js';
+import type { SyncHttpClient } from '../sync/http-client.js';
+import type { SyncStateStore } from '../sync/sync-state.js';
 
 /** A thread without its messages, as lists and trees show it. */
 export type ThreadInfo = Omit<ThreadHead, 'clock'>;
@@ -69,37 +43,6 @@ export interface MessagePage {
   hasNewer: boolean;
 }
 
-/** Token and cost totals. */
-export interface UsageTotals {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUSD: number;
-}
-
-/** What {@link Store.usage} answers. */
-export interface UsageReport extends UsageTotals {
-  threads: number;
-  byModel: Record<string, UsageTotals>;
-  byDay?: Record<string, UsageTotals>;
-}
-
-/** What {@link Store.getRelatedThreads} answers (seed shape). */
-export interface RelatedThreads {
-  thread: Thread;
-  parent: Thread | null;
-  summaries: Thread[];
-  children: Thread[];
-}
-
-/** A thread and everything spawned from or made of it. */
-export interface ThreadTree {
-  thread: ThreadInfo;
-  children: ThreadTree[];
-  summaries: ThreadTree[];
-}
-
 /** Events a store emits. */
 export interface StoreEvents {
   'thread:created': [thread: Thread];
@@ -112,24 +55,11 @@ export interface AppendOptions {
   expectedVersion?: number;
 }
 
-const DEFAULT_LEASE_TTL = 30_000;
 const MAX_PAGE = 1000;
 
 function info(head: ThreadHead): ThreadInfo {
   const { clock: _c, ...rest } = head;
   return rest;
-}
-
-function zeroTotals(): UsageTotals {
-  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0 };
-}
-
-function addTotals(into: UsageTotals, u: UsageTotals): void {
-  into.inputTokens += u.inputTokens;
-  into.outputTokens += u.outputTokens;
-  into.cacheReadTokens += u.cacheReadTokens;
-  into.cacheWriteTokens += u.cacheWriteTokens;
-  into.costUSD = Math.round((into.costUSD + u.costUSD) * 1e9) / 1e9;
 }
 
 function encodeCursor(c: { s: number; b: number }): string {
@@ -147,54 +77,8 @@ function decodeCursor(cursor: unknown): { s: number; b: number } {
   throw new ValidationError('cursor', 'not a cursor returned by listThreads');
 }
 
-function loadClientId(dir: string): string {
-  const file = join(dir, 'client-id');
-  try {
-    return parseClientId(readFileSync(file, 'utf8').trim());
-  } catch {
-    const id = `c${randomBytes(6).toString('hex')}`;
-    writeFileSync(file, id + '\n', { flag: 'w' });
-    return id;
-  }
-}
-
-/** Opens a store: a directory (SQLite inside) or `':memory:'`. Repairs what a crash left half-done. */
-export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  if (!options || typeof options.dir !== 'string' || options.dir === '') throw new ValidationError('dir', 'a store directory or ":memory:" is required');
-  const policies = resolvePolicies(options.policies);
-  let backend = options.backend;
-  let clientId = options.clientId === undefined ? undefined : parseClientId(options.clientId);
-  let dir: string | undefined;
-  if (!backend) {
-    if (options.dir === ':memory:') backend = new MemoryBackend();
-    else {
-      dir = resolve(options.dir);
-      mkdirSync(dir, { recursive: true });
-      backend = openSqliteBackend(join(dir, 'skein.db'), { durability: options.durability ?? 'full' });
-      clientId ??= loadClientId(dir);
-    }
-  }
-  const store = new Store(backend, {
-    dir,
-    clientId: clientId ?? `c${randomBytes(6).toString('hex')}`,
-    policies,
-    cacheSize: options.cacheSize ?? 200,
-    leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL,
-    now: options.now ?? Date.now,
-    workspace: options.workspace === undefined ? undefined : resolve(options.workspace),
-  });
-  await store.recover();
-  if (options.remote) {
-    const { url, token, timeoutMs, live, autoStart, ...syncOptions } = options.remote;
-    const client = new SyncHttpClient({ url, token, ...(timeoutMs !== undefined && { timeoutMs }) });
-    const state = dir ? new SqliteSyncState(dir) : new MemorySyncState();
-    store.attachSync(new SyncEngine(store, client, state, syncOptions), client, state);
-    if (autoStart !== false) store.sync.start({ live: live ?? false });
-  }
-  return store;
-}
-
-interface StoreConfig {
+/** How a store is set up (made by `openStore` from its options). */
+export interface StoreConfig {
   dir: string | undefined;
   clientId: string;
   policies: Record<ThreadKind, PersistencePolicy>;
@@ -204,7 +88,7 @@ interface StoreConfig {
   workspace: string | undefined;
 }
 
-/** See the module comment. Made by {@link openStore}. */
+/** See the module comment. Made by `openStore`. */
 export class Store extends EventEmitter<StoreEvents> {
   /** This replica's id. */
   readonly clientId: string;
@@ -616,70 +500,33 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /** The seed's relationship graph: the thread, its parent, its summaries and its children. */
-  async getRelatedThreads(id: ThreadID): Promise<RelatedThreads> {
-    const thread = await this.getThread(id);
-    if (!thread) throw notFound(`thread ${id}`);
-    const load = async (ids: ThreadID[]) => (await Promise.all(ids.map((x) => this.getThread(x)))).filter((t): t is Thread => t !== null);
-    return {
-      thread,
-      parent: thread.mainThreadID ? await this.getThread(thread.mainThreadID) : null,
-      summaries: await load(thread.summaryThreadIDs),
-      children: await load(thread.childThreadIDs),
-    };
+  getRelatedThreads(id: ThreadID): Promise<RelatedThreads> {
+    return relatedThreads(this.relationsHost(), id);
   }
 
   /** The whole tree under a thread: sub-agents and summaries, recursively (heads only). */
-  async getThreadTree(id: ThreadID): Promise<ThreadTree> {
+  getThreadTree(id: ThreadID): Promise<ThreadTree> {
     this.open();
     parseThreadId(id);
-    const seen = new Set<ThreadID>();
-    const walk = async (tid: ThreadID): Promise<ThreadTree | undefined> => {
-      if (seen.has(tid)) return undefined;
-      seen.add(tid);
-      const found = await this.locateThread(tid);
-      if (!found) return undefined;
-      const sub = async (ids: ThreadID[]) => (await Promise.all(ids.map(walk))).filter((t): t is ThreadTree => t !== undefined);
-      return { thread: info(found.head), children: await sub(found.head.childThreadIDs), summaries: await sub(found.head.summaryThreadIDs) };
-    };
-    const tree = await walk(id);
-    if (!tree) throw notFound(`thread ${id}`);
-    return tree;
+    return threadTree(this.relationsHost(), id);
   }
 
   /**
    * Token and cost usage of a thread (with `tree`: and of its sub-agents and summaries,
    * recursively), by model and, with `byDay`, by UTC day. Hidden messages count: they were paid for.
    */
-  async usage(id: ThreadID, options: { tree?: boolean; byDay?: boolean } = {}): Promise<UsageReport> {
+  usage(id: ThreadID, options: { tree?: boolean; byDay?: boolean } = {}): Promise<UsageReport> {
     this.open();
     parseThreadId(id);
-    let ids: ThreadID[] = [id];
-    if (options.tree) {
-      const flat: ThreadID[] = [];
-      const visit = (t: ThreadTree) => {
-        flat.push(t.thread.id);
-        t.children.forEach(visit);
-        t.summaries.forEach(visit);
-      };
-      visit(await this.getThreadTree(id));
-      ids = flat;
-    } else await this.mustLocate(id);
-    const report: UsageReport = { ...zeroTotals(), threads: ids.length, byModel: {} };
-    const group = async (by: 'model' | 'day') => {
-      const out: Record<string, UsageTotals> = {};
-      for (const b of [this.backend, this.ephemeral]) {
-        for (const row of await b.usage(ids, by)) {
-          const key = row.group || 'unknown';
-          const t = Object.hasOwn(out, key) ? out[key]! : (out[key] = zeroTotals());
-          addTotals(t, row);
-        }
-      }
-      return out;
+    return usageReport(this.relationsHost(), id, options);
+  }
+
+  private relationsHost(): RelationsHost {
+    return {
+      getThread: (id) => this.getThread(id),
+      info: (id) => this.info(id),
+      usageRows: async (ids, by) => [...(await this.backend.usage(ids, by)), ...(await this.ephemeral.usage(ids, by))],
     };
-    report.byModel = await group('model');
-    for (const t of Object.values(report.byModel)) addTotals(report, t);
-    if (options.byDay) report.byDay = await group('day');
-    return report;
   }
 
   /**

@@ -1,0 +1,118 @@
+/**
+ * Relationships and costs over a thread and what was spawned from or made of it (DESIGN section
+ * 6): the seed's `getRelatedThreads`, the whole tree, and usage roll-ups by model and by day.
+ * Built on the store's reads, so it works the same for every backend and tier.
+ */
+import { notFound } from '../errors.js';
+import type { ThreadID } from '../model/ids.js';
+import type { Thread } from '../model/types.js';
+import type { UsageRow } from './backend.js';
+import type { ThreadInfo } from './store.js';
+
+/** Token and cost totals. */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUSD: number;
+}
+
+/** What `Store.usage` answers. */
+export interface UsageReport extends UsageTotals {
+  threads: number;
+  byModel: Record<string, UsageTotals>;
+  byDay?: Record<string, UsageTotals>;
+}
+
+/** What `Store.getRelatedThreads` answers (seed shape). */
+export interface RelatedThreads {
+  thread: Thread;
+  parent: Thread | null;
+  summaries: Thread[];
+  children: Thread[];
+}
+
+/** A thread and everything spawned from or made of it. */
+export interface ThreadTree {
+  thread: ThreadInfo;
+  children: ThreadTree[];
+  summaries: ThreadTree[];
+}
+
+/** The reads relations are built on. */
+export interface RelationsHost {
+  getThread(id: ThreadID): Promise<Thread | null>;
+  info(id: ThreadID): Promise<ThreadInfo | null>;
+  /** Usage sums over these threads' messages, grouped. */
+  usageRows(ids: ThreadID[], by: 'model' | 'day'): Promise<UsageRow[]>;
+}
+
+function zeroTotals(): UsageTotals {
+  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0 };
+}
+
+function addTotals(into: UsageTotals, u: UsageTotals): void {
+  into.inputTokens += u.inputTokens;
+  into.outputTokens += u.outputTokens;
+  into.cacheReadTokens += u.cacheReadTokens;
+  into.cacheWriteTokens += u.cacheWriteTokens;
+  into.costUSD = Math.round((into.costUSD + u.costUSD) * 1e9) / 1e9;
+}
+
+/** The thread, its parent, its summaries and its children, as whole threads. */
+export async function relatedThreads(host: RelationsHost, id: ThreadID): Promise<RelatedThreads> {
+  const thread = await host.getThread(id);
+  if (!thread) throw notFound(`thread ${id}`);
+  const load = async (ids: ThreadID[]) => (await Promise.all(ids.map((x) => host.getThread(x)))).filter((t): t is Thread => t !== null);
+  return {
+    thread,
+    parent: thread.mainThreadID ? await host.getThread(thread.mainThreadID) : null,
+    summaries: await load(thread.summaryThreadIDs),
+    children: await load(thread.childThreadIDs),
+  };
+}
+
+/** The tree of heads under a thread (a thread reached twice is shown once). */
+export async function threadTree(host: RelationsHost, id: ThreadID): Promise<ThreadTree> {
+  const seen = new Set<ThreadID>();
+  const walk = async (tid: ThreadID): Promise<ThreadTree | undefined> => {
+    if (seen.has(tid)) return undefined;
+    seen.add(tid);
+    const head = await host.info(tid);
+    if (!head) return undefined;
+    const sub = async (ids: ThreadID[]) => (await Promise.all(ids.map(walk))).filter((t): t is ThreadTree => t !== undefined);
+    return { thread: head, children: await sub(head.childThreadIDs), summaries: await sub(head.summaryThreadIDs) };
+  };
+  const tree = await walk(id);
+  if (!tree) throw notFound(`thread ${id}`);
+  return tree;
+}
+
+/** Usage of a thread, or of its whole tree, by model and optionally by day. */
+export async function usageReport(host: RelationsHost, id: ThreadID, options: { tree?: boolean; byDay?: boolean }): Promise<UsageReport> {
+  let ids: ThreadID[] = [id];
+  if (options.tree) {
+    const flat: ThreadID[] = [];
+    const visit = (t: ThreadTree) => {
+      flat.push(t.thread.id);
+      t.children.forEach(visit);
+      t.summaries.forEach(visit);
+    };
+    visit(await threadTree(host, id));
+    ids = flat;
+  } else if (!(await host.info(id))) throw notFound(`thread ${id}`);
+  const group = async (by: 'model' | 'day') => {
+    const out: Record<string, UsageTotals> = {};
+    for (const row of await host.usageRows(ids, by)) {
+      const key = row.group || 'unknown';
+      const t = Object.hasOwn(out, key) ? out[key]! : (out[key] = zeroTotals());
+      addTotals(t, row);
+    }
+    return out;
+  };
+  const report: UsageReport = { ...zeroTotals(), threads: ids.length, byModel: await group('model') };
+  for (const t of Object.values(report.byModel)) addTotals(report, t);
+  if (options.byDay) report.byDay = await group('day');
+  return report;
+}
