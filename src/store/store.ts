@@ -156,7 +156,9 @@ export class Store extends EventEmitter<StoreEvents> {
           await this.importThread(r.ops);
           tier.state.set(id, { ...tier.state.get(id), syncedV: r.toVersion, remoteV: r.toVersion });
           return true;
-        } catch {
+        } catch (err) {
+          // Offline or unknown there: a local miss. A refused token is worth telling.
+          if (err instanceof SkeinError && (err.code === ErrorCode.UNAUTHORIZED || err.code === ErrorCode.FORBIDDEN)) throw err;
           return false;
         }
       })().finally(() => tier.inFlight.delete(id));

@@ -148,6 +148,8 @@ export class SyncEngine {
 
   /** Stops and closes the state database. */
   async close(): Promise<void> {
+    // A request in flight would hold the close up to its timeout; whatever it carried is retried next time.
+    this.client.abortAll();
     await this.stop();
     this.unsubscribe();
     this.state.close();

@@ -28,6 +28,9 @@ export class SyncHttpClient {
   /** Bytes of request and response bodies as sent (compressed), both ways; HTTP headers not counted. */
   readonly bytes = { sent: 0, received: 0 };
   private readonly base: URL;
+  /** Requests in flight, so that `abortAll` can end them. */
+  private readonly inFlight = new Set<{ destroy(err?: Error): unknown }>();
+  private closed = false;
 
   constructor(private readonly options: RemoteOptions) {
     try {
@@ -39,6 +42,7 @@ export class SyncHttpClient {
   }
 
   private send(method: string, path: string, body?: unknown): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
+    if (this.closed) return Promise.reject(new SkeinError(ErrorCode.NETWORK, 'the store is closing'));
     const url = new URL(path, this.base);
     let payload: Buffer | undefined;
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
@@ -70,6 +74,8 @@ export class SyncHttpClient {
           }
         });
       });
+      this.inFlight.add(req);
+      req.on('close', () => this.inFlight.delete(req));
       req.on('timeout', () => req.destroy(new SkeinError(ErrorCode.TIMEOUT, `${method} ${url.pathname}: timed out`)));
       req.on('error', (err) =>
         reject(err instanceof SkeinError ? err : new SkeinError(ErrorCode.NETWORK, `${method} ${url.pathname}: ${err.message}`, { cause: err })),
@@ -88,6 +94,12 @@ export class SyncHttpClient {
     throw new SkeinError(code, `server: ${err?.message ?? `HTTP ${res.status}`}`, {
       details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.status < 500 && res.json !== undefined && { body: res.json }) },
     });
+  }
+
+  /** Ends every request in flight, and refuses new ones, with a NETWORK error (the store is closing). */
+  abortAll(): void {
+    this.closed = true;
+    for (const req of this.inFlight) req.destroy(new SkeinError(ErrorCode.NETWORK, 'the store is closing'));
   }
 
   /** Pushes ops. A 5xx (some thread failed on the server) throws; ops it did store are acknowledged on the retry. */
