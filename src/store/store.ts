@@ -541,7 +541,11 @@ export class Store extends EventEmitter<StoreEvents> {
     const waitMs = parseCount(options.waitMs ?? 0, 'waitMs');
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const { backend } = await this.mustLocate(id);
+      const { backend, head } = await this.mustLocate(id);
+      if (backend === this.backend && (await this.lifecycle().isEvicted(head)))
+        throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is archived: restore it before writing (skein restore ${id})`, {
+          details: { threadId: id, archived: true },
+        });
       if (!this.writers.has(id)) {
         const token = await backend.acquireLease(id, this.owner, this.config.leaseTtlMs, this.now());
         if (token !== undefined) {

@@ -28,6 +28,8 @@ describe('lifecycle: which threads are archived, and how', () => {
     const r = await s.archiveInactiveThreads();
     assert.deepEqual(r.archived, [old.id]);
     assert.deepEqual(r.skipped, [{ id: held.id, reason: 'held by a writer' }]);
+    await assert.rejects(s.acquireWriter(old.id), (e: { code?: string; message?: string }) => e.code === 'VALIDATION' && /archived/.test(e.message ?? ''));
+    assert.deepEqual((await s.history(old.id)).map((op) => op.type), ['thread:create', 'archive'], 'the refused writer wrote nothing');
     assert.equal((await s.info(recent.id))?.archived, undefined);
     assert.equal((await s.info(held.id))?.archived, undefined, 'a skipped thread gets no archive op');
     await writer.apply({ type: 'user:message', message: { content: 'the writer still writes' } });
