@@ -99,6 +99,8 @@ export class Store extends EventEmitter<StoreEvents> {
   readonly policies: Record<ThreadKind, PersistencePolicy>;
   /** Memory-only threads (the `ephemeral` policy). */
   private readonly ephemeral = new MemoryBackend();
+  /** Ids of the threads in `ephemeral` (they live in this process only, so the set is exact). */
+  private readonly ephemeralIds = new Set<ThreadID>();
   private readonly cache: LruCache<ThreadID, Thread>;
   private readonly writers = new Map<ThreadID, ThreadWriter>();
   /** Per-thread queue, so that writes from this process never race each other. */
@@ -286,6 +288,7 @@ export class Store extends EventEmitter<StoreEvents> {
     const kind = kindOf(fields);
     const policy = this.policies[kind];
     const backend = policy.local ? this.backend : this.ephemeral;
+    if (!policy.local) this.ephemeralIds.add(id);
     const op0 = createOp(id, fields, { clientId: this.clientId, now });
     const { messages: _m, ...core0 } = applyOp(foldOps(id, []), op0);
     const head0: ThreadHead = { ...core0, messageCount: 0, updated: now };
@@ -323,21 +326,38 @@ export class Store extends EventEmitter<StoreEvents> {
     if (writer) return writer.write(deltas, opts.expectedVersion, commit);
     return this.serialize(id, async () => {
       for (let attempt = 0; ; attempt++) {
-        const { backend, head } = await this.mustLocate(id);
-        if (opts.expectedVersion !== undefined && head.v !== opts.expectedVersion) throw new VersionConflictError(id, opts.expectedVersion, head.v);
+        // The memory tier's copy saves a read; the commit's version check catches a stale one.
+        const cached = attempt === 0 ? this.cachedHead(id) : undefined;
+        const { backend, head } = cached ?? (await this.mustLocate(id));
+        if (opts.expectedVersion !== undefined && head.v !== opts.expectedVersion) {
+          if (cached) continue;
+          throw new VersionConflictError(id, opts.expectedVersion, head.v);
+        }
         const now = this.now();
         const { batch, ops } = await buildBatch(head, deltas, { clientId: this.clientId, now, lookup: backendLookup(backend, head) });
         try {
           if (commit) await commit(batch, backend);
           else await backend.commit([batch], now);
         } catch (err) {
-          // Another process wrote in between: without an expected version, try again on the new head.
-          if (err instanceof VersionConflictError && opts.expectedVersion === undefined && attempt < 5) continue;
+          // Another process wrote in between: try again on the new head (with an expected version,
+          // only when the head came from memory: the fresh one decides).
+          if (err instanceof VersionConflictError && (cached || (opts.expectedVersion === undefined && attempt < 5))) {
+            this.cache.delete(id);
+            continue;
+          }
           throw err;
         }
         return this.afterWrite(id, backend, head, ops);
       }
     });
+  }
+
+  /** A thread's head and backend from the memory tier, when it holds the thread. */
+  private cachedHead(id: ThreadID): { backend: StorageBackend; head: ThreadHead } | undefined {
+    const t = this.cache.get(id);
+    if (!t) return undefined;
+    const { messages, ...core } = t;
+    return { backend: this.ephemeralIds.has(id) ? this.ephemeral : this.backend, head: { ...core, messageCount: messages.length, updated: 0 } };
   }
 
   /** Updates the memory tier and emits `thread:updated` after a commit. */
