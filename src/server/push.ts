@@ -28,8 +28,14 @@ export async function applyPushedThread(
     for (let attempt = 0; ; attempt++) {
       const head = await backend.getHead(id);
       const v = head?.v ?? 0;
-      const fresh: Op[] = [];
-      for (const op of ops) if (!(await backend.hasOp(id, op.opId))) fresh.push(op);
+      // On the current version nothing pushed can be stored yet (it would sit above the base); a
+      // duplicate below it would still be refused by the log's unique op ids.
+      let fresh: Op[] = ops;
+      if (v !== raw.baseVersion) {
+        const stored = new Set((await backend.ops(id, raw.baseVersion, raw.baseVersion + ops.length)).map((o) => o.opId));
+        fresh = [];
+        for (const op of ops) if (!stored.has(op.opId) && !(await backend.hasOp(id, op.opId))) fresh.push(op);
+      }
       const known = ops.length - fresh.length;
       if (fresh.length === 0) return { id, status: 'ok', v, applied: 0 };
       if (raw.baseVersion + known !== v) {
