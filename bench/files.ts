@@ -11,21 +11,10 @@ import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type ArchiveProgress, type Delta, type ThreadID } from '../src/index.js';
+import { rng } from './fixtures.js';
 import { fmt, mib, now, progress, removeTempDirs, resultTable, scaled, stats, table, tempDir, type BenchResult, type Benchmark, type ResultRow } from './helpers.js';
 
 const ROUNDS = 4;
-
-/** A small seeded PRNG (mulberry32), so every run edits the same bytes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** ~10 KB of source-like text. */
 function sourceFile(file: number, rand: () => number): string[] {

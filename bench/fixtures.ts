@@ -16,7 +16,7 @@ const TOOLS = ['read_file', 'edit_file', 'bash', 'grep', 'list_dir'];
 const MODELS = ['claude-sonnet-4', 'gpt-4.1', 'claude-haiku-3.5'];
 
 /** A small deterministic PRNG (mulberry32), so every run writes the same bytes. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

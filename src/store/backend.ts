@@ -41,12 +41,13 @@ export interface UsageTotals {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   costUSD: number;
-  messages: number;
 }
 
 /** One group of a usage roll-up: `group` is a model name or a UTC day (YYYY-MM-DD), or '' for all. */
 export interface UsageRow extends UsageTotals {
   group: string;
+  /** Messages that carried usage. */
+  messages: number;
 }
 
 /** What a lease row says. */

@@ -6,17 +6,10 @@
 import { notFound } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Thread } from '../model/types.js';
-import type { UsageRow } from './backend.js';
-import type { ThreadInfo } from './store.js';
+import type { UsageRow, UsageTotals } from './backend.js';
 
-/** Token and cost totals. */
-export interface UsageTotals {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUSD: number;
-}
+export type { UsageTotals } from './backend.js';
+import type { ThreadInfo } from './store.js';
 
 /** What `Store.usage` answers. */
 export interface UsageReport extends UsageTotals {

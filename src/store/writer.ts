@@ -6,12 +6,12 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError } from '../errors.js';
-import { applyOps, step } from '../model/apply.js';
+import { applyOps } from '../model/apply.js';
 import { compress, decompress } from '../model/codec.js';
 import { parseOp } from '../model/schema.js';
-import type { Delta, HiddenRange, Op, Thread, ThreadHead } from '../model/types.js';
+import type { Delta, Op, Thread, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
-import { buildBatch } from './batch.js';
+import { batchFromOps, buildBatch } from './batch.js';
 
 /** What a writer needs from its store. */
 export interface WriterHost {
@@ -144,26 +144,7 @@ export class ThreadWriter {
       const visible = (t: Thread) => [t.messages, t.title, t.meta, t.env, t.archived, t.childThreadIDs, t.summaryThreadIDs];
       if (!isDeepStrictEqual(visible(replayed), visible(after)))
         throw new ValidationError('modify', 'the returned thread has changes that were not made with applyDelta');
-      const now = this.host.now();
-      const { messages: _m, ...core0 } = before;
-      let core = core0;
-      const inserts: CommitBatch['inserts'] = [];
-      const hides: HiddenRange[] = [];
-      for (const op of ops) {
-        const r = step(core, op);
-        core = r.core;
-        if (r.effect.kind === 'insert') inserts.push({ message: r.effect.message, hidden: r.effect.hidden });
-        else if (r.effect.kind === 'hide') hides.push(r.effect.range);
-      }
-      const batch: CommitBatch = {
-        threadId: before.id,
-        baseVersion: before.v,
-        head: { ...core, messageCount: replayed.messages.length, updated: now },
-        ops,
-        inserts,
-        hides,
-        fence: this.fence,
-      };
+      const batch = batchFromOps(headOf(before, 0), ops, this.host.now(), this.fence);
       return this.commitOps(before, batch, ops);
     });
   }
