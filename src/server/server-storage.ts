@@ -64,10 +64,7 @@ export class SqliteServerStorage implements ServerStorage {
     this.dir = resolve(dir);
     mkdirSync(join(this.dir, 'workspaces'), { recursive: true });
     this.description = `sqlite:${this.dir}`;
-    this.db = openSqlite(join(this.dir, 'server.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
+    this.db = openSqlite(join(this.dir, 'server.db'), { synchronous: 'FULL' });
     migrate(this.db, SERVER_MIGRATIONS);
   }
 

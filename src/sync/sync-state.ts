@@ -80,13 +80,10 @@ export class SqliteSyncState implements SyncStateStore {
   private readonly s: Record<'get' | 'set' | 'all' | 'behind' | 'cursor' | 'setCursor', SqliteStatement>;
 
   constructor(dir: string) {
-    this.db = openSqlite(join(dir, 'sync.db'));
-    this.db.pragma('journal_mode = WAL');
     // NORMAL, not FULL: this state only saves work. Every write here follows a durable commit in
     // skein.db, so a power loss can only roll it back, and a rolled-back syncedV or cursor means
     // ops pushed again (acknowledged by opId, not applied twice) or pulled again (skipped).
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 10000');
+    this.db = openSqlite(join(dir, 'sync.db'), { synchronous: 'NORMAL' });
     migrate(this.db, MIGRATIONS);
     this.s = {
       get: this.db.prepare('SELECT * FROM threads WHERE id = ?'),

@@ -21,11 +21,19 @@ export interface SqliteDatabase {
   readonly inTransaction: boolean;
 }
 
-/** Opens a database file (created when missing). */
-export function openSqlite(file: string, options: { readonly?: boolean } = {}): SqliteDatabase {
+/**
+ * Opens a database file (created when missing) the way skein uses every database: WAL journal,
+ * the given fsync level (FULL: a committed write survives power loss), and a 10 s wait for the
+ * write lock another process holds.
+ */
+export function openSqlite(file: string, options: { synchronous: 'FULL' | 'NORMAL' }): SqliteDatabase {
   const require = createRequire(import.meta.url);
-  const Database = require('better-sqlite3') as new (file: string, opts?: { readonly?: boolean }) => SqliteDatabase;
-  return new Database(file, options);
+  const Database = require('better-sqlite3') as new (file: string) => SqliteDatabase;
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous}`);
+  db.pragma('busy_timeout = 10000');
+  return db;
 }
 
 /**

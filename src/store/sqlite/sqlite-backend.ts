@@ -55,10 +55,7 @@ export class SqliteBackend implements StorageBackend {
   private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
 
   constructor(file: string, options: SqliteBackendOptions = {}) {
-    this.db = openSqlite(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 10000');
+    this.db = openSqlite(file, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' });
     this.db.pragma('foreign_keys = OFF');
     migrate(this.db, SQLITE_MIGRATIONS);
     const p = (sql: string) => this.db.prepare(sql);
