@@ -1,6 +1,7 @@
 /**
  * skein: a versioned, local-first thread store for AI coding agents. This is the public entry;
- * everything a user needs is exported here and nothing else is public.
+ * everything a user needs is exported here and nothing else is public, but for the storage
+ * contract suite, which loads node:test and so has its own entry: `skein/testing`.
  */
 export { SkeinError, ValidationError, VersionConflictError, ThreadBusyError, ErrorCode, httpStatusOf, fromUnknown } from './errors.js';
 export type {
@@ -47,7 +48,6 @@ export type { StorageBackend, CommitBatch, Fence, ListedHead, LeaseState, UsageR
 export { MemoryBackend } from './store/memory/memory-backend.js';
 export { SqliteBackend, openSqliteBackend } from './store/sqlite/sqlite-backend.js';
 export { PostgresBackend, openPostgresBackend } from './store/postgres/postgres-backend.js';
-export { runStoreContractTests, type ContractSetup } from './testing/contract.js';
 export { FileTracker } from './files/file-tracker.js';
 export type { FileModification, RollbackResult } from './files/file-tracker.js';
 export type { FileChangeRecord, FileChangeType } from './files/record-store.js';

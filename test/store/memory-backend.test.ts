@@ -1,4 +1,5 @@
-import { MemoryBackend, runStoreContractTests } from '../../src/index.js';
+import { MemoryBackend } from '../../src/index.js';
+import { runStoreContractTests } from '../../src/testing/contract.js';
 
 runStoreContractTests('memory', async () => {
   const backend = new MemoryBackend();

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteBackend, runStoreContractTests } from '../../src/index.js';
+import { openSqliteBackend } from '../../src/index.js';
+import { runStoreContractTests } from '../../src/testing/contract.js';
 
 runStoreContractTests('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skein-'));
