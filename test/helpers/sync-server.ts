@@ -5,7 +5,10 @@
  * starts a new process on the same storage and the same port, so that clients keep their URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { CLI, skeinJson } from './cli.js';
 
 /** Where a server keeps its data: a SQLite data directory, or a Postgres database and schema. */
@@ -142,4 +145,27 @@ export async function api(url: string, token: string | undefined, path: string, 
     // not JSON: the test sees the text
   }
   return { status: res.status, body };
+}
+
+/**
+ * For a describe block: a `skein serve` process on a new data directory, started before the
+ * block's tests with a token for `workspace` handed to `ready`; after them, the cleanups pushed on
+ * the returned list run (newest first), then the server stops and its data is removed.
+ */
+export function useServerProcess(workspace: string, extra: string[], ready: (server: ServerProcess, token: string) => void): (() => Promise<void>)[] {
+  const cleanup: (() => Promise<void>)[] = [];
+  let data: string | undefined;
+  let server: ServerProcess | undefined;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-server-'));
+    data = dir;
+    server = await startServerProcess({ data: dir }, extra);
+    ready(server, await server.token(workspace));
+  });
+  after(async () => {
+    for (const c of cleanup.reverse()) await c();
+    await server?.stop();
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+  return cleanup;
 }

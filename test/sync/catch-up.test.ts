@@ -4,31 +4,19 @@
  * whose push was stored but whose answer was lost still gets what another device added to the
  * thread meanwhile, once its retried push is acknowledged.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SkeinError, type Delta } from '../../src/index.js';
-import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
+import { useServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { assertConverged, openDevice, serverOps, settle, type Device } from '../helpers/sync-devices.js';
 
 describe('catching up', () => {
-  let data: string;
   let server: ServerProcess;
   let token: string;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
-    server = await startServerProcess({ data });
-    token = await server.token('catch-up');
-  });
-  after(async () => {
-    for (const c of cleanup.reverse()) await c();
-    await server?.stop();
-    rmSync(data, { recursive: true, force: true });
+  const cleanup = useServerProcess('catch-up', [], (s, t) => {
+    server = s;
+    token = t;
   });
 
   async function device(name: string, url = server.url): Promise<Device> {

@@ -5,7 +5,7 @@
  * network (a server that never answers, or none at all); and a fresh device reads a thread it
  * lacks from the server and keeps it locally, even while a pull brings the same thread.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,26 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newThreadId, openStore, type ThreadID } from '../../src/index.js';
 import { startHttpRecorder } from '../helpers/http-recorder.js';
-import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
+import { useServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { asJson, openDevice, serverOps, serverThread, serverThreadIds, settle, type Device } from '../helpers/sync-devices.js';
 
 const MAX_BODY = 65_536;
 
 describe('the sync engine with a real server', () => {
-  let data: string;
   let server: ServerProcess;
   let token: string;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
-    server = await startServerProcess({ data }, ['--max-body', String(MAX_BODY)]);
-    token = await server.token('engine');
-  });
-  after(async () => {
-    for (const c of cleanup.reverse()) await c();
-    await server?.stop();
-    rmSync(data, { recursive: true, force: true });
+  const cleanup = useServerProcess('engine', ['--max-body', String(MAX_BODY)], (s, t) => {
+    server = s;
+    token = t;
   });
 
   test('pushes go in batches of at most 50 threads, main threads before summaries', async () => {

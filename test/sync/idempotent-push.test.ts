@@ -4,13 +4,10 @@
  * server handled it), and a server killed with SIGKILL right after it committed a push and then
  * restarted on the same data. No op or message is ever stored twice, and the client ends in sync.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openStore, SkeinError, type Store } from '../../src/index.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
+import { api, useServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { assertConverged, openDevice, serverOps, serverThread, settle, type Device } from '../helpers/sync-devices.js';
 
@@ -20,20 +17,11 @@ function assertNoDuplicates(ops: { opId: string }[], messages: { id: string }[])
 }
 
 describe('a push is applied once', () => {
-  let data: string;
   let server: ServerProcess;
   let token: string;
-  const cleanup: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
-    server = await startServerProcess({ data });
-    token = await server.token('ws');
-  });
-  after(async () => {
-    for (const c of cleanup.reverse()) await c();
-    await server?.stop();
-    rmSync(data, { recursive: true, force: true });
+  const cleanup = useServerProcess('ws', [], (s, t) => {
+    server = s;
+    token = t;
   });
 
   test('the same raw push body sent three times stores its ops once', async () => {
