@@ -30,6 +30,29 @@ interface Entry {
 
 const clone = <T>(x: T): T => structuredClone(x);
 
+function emptyUsage(group: string): UsageRow {
+  return { group, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
+}
+
+/** Adds `u` into `into` (in place) and returns it. */
+function addUsage(into: UsageRow, u: UsageRow): UsageRow {
+  into.inputTokens += u.inputTokens;
+  into.outputTokens += u.outputTokens;
+  into.cacheReadTokens += u.cacheReadTokens;
+  into.cacheWriteTokens += u.cacheWriteTokens;
+  into.costUSD += u.costUSD;
+  into.messages += u.messages;
+  return into;
+}
+
+/** A message's usage as a one-message row with its model and day, or undefined when it carried none. */
+function messageUsage(m: Message): { model: string; day: string; usage: UsageRow } | undefined {
+  const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(m);
+  if (model === null && inTok === null && outTok === null && cr === null && cw === null && cost === null) return undefined;
+  const usage = { group: '', inputTokens: inTok ?? 0, outputTokens: outTok ?? 0, cacheReadTokens: cr ?? 0, cacheWriteTokens: cw ?? 0, costUSD: cost ?? 0, messages: 1 };
+  return { model: model ?? '', day, usage };
+}
+
 /** See the module comment. */
 export class MemoryBackend implements StorageBackend {
   readonly kind = 'memory';
@@ -178,33 +201,17 @@ export class MemoryBackend implements StorageBackend {
 
   async usage(ids: ThreadID[], by: 'model' | 'day' | 'all'): Promise<UsageRow[]> {
     const groups = new Map<string, UsageRow>();
+    const add = (model: string, day: string, u: UsageRow) => {
+      const g = by === 'model' ? model : by === 'day' ? day : '';
+      groups.set(g, addUsage(groups.get(g) ?? emptyUsage(g), u));
+    };
     for (const id of new Set(ids)) {
-      for (const row of this.threads.get(id)?.rows ?? []) {
-        const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(row.message);
-        if (model === null && inTok === null && outTok === null && cr === null && cw === null && cost === null) continue;
-        const g = by === 'model' ? (model ?? '') : by === 'day' ? day : '';
-        const u = groups.get(g) ?? { group: g, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
-        u.inputTokens += inTok ?? 0;
-        u.outputTokens += outTok ?? 0;
-        u.cacheReadTokens += cr ?? 0;
-        u.cacheWriteTokens += cw ?? 0;
-        u.costUSD += cost ?? 0;
-        u.messages += 1;
-        groups.set(g, u);
+      const e = this.threads.get(id);
+      for (const row of e?.rows ?? []) {
+        const one = messageUsage(row.message);
+        if (one) add(one.model, one.day, one.usage);
       }
-    }
-    for (const id of new Set(ids)) {
-      for (const { model, day, totals } of this.threads.get(id)?.archivedUsage?.values() ?? []) {
-        const g = by === 'model' ? model : by === 'day' ? day : '';
-        const u = groups.get(g) ?? { group: g, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
-        u.inputTokens += totals.inputTokens;
-        u.outputTokens += totals.outputTokens;
-        u.cacheReadTokens += totals.cacheReadTokens;
-        u.cacheWriteTokens += totals.cacheWriteTokens;
-        u.costUSD += totals.costUSD;
-        u.messages += totals.messages;
-        groups.set(g, u);
-      }
+      for (const { model, day, totals } of e?.archivedUsage?.values() ?? []) add(model, day, totals);
     }
     return [...groups.values()].sort((a, b) => compareKeys(a.group, b.group));
   }
@@ -222,24 +229,17 @@ export class MemoryBackend implements StorageBackend {
     checkNotEvicted(id, e.evicted);
     checkLease(id, this.leases.get(id), undefined, now);
     const sums = new Map<string, { model: string; day: string; totals: UsageRow }>();
-    for (const row of e!.rows) {
-      const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(row.message);
-      if (model === null && inTok === null && outTok === null && cr === null && cw === null && cost === null) continue;
-      const k = `${model ?? ''}\n${day}`;
-      const t = sums.get(k)?.totals ?? { group: '', inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
-      t.inputTokens += inTok ?? 0;
-      t.outputTokens += outTok ?? 0;
-      t.cacheReadTokens += cr ?? 0;
-      t.cacheWriteTokens += cw ?? 0;
-      t.costUSD += cost ?? 0;
-      t.messages += 1;
-      sums.set(k, { model: model ?? '', day, totals: t });
+    for (const row of e.rows) {
+      const one = messageUsage(row.message);
+      if (!one) continue;
+      const k = `${one.model}\n${one.day}`;
+      sums.set(k, { model: one.model, day: one.day, totals: addUsage(sums.get(k)?.totals ?? emptyUsage(''), one.usage) });
     }
-    e!.archivedUsage = sums;
-    e!.ops = [];
-    e!.opIds = new Set();
-    e!.rows = [];
-    e!.evicted = now;
+    e.archivedUsage = sums;
+    e.ops = [];
+    e.opIds = new Set();
+    e.rows = [];
+    e.evicted = now;
   }
 
   async reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void> {
