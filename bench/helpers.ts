@@ -2,8 +2,9 @@
  * What every benchmark shares: the size scale, temp directories, timing with median and
  * percentiles, RSS sampling, and the result rows and table that `run.ts` prints.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -198,4 +199,24 @@ export interface Benchmark {
   name: string;
   title: string;
   run(ctx: BenchContext): Promise<BenchResult>;
+}
+
+/**
+ * Writes a result file under bench/results/ with what the machine was (scale, node, platform,
+ * CPUs) before `fields`, and returns its path.
+ */
+export function saveResults(file: string, fields: Record<string, unknown>): string {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const out = {
+    date: new Date().toISOString(),
+    scale: SCALE,
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    ...fields,
+  };
+  writeFileSync(`${dir}${file}`, JSON.stringify(out, null, 2) + '\n');
+  return `${dir}${file}`;
 }

@@ -3,16 +3,14 @@
  * saves the figures to bench/results/latest.json.
  * Usage: `node --import tsx bench/run.ts [--only NAME[,NAME...]]`; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, platform, release } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import { appendBench } from './append.js';
 import { bytesBench } from './bytes.js';
 import { memoryBench } from './memory.js';
 import { pageBench } from './page.js';
 import { filesBench } from './files.js';
 import { syncBench } from './sync.js';
-import { BenchContext, SCALE, now, removeTempDirs, resultTable, type Benchmark, type ResultRow } from './helpers.js';
+import { BenchContext, SCALE, now, removeTempDirs, resultTable, saveResults, type Benchmark, type ResultRow } from './helpers.js';
 
 const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench];
 
@@ -48,21 +46,7 @@ async function main(): Promise<void> {
   console.log(`\n== summary\n${resultTable(all)}`);
   const missed = all.filter((r) => r.pass === false).length;
   console.log(missed === 0 ? '\nall targets met' : `\n${missed} target(s) missed`);
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const out = {
-    date: new Date().toISOString(),
-    scale: SCALE,
-    node: process.version,
-    platform: `${platform()} ${release()}`,
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model,
-    loadAtEnd: load(),
-    summary: all,
-    benchmarks: results,
-  };
-  writeFileSync(`${dir}latest.json`, JSON.stringify(out, null, 2) + '\n');
-  console.log(`saved ${dir}latest.json`);
+  console.log(`saved ${saveResults('latest.json', { loadAtEnd: load(), summary: all, benchmarks: results })}`);
 }
 
 await main();

@@ -6,10 +6,9 @@
  * Standalone: `node --import tsx bench/sync.ts [--only transfer|live|throughput]` prints the table
  * and writes bench/results/sync.json; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, platform, release } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SCALE, now, removeTempDirs, resultTable, type BenchResult, type Benchmark, type ResultRow } from './helpers.js';
+import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { SCALE, now, removeTempDirs, resultTable, saveResults, type BenchResult, type Benchmark, type ResultRow } from './helpers.js';
 import { liveBench } from './sync-live.js';
 import { throughputBench } from './sync-throughput.js';
 import { transferBench } from './sync-transfer.js';
@@ -51,23 +50,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const seconds = (now() - t0) / 1000;
   console.log(`\n${resultTable(result.rows)}\n(${seconds.toFixed(1)} s)`);
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const out = {
-    date: new Date().toISOString(),
-    scale: SCALE,
-    node: process.version,
-    platform: `${platform()} ${release()}`,
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model,
+  const saved = saveResults('sync.json', {
     /** Load averages (1, 5, 15 min) before and after: other work on the machine skews the times. */
     load: { before: loadBefore, after: load() },
     seconds,
     summary: result.rows,
     details: result.details,
-  };
-  writeFileSync(`${dir}sync.json`, JSON.stringify(out, null, 2) + '\n');
-  console.log(`saved ${dir}sync.json`);
+  });
+  console.log(`saved ${saved}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));
