@@ -225,7 +225,7 @@ export class Store extends EventEmitter<StoreEvents> {
       await backend.commit([batchFromOps(head, ops, now, fence)], now);
       let thread = current;
       if (thread) thread = applyOps(thread, ops);
-      await this.afterWrite(id, backend, head, ops);
+      await this.afterWrite(id, head, ops);
       return thread;
     });
   }
@@ -347,7 +347,7 @@ export class Store extends EventEmitter<StoreEvents> {
           }
           throw err;
         }
-        return this.afterWrite(id, backend, head, ops);
+        return this.afterWrite(id, head, ops);
       }
     });
   }
@@ -361,12 +361,11 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /** Updates the memory tier and emits `thread:updated` after a commit. */
-  private async afterWrite(id: ThreadID, _backend: StorageBackend, before: ThreadHead, ops: Op[]): Promise<Thread | undefined> {
+  private async afterWrite(id: ThreadID, before: ThreadHead, ops: Op[]): Promise<Thread | undefined> {
     const cached = this.cache.get(id);
     let thread: Thread | undefined;
     if (cached && cached.v === before.v) {
-      thread = cached;
-      thread = applyOps(thread, ops);
+      thread = applyOps(cached, ops);
       this.cache.set(id, thread, this.policies[kindOf(before)].memoryTtlMs);
     } else this.cache.delete(id);
     const v = before.v + ops.length;
@@ -575,7 +574,7 @@ export class Store extends EventEmitter<StoreEvents> {
             clientId: this.clientId,
             leaseTtlMs: this.config.leaseTtlMs,
             now: () => this.now(),
-            afterWrite: (before, ops) => this.afterWrite(id, backend, before, ops),
+            afterWrite: (before, ops) => this.afterWrite(id, before, ops),
             released: (w) => {
               if (this.writers.get(id) === w) this.writers.delete(id);
             },
