@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { applyOp } from './apply.js';
-import { HLC_ZERO, keyClient, keyHlc, hlcMs, nextHlc } from './order-key.js';
+import { HLC_ZERO, keyClient, keyHlc, hlcMs, maxHlc, nextHlc } from './order-key.js';
 import type { CompressedDelta, Op, OpHeader, Stamp, Thread } from './types.js';
 
 /** The ops that take `oldThread` to `newThread` (same thread, `newThread` a descendant). */
@@ -62,7 +62,7 @@ export function compress(oldThread: Thread, newThread: Thread): CompressedDelta 
     }
   }
   ops.forEach((op, i) => (op.v = oldThread.v + i + 1));
-  return { id, fromVersion: oldThread.v, toVersion: newThread.v, ops };
+  return { id, fromVersion: oldThread.v, toVersion: newThread.v, ops, maxHlc: newThread.clock.maxHlc };
 }
 
 /** Applies a compressed delta to the thread it was made from. */
@@ -72,5 +72,6 @@ export function decompress(thread: Thread, delta: CompressedDelta): Thread {
     throw new ValidationError('delta.fromVersion', `delta starts at version ${delta.fromVersion}, thread is at ${thread.v}`);
   let t = thread;
   for (const op of delta.ops) t = applyOp(t, op);
-  return { ...t, v: delta.toVersion };
+  if (delta.maxHlc === undefined) return { ...t, v: delta.toVersion };
+  return { ...t, v: delta.toVersion, clock: { ...t.clock, maxHlc: maxHlc(t.clock.maxHlc, delta.maxHlc) } };
 }

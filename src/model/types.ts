@@ -170,4 +170,9 @@ export interface CompressedDelta {
   fromVersion: number;
   toVersion: number;
   ops: Op[];
+  /**
+   * The clock of the newer thread: an op that left no other trace (a repeated link, a title that
+   * lost to a later one) still moved it, and no rebuilt op could carry that.
+   */
+  maxHlc?: Hlc;
 }
