@@ -10,6 +10,7 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   VERSION_CONFLICT: 'VERSION_CONFLICT',
   THREAD_BUSY: 'THREAD_BUSY',
+  ARCHIVED: 'ARCHIVED',
   LEASE_LOST: 'LEASE_LOST',
   FILE_CONFLICT: 'FILE_CONFLICT',
   UNAUTHORIZED: 'UNAUTHORIZED',
@@ -18,6 +19,7 @@ export const ErrorCode = {
   NETWORK: 'NETWORK',
   TIMEOUT: 'TIMEOUT',
   SERVER: 'SERVER',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   INTERNAL: 'INTERNAL',
 } as const;
 
@@ -29,6 +31,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   VERSION_CONFLICT: 409,
   THREAD_BUSY: 423,
+  ARCHIVED: 409,
   LEASE_LOST: 409,
   FILE_CONFLICT: 409,
   UNAUTHORIZED: 401,
@@ -37,6 +40,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NETWORK: 502,
   TIMEOUT: 504,
   SERVER: 500,
+  PAYLOAD_TOO_LARGE: 413,
   INTERNAL: 500,
 };
 
@@ -80,12 +84,24 @@ export class VersionConflictError extends SkeinError {
   }
 }
 
-/** Another writer holds the thread. */
+/** Another writer holds the thread (or, without `threadId`, another process holds the database). */
 export class ThreadBusyError extends SkeinError {
-  constructor(threadId: string, message = `thread ${threadId} is held by another writer`) {
-    super(ErrorCode.THREAD_BUSY, message, { details: { threadId } });
+  constructor(threadId: string | undefined, message = `thread ${threadId} is held by another writer`, options?: { cause?: unknown }) {
+    super(ErrorCode.THREAD_BUSY, message, { ...options, ...(threadId !== undefined && { details: { threadId } }) });
     this.name = 'ThreadBusyError';
   }
+}
+
+/** The thread is archived: `todo` says what the caller wanted (e.g. `before writing`). */
+export function archivedError(threadId: string, todo = 'first'): SkeinError {
+  return new SkeinError(ErrorCode.ARCHIVED, `thread ${threadId} is archived: restore it ${todo} (skein restore ${threadId})`, {
+    details: { threadId, archived: true },
+  });
+}
+
+/** A request or value over a size limit. */
+export function tooLarge(what: string, limit: number): SkeinError {
+  return new SkeinError(ErrorCode.PAYLOAD_TOO_LARGE, `${what} is over ${limit} bytes`, { details: { limit } });
 }
 
 /** The thread does not exist (or is not visible to the caller). */
@@ -107,7 +123,7 @@ export function fromUnknown(err: unknown): SkeinError {
       return new SkeinError(ErrorCode.NETWORK, err.message, { cause: err });
     if (sys === 'ETIMEDOUT') return new SkeinError(ErrorCode.TIMEOUT, err.message, { cause: err });
     if (err.name === 'SqliteError' && /SQLITE_BUSY|database is locked/i.test(err.message))
-      return new SkeinError(ErrorCode.THREAD_BUSY, `store is busy: ${err.message}`, { cause: err });
+      return new ThreadBusyError(undefined, `store is busy: ${err.message}`, { cause: err });
     return new SkeinError(ErrorCode.INTERNAL, err.message, { cause: err });
   }
   return new SkeinError(ErrorCode.INTERNAL, String(err), { cause: err });

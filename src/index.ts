@@ -30,8 +30,8 @@ export type { ApplyOptions, Effect, OpContext, ThreadCore } from './model/apply.
 export { merge, hasConflict } from './model/merge.js';
 export { compress, decompress } from './model/codec.js';
 export { parseDelta, parseOp, parseThreadId } from './model/schema.js';
-export { openStore } from './store/open-store.js';
-export type { OpenStoreOptions } from './store/open-store.js';
+export { openStore } from './open-store.js';
+export type { OpenStoreOptions } from './open-store.js';
 export { Store } from './store/store.js';
 export type {
   ThreadInfo,
@@ -40,6 +40,9 @@ export type {
   AppendOptions,
 } from './store/store.js';
 export type { UsageReport, UsageTotals, RelatedThreads, ThreadTree } from './store/relations.js';
+export type { SyncHandle, SyncResult, SyncStatus } from './store/ports.js';
+export type { SyncOptions } from './sync/engine.js';
+export type { RemoteOptions } from './sync/http-client.js';
 export { ThreadWriter } from './store/writer.js';
 export type { ThreadListener } from './store/writer.js';
 export { POLICY_PRESETS, kindOf } from './store/policy.js';

@@ -9,7 +9,7 @@
  */
 import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SkeinError, ErrorCode, ValidationError, fromUnknown, notFound } from '../errors.js';
+import { ValidationError, archivedError, fromUnknown, notFound } from '../errors.js';
 import { parseThreadId } from '../model/schema.js';
 import type { Op, ThreadHead, ThreadID } from '../model/types.js';
 import { readIfExists, removeFile, tempPathFor, writeFileAtomic } from './atomic-file.js';
@@ -99,7 +99,7 @@ export class FileTracker {
     const found = await this.host.thread(id);
     if (!found) throw notFound(`thread ${id}`);
     if (found.evicted)
-      throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is archived: restore it first (skein restore ${id})`, { details: { threadId: id, archived: true } });
+      throw archivedError(id);
     return found.head;
   }
 

@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path';
 import { FileTracker } from '../files/file-tracker.js';
-import { openFileRecordStore } from '../files/open-record-store.js';
 import type { FileRecordStore } from '../files/record-store.js';
 import type { Delta, Op, ThreadHead, ThreadID } from '../model/types.js';
 import type { StorageBackend } from '../store/backend.js';
+import type { ColdStorage } from '../store/ports.js';
 import { archiveInactiveThreads, type ArchiveOptions, type ArchiveResult, type LifecycleHost } from './archive.js';
 import type { ArchiveEntry } from './archive-format.js';
 import { FileArchiveStore, MemoryArchiveStore, type ArchiveStore } from './archive-store.js';
@@ -20,6 +20,8 @@ import { readArchived, restoreThread } from './restore.js';
 export interface LifecycleDeps {
   /** The local backend. */
   backend: StorageBackend;
+  /** Where file change records and blobs are kept (beside the backend). */
+  records: FileRecordStore;
   /** The store directory (archives go to `<dir>/archive`), undefined for a memory store. */
   dir: string | undefined;
   workspace: string | undefined;
@@ -31,15 +33,15 @@ export interface LifecycleDeps {
   history(id: ThreadID): Promise<Op[]>;
 }
 
-/** See the module comment. */
-export class Lifecycle {
+/** See the module comment. Implements the store's `ColdStorage` port. */
+export class Lifecycle implements ColdStorage {
   readonly records: FileRecordStore;
   readonly archives: ArchiveStore;
   readonly files: FileTracker;
   private readonly host: LifecycleHost;
 
   constructor(private readonly deps: LifecycleDeps) {
-    this.records = openFileRecordStore(deps.backend);
+    this.records = deps.records;
     this.archives = deps.dir === undefined ? new MemoryArchiveStore() : new FileArchiveStore(join(deps.dir, 'archive'));
     this.host = { backend: deps.backend, records: this.records, archives: this.archives, now: deps.now, append: deps.append, forget: deps.forget };
     this.files = new FileTracker({
@@ -64,14 +66,17 @@ export class Lifecycle {
     return readArchived(this.host, id);
   }
 
+  /** Archives inactive threads (see `Store.archiveInactiveThreads`). */
   archive(options?: ArchiveOptions): Promise<ArchiveResult> {
     return archiveInactiveThreads(this.host, options);
   }
 
+  /** Brings an archived thread back (see `Store.restoreThread`). */
   restore(id: ThreadID): Promise<void> {
     return restoreThread(this.host, id);
   }
 
+  /** Bytes by thread and kind (see `Store.diskUsage`). */
   diskUsage(): Promise<DiskUsage> {
     return diskUsage(this.host);
   }

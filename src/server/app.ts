@@ -10,8 +10,8 @@ import { streamSSE } from 'hono/streaming';
 import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf } from '../errors.js';
 import { parseThreadId } from '../model/schema.js';
 import type { ThreadID } from '../model/ids.js';
-import { Store } from '../store/store.js';
-import { resolvePolicies } from '../store/policy.js';
+import { openWorkspaceStore } from '../open-store.js';
+import type { Store } from '../store/store.js';
 import { groupChanges, parsePushRequest, PROTOCOL_VERSION, type PullResponse, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
 import { applyPushedThread } from './push.js';
@@ -58,10 +58,7 @@ export function createApp(options: AppOptions) {
   function storeOf(ws: string): Promise<Store> {
     let s = stores.get(ws);
     if (!s) {
-      s = storage.backend(ws).then(
-        (backend) =>
-          new Store(backend, { dir: undefined, clientId: 'server', policies: resolvePolicies(), cacheSize: 100, leaseTtlMs: 30_000, now, workspace: undefined }),
-      );
+      s = storage.backend(ws).then((backend) => openWorkspaceStore(backend, { now }));
       stores.set(ws, s);
     }
     return s;

@@ -8,8 +8,9 @@ import type { ThreadID } from '../model/ids.js';
 import type { Thread } from '../model/types.js';
 import type { UsageRow, UsageTotals } from './backend.js';
 
+import type { ThreadInfo } from './types.js';
+
 export type { UsageTotals } from './backend.js';
-import type { ThreadInfo } from './store.js';
 
 /** What `Store.usage` answers. */
 export interface UsageReport extends UsageTotals {
@@ -95,17 +96,21 @@ export async function usageReport(host: RelationsHost, id: ThreadID, options: { 
     visit(await threadTree(host, id));
     ids = flat;
   } else if (!(await host.info(id))) throw notFound(`thread ${id}`);
+  // Grouped in a Map: a model is a caller's string, and `__proto__` is a name like any other.
   const group = async (by: 'model' | 'day') => {
-    const out: Record<string, UsageTotals> = {};
+    const out = new Map<string, UsageTotals>();
     for (const row of await host.usageRows(ids, by)) {
       const key = row.group || 'unknown';
-      const t = Object.hasOwn(out, key) ? out[key]! : (out[key] = zeroTotals());
+      let t = out.get(key);
+      if (!t) out.set(key, (t = zeroTotals()));
       addTotals(t, row);
     }
     return out;
   };
-  const report: UsageReport = { ...zeroTotals(), threads: ids.length, byModel: await group('model') };
-  for (const t of Object.values(report.byModel)) addTotals(report, t);
-  if (options.byDay) report.byDay = await group('day');
+  const byModel = await group('model');
+  const report: UsageReport = { ...zeroTotals(), threads: ids.length, byModel: Object.fromEntries(byModel) };
+  for (const t of byModel.values()) addTotals(report, t);
+  // Object.fromEntries defines each key as an own property (`__proto__` included), never a prototype.
+  if (options.byDay) report.byDay = Object.fromEntries(await group('day'));
   return report;
 }

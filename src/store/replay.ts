@@ -1,9 +1,11 @@
 /**
  * Folding a whole op log into a thread's view (head and message rows): what crash recovery,
- * sync rebases and threads arriving from the server need. Pure.
+ * sync rebases and threads arriving from the server need. `replayView` is pure; `recoverViews`
+ * applies it to the threads of a backend whose view disagrees with their log.
  */
 import { emptyThread, isHidden, step, type ThreadCore } from '../model/apply.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../model/types.js';
+import type { StorageBackend } from './backend.js';
 
 /** A thread's view rebuilt from its log. */
 export interface ReplayedView {
@@ -33,4 +35,16 @@ export function replayView(id: ThreadID, ops: readonly Op[], updated?: number): 
 /** Gives ops new consecutive versions from `fromVersion + 1` (a rebase moves ops after others). */
 export function renumber(ops: readonly Op[], fromVersion: number): Op[] {
   return ops.map((op, i) => ({ ...op, v: fromVersion + i + 1 }));
+}
+
+/** Repairs every thread whose materialized view disagrees with its op log, by replaying the log. */
+export async function recoverViews(backend: StorageBackend): Promise<ThreadID[]> {
+  const broken = await backend.inconsistentThreads();
+  for (const id of broken) {
+    const ops = await backend.ops(id, 0, Number.MAX_SAFE_INTEGER);
+    const old = await backend.getHead(id);
+    const { head, rows } = replayView(id, ops, old?.updated);
+    await backend.replaceView(head, rows);
+  }
+  return broken;
 }

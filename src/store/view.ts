@@ -2,7 +2,7 @@
  * Small helpers shared by backends: how an op is split into stored columns and back, and the
  * usage columns of a message. Pure; no I/O.
  */
-import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError } from '../errors.js';
+import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError, archivedError } from '../errors.js';
 import type { Message, Op, ThreadID } from '../model/types.js';
 import type { Fence, LeaseState } from './backend.js';
 
@@ -64,9 +64,7 @@ export function checkLease(threadId: ThreadID, lease: LeaseState | undefined, fe
 /** Throws unless the thread's ops are held here: an evicted (archived) thread takes no writes until restored. */
 export function checkNotEvicted(threadId: ThreadID, evicted: number | null | undefined): void {
   if (evicted === null || evicted === undefined) return;
-  throw new SkeinError(ErrorCode.VALIDATION, `thread ${threadId} is archived: restore it first (skein restore ${threadId})`, {
-    details: { threadId, archived: true },
-  });
+  throw archivedError(threadId);
 }
 
 /** Throws unless `ops` are exactly versions 1 ... v of the thread, in order (what `reinstate` puts back). */

@@ -11,32 +11,14 @@ import { SkeinError, ErrorCode, VersionConflictError, fromUnknown } from '../err
 import type { ThreadID } from '../model/ids.js';
 import type { Op } from '../model/types.js';
 import { kindOf } from '../store/policy.js';
+import type { SyncHandle, SyncReplica, SyncResult, SyncStatus } from '../store/ports.js';
 import { renumber } from '../store/replay.js';
-import type { Store } from '../store/store.js';
 import type { SyncHttpClient } from './http-client.js';
 import { MAX_PUSH_THREADS, PROTOCOL_VERSION, type PullChange, type PushResult, type PushThread } from './protocol.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
-/** What one round did. */
-export interface SyncResult {
-  pushed: number;
-  pulled: number;
-  conflicts: number;
-  failed: number;
-}
-
-/** What `status()` tells. */
-export interface SyncStatus {
-  running: boolean;
-  live: boolean;
-  cursor: number;
-  /** Threads with local ops the server has not acknowledged. */
-  pending: number;
-  poisoned: { id: ThreadID; code: string; message: string }[];
-  lastRoundAt?: number;
-  lastError?: string;
-}
+export type { SyncResult, SyncStatus } from '../store/ports.js';
 
 /** Tuning (defaults from DESIGN section 5). */
 export interface SyncOptions {
@@ -53,27 +35,28 @@ const MAX_ROUNDS = 200;
 const MAX_OPS_PER_PUSH = 1000;
 
 /** See the module comment. */
-export class SyncEngine {
+export class SyncEngine implements SyncHandle {
   private timer: NodeJS.Timeout | undefined;
   private liveAbort: AbortController | undefined;
   private running: Promise<SyncResult> | undefined;
   /** The round after the running one, shared by every caller that asked while it ran. */
   private queued: Promise<SyncResult> | undefined;
+  /** Whether the queued round was asked for explicitly (then it ignores backoff). */
+  private queuedExplicit = false;
   private lastRoundAt: number | undefined;
   private lastError: string | undefined;
   private readonly dirty = new Set<ThreadID>();
+  /** Threads the server asked to hold back (Retry-After), until when: explicit rounds honour it too. */
+  private readonly heldByServer = new Map<ThreadID, number>();
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: SyncReplica,
     private readonly client: SyncHttpClient,
     private readonly state: SyncStateStore,
     private readonly options: SyncOptions = {},
   ) {
-    const onUpdate = (e: { id: ThreadID }) => this.dirty.add(e.id);
-    store.on('thread:updated', onUpdate);
-    store.on('thread:created', (t) => this.dirty.add(t.id));
-    this.unsubscribe = () => store.off('thread:updated', onUpdate);
+    this.unsubscribe = store.onChange((id) => this.dirty.add(id));
   }
 
   /** Bytes this engine moved on the wire, both ways. */
@@ -82,20 +65,35 @@ export class SyncEngine {
   }
 
   /**
-   * Runs one round now. While a round runs, callers share the next one instead: the running round
-   * may be past its pushes, and the caller's promise must cover the writes made before the call.
+   * Runs one round now. An explicit call tries every pending thread, even one waiting out a
+   * backoff (the person asked: after a server restart it must not answer `pushed: 0`); the
+   * background rounds keep the backoff. While a round runs, callers share the next one instead:
+   * the running round may be past its pushes, and the caller's promise must cover the writes made
+   * before the call.
    */
   now(): Promise<SyncResult> {
+    return this.schedule(true);
+  }
+
+  /** A round from the timer or a poke: threads backing off wait their turn. */
+  private background(): void {
+    void this.schedule(false).catch(() => undefined);
+  }
+
+  private schedule(explicit: boolean): Promise<SyncResult> {
     if (this.running) {
+      if (explicit) this.queuedExplicit = true;
       this.queued ??= this.running
         .catch(() => undefined)
         .then(() => {
           this.queued = undefined;
-          return this.now();
+          const e = this.queuedExplicit;
+          this.queuedExplicit = false;
+          return this.schedule(e);
         });
       return this.queued;
     }
-    this.running = this.round().finally(() => {
+    this.running = this.round(explicit).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -104,9 +102,9 @@ export class SyncEngine {
   /** Syncs every `intervalMs` (default 5 s) and, with `live`, on every server poke. */
   start(options: { live?: boolean } = {}): void {
     if (!this.timer) {
-      this.timer = setInterval(() => void this.now().catch(() => undefined), this.options.intervalMs ?? 5000);
+      this.timer = setInterval(() => this.background(), this.options.intervalMs ?? 5000);
       this.timer.unref();
-      void this.now().catch(() => undefined);
+      this.background();
     }
     if (options.live && !this.liveAbort) this.follow();
   }
@@ -162,33 +160,28 @@ export class SyncEngine {
     const loop = async () => {
       while (!abort.signal.aborted) {
         try {
-          await this.client.events(this.state.cursor(), () => void this.now().catch(() => undefined), abort.signal);
+          await this.client.events(this.state.cursor(), () => this.background(), abort.signal);
           attempt = 0;
         } catch (err) {
           this.lastError = fromUnknown(err).message;
         }
         if (abort.signal.aborted) break;
         await new Promise((r) => setTimeout(r, 100 + backoffDelay(attempt++, { baseMs: 250, capMs: 10_000 })));
-        void this.now().catch(() => undefined);
+        this.background();
       }
     };
     void loop();
   }
 
   /** Threads with unacknowledged local ops, by priority. */
-  private async dirtyThreads(now: number): Promise<{ id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[]> {
+  private async dirtyThreads(now: number, explicit: boolean): Promise<{ id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[]> {
     if (this.lastRoundAt === undefined) {
       // First round of this process: anything written before (or by another process) may be unsent.
-      for (let cursor: string | undefined; ; ) {
-        const page = await this.store.listThreads({ limit: 500, ...(cursor && { cursor }) });
-        for (const t of page.threads) this.dirty.add(t.id);
-        if (!page.nextCursor) break;
-        cursor = page.nextCursor;
-      }
+      for await (const id of this.store.threadIds()) this.dirty.add(id);
     }
     const out: { id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[] = [];
     for (const id of [...this.dirty]) {
-      const info = await this.store.info(id);
+      const info = await this.store.localHead(id);
       const s = this.state.get(id);
       if (!info || info.v <= s.syncedV) {
         this.dirty.delete(id);
@@ -200,17 +193,18 @@ export class SyncEngine {
         this.dirty.delete(id);
         continue;
       }
-      if (s.poisoned || s.nextAt > now) continue;
+      // An explicit round skips only what the server itself asked to hold back (Retry-After).
+      if (s.poisoned || (explicit ? (this.heldByServer.get(id) ?? 0) > now : s.nextAt > now)) continue;
       out.push({ id, v: info.v, s, high: policy.priority === 'high' });
     }
     return out.sort((a, b) => Number(b.high) - Number(a.high));
   }
 
-  private async round(): Promise<SyncResult> {
+  private async round(explicit: boolean): Promise<SyncResult> {
     const result: SyncResult = { pushed: 0, pulled: 0, conflicts: 0, failed: 0 };
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const todo = await this.dirtyThreads(Date.now());
+        const todo = await this.dirtyThreads(Date.now(), explicit);
         this.lastRoundAt ??= Date.now();
         if (todo.length === 0) break;
         for (let i = 0; i < todo.length; i += MAX_PUSH_THREADS) await this.push(todo.slice(i, i + MAX_PUSH_THREADS), result);
@@ -231,7 +225,7 @@ export class SyncEngine {
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const threads: PushThread[] = [];
     for (const t of batch) {
-      const ops = await this.store.backend.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
+      const ops = await this.store.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
       // An archived (evicted) thread has no active log to send; it is pushed after a restore.
       if (ops.length === 0) this.dirty.delete(t.id);
       else threads.push({ id: t.id, baseVersion: t.s.syncedV, ops });
@@ -270,7 +264,9 @@ export class SyncEngine {
 
   private backOff(id: ThreadID, err: unknown): void {
     const s = this.state.get(id);
-    const delay = Math.max(backoffDelay(s.attempts, { baseMs: this.options.backoffBaseMs ?? 1000, capMs: this.options.backoffCapMs ?? 300_000 }), retryAfterOf(err) ?? 0);
+    const retryAfter = retryAfterOf(err);
+    const delay = Math.max(backoffDelay(s.attempts, { baseMs: this.options.backoffBaseMs ?? 1000, capMs: this.options.backoffCapMs ?? 300_000 }), retryAfter ?? 0);
+    if (retryAfter !== undefined) this.heldByServer.set(id, Date.now() + retryAfter);
     this.state.set(id, { ...s, attempts: s.attempts + 1, nextAt: Date.now() + delay });
   }
 
@@ -281,6 +277,7 @@ export class SyncEngine {
       // A replayed push (its ops all known) is answered with the server's head, which may hold
       // other devices' ops this replica lacks: agree only up to the ops pushed; the pull fetches the rest.
       const syncedV = Math.min(r.v, pushed.at(-1)?.v ?? r.v);
+      this.heldByServer.delete(r.id);
       this.state.set(r.id, { ...s, syncedV, remoteV: Math.max(s.remoteV, r.v), attempts: 0, nextAt: 0 });
     } else if (r.status === 'conflict') {
       result.conflicts++;
@@ -300,9 +297,9 @@ export class SyncEngine {
    * server does not hold, renumbered. Folding it gives `merge(base, local, remote)`.
    */
   private async rebase(id: ThreadID, s: ThreadSyncState, serverOps: Op[], serverV: number): Promise<void> {
-    const info = await this.store.info(id);
+    const info = await this.store.localHead(id);
     if (!info) return;
-    const local = await this.store.backend.ops(id, s.syncedV, info.v);
+    const local = await this.store.ops(id, s.syncedV, info.v);
     const onServer = new Set(serverOps.map((o) => o.opId));
     const mine = local.filter((o) => !onServer.has(o.opId));
     const ops = [...renumber(serverOps, s.syncedV), ...renumber(mine, serverV)];
@@ -337,9 +334,9 @@ export class SyncEngine {
     try {
       // A gap (ops this device wrote are left out of pulls, or an earlier page was missed): fetch the range.
       if (ops.some((o, i) => o.v !== s.syncedV + 1 + i)) ops = (await this.client.threadOps(id, s.syncedV)).ops;
-      // The local tier only: store.info would fetch a thread missing here from the server (a
-      // tiered read), download it a second time and then take it for a diverged copy.
-      const info = await this.store.backend.getHead(id);
+      // The local tier only: a tiered read would fetch a thread missing here from the server,
+      // download it a second time and then take it for a diverged copy.
+      const info = await this.store.localHead(id);
       if (!info) await this.store.importThread(ops);
       else if (info.v === s.syncedV) await this.store.applyRemoteOps(id, ops);
       else {

@@ -72,9 +72,9 @@ export function lifecycleContractTests(it: ContractTest): void {
     const rebase = await rewriteChange(b, id, 1, [user('rebased')], { now: T0 + 20 });
     await b.evict(id, v, T0 + 30);
     before = await snapshot(b, [id]);
-    await rejectsWithCode(b.commit([pending], T0 + 40), ErrorCode.VALIDATION);
-    await rejectsWithCode(b.rewrite(rebase, T0 + 40), ErrorCode.VALIDATION);
-    await rejectsWithCode(b.evict(id, v, T0 + 50), ErrorCode.VALIDATION);
+    await rejectsWithCode(b.commit([pending], T0 + 40), ErrorCode.ARCHIVED);
+    await rejectsWithCode(b.rewrite(rebase, T0 + 40), ErrorCode.ARCHIVED);
+    await rejectsWithCode(b.evict(id, v, T0 + 50), ErrorCode.ARCHIVED);
     assert.deepEqual(await snapshot(b, [id]), before);
     assert.equal(await b.evicted(id), T0 + 30);
     await rejectsWithCode(b.evict('T-00000000-0000-7000-8000-000000000000', 1, T0), ErrorCode.NOT_FOUND);

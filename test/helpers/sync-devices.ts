@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type OpenStoreOptions, type Store, type Thread, type ThreadID } from '../../src/index.js';
 import type { Op } from '../../src/model/types.js';
-import type { SyncResult } from '../../src/sync/engine.js';
+import type { SyncResult } from '../../src/index.js';
 import { api } from './sync-server.js';
 
 /** One device: a store that syncs with a server. */

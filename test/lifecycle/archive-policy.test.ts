@@ -28,7 +28,7 @@ describe('lifecycle: which threads are archived, and how', () => {
     const r = await s.archiveInactiveThreads();
     assert.deepEqual(r.archived, [old.id]);
     assert.deepEqual(r.skipped, [{ id: held.id, reason: 'held by a writer' }]);
-    await assert.rejects(s.acquireWriter(old.id), (e: { code?: string; message?: string }) => e.code === 'VALIDATION' && /archived/.test(e.message ?? ''));
+    await assert.rejects(s.acquireWriter(old.id), (e: { code?: string; message?: string }) => e.code === 'ARCHIVED' && /archived/.test(e.message ?? ''));
     assert.deepEqual((await s.history(old.id)).map((op) => op.type), ['thread:create', 'archive'], 'the refused writer wrote nothing');
     assert.equal((await s.info(recent.id))?.archived, undefined);
     assert.equal((await s.info(held.id))?.archived, undefined, 'a skipped thread gets no archive op');
@@ -79,7 +79,7 @@ describe('lifecycle: which threads are archived, and how', () => {
     // What a crash between reinstating the log and appending `restore` leaves: the log is back,
     // the head still says archived and the entry is still on disk.
     const ops = await t.store.history(th.id);
-    await t.store.backend.reinstate(th.id, ops, replayView(th.id, ops).rows);
+    await t.store['core'].backend.reinstate(th.id, ops, replayView(th.id, ops).rows);
     const back = await t.store.restoreThread(th.id);
     assert.equal(back.archived, undefined);
     assert.deepEqual(back.messages, th.messages);

@@ -7,7 +7,7 @@ const say = (content: string): Delta => ({ type: 'user:message', message: { cont
 
 /** How many threads the store's memory tier holds (a private detail, read only to check its bound). */
 function cached(store: Store): number {
-  return store['cache'].size;
+  return store['core'].cache.size;
 }
 
 describe('memory tier', () => {

@@ -41,7 +41,7 @@ test('a view that disagrees with the op log is rebuilt from the log when the sto
 
     const again = await openStore({ dir });
     try {
-      assert.deepEqual(await again.backend.inconsistentThreads(), []);
+      assert.deepEqual(await again['core'].backend.inconsistentThreads(), []);
       for (const id of [lower.id, higher.id, untouched.id]) {
         const history = await again.history(id);
         const thread = (await again.getThread(id))!;

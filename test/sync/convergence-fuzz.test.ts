@@ -125,7 +125,7 @@ describe('convergence fuzz', () => {
       }
       // A change to a thread this device already holds; older threads are busier.
       const id = threads[Math.floor(random() ** 2 * threads.length)]!;
-      const head = await d.store.backend.getHead(id);
+      const head = await d.store['core'].backend.getHead(id);
       if (!head) {
         counts.skipped++;
         continue;

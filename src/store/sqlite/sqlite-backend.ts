@@ -54,8 +54,9 @@ export class SqliteBackend implements StorageBackend {
   /** The commit transaction, made once: better-sqlite3 wrappers are not free to create per call. */
   private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
 
-  constructor(file: string, options: SqliteBackendOptions = {}) {
-    this.db = openSqlite(file, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' });
+  /** Opens `source` (a file), or takes a database the caller opened (the composition root shares it with file records). */
+  constructor(source: string | SqliteDatabase, options: SqliteBackendOptions = {}) {
+    this.db = typeof source === 'string' ? openSqlite(source, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' }) : source;
     this.db.pragma('foreign_keys = OFF');
     migrate(this.db, SQLITE_MIGRATIONS);
     const p = (sql: string) => this.db.prepare(sql);

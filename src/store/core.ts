@@ -1,0 +1,156 @@
+/**
+ * Where a store's threads live and how changes to one are ordered: the tiers (memory-only
+ * threads, the local backend, the server through the read-through port), the memory tier's LRU
+ * cache, the exclusive writers this store holds, and one queue per thread so that writes from
+ * this process never race each other. Reads, the write path, writers and the sync replica are
+ * built on it; the `Store` facade never touches a backend itself.
+ */
+import type { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { SkeinError, ErrorCode, VersionConflictError, notFound } from '../errors.js';
+import { applyOps } from '../model/apply.js';
+import type { ThreadID } from '../model/ids.js';
+import type { Op, Thread, ThreadHead } from '../model/types.js';
+import type { Fence, StorageBackend } from './backend.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { LruCache } from './lru-cache.js';
+import { MemoryBackend } from './memory/memory-backend.js';
+import { kindOf, type PersistencePolicy, type ThreadKind } from './policy.js';
+import type { RemoteTier } from './ports.js';
+import { replayView } from './replay.js';
+import type { StoreEvents } from './types.js';
+import type { ThreadWriter } from './writer.js';
+
+/** How a store is set up (made by `openStore` from its options). */
+export interface StoreConfig {
+  dir: string | undefined;
+  clientId: string;
+  policies: Record<ThreadKind, PersistencePolicy>;
+  cacheSize: number;
+  leaseTtlMs: number;
+  now: () => number;
+  workspace: string | undefined;
+}
+
+/** A thread found in a tier: the backend that holds it and its head there. */
+export interface Located {
+  backend: StorageBackend;
+  head: ThreadHead;
+}
+
+/** See the module comment. */
+export class StoreCore {
+  /** Memory-only threads (the `ephemeral` policy). */
+  readonly ephemeral = new MemoryBackend();
+  /** Ids of the threads in `ephemeral` (they live in this process only, so the set is exact). */
+  readonly ephemeralIds = new Set<ThreadID>();
+  readonly cache: LruCache<ThreadID, Thread>;
+  readonly writers = new Map<ThreadID, ThreadWriter>();
+  readonly queues = new KeyedQueue<ThreadID>();
+  /** Owner name of this store's leases. */
+  readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** The store's event emitter (bound by the facade). */
+  events!: EventEmitter<StoreEvents>;
+  closed = false;
+  /** Read-through fetches in flight, so that concurrent reads of one thread fetch it once. */
+  private readonly fetching = new Map<ThreadID, Promise<void>>();
+
+  constructor(
+    readonly backend: StorageBackend,
+    readonly config: StoreConfig,
+    private readonly remote?: RemoteTier,
+  ) {
+    this.cache = new LruCache(config.cacheSize, config.now);
+  }
+
+  now(): number {
+    return this.config.now();
+  }
+
+  /** Refuses work once the store is closed. */
+  open(): void {
+    if (this.closed) throw new SkeinError(ErrorCode.CLOSED, 'the store is closed');
+  }
+
+  /** The thread's tier and head: memory-only threads first, then the local backend, then the server (read-through). */
+  async locate(id: ThreadID): Promise<Located | undefined> {
+    const eph = await this.ephemeral.getHead(id);
+    if (eph) return { backend: this.ephemeral, head: eph };
+    let head = await this.backend.getHead(id);
+    if (!head && this.remote) {
+      await this.fetchRemote(this.remote, id);
+      // Read again whatever the fetch said: a pull running meanwhile may have stored it first.
+      head = await this.backend.getHead(id);
+    }
+    return head && { backend: this.backend, head };
+  }
+
+  /** Like `locate`, NOT_FOUND when no tier has the thread. */
+  async mustLocate(id: ThreadID): Promise<Located> {
+    const found = await this.locate(id);
+    if (!found) throw notFound(`thread ${id}`);
+    return found;
+  }
+
+  /**
+   * Copies a thread this replica lacks from the server. It commits directly, not through the
+   * thread's queue: the write path calls it while holding that queue, and the commit's version
+   * check (base 0) already keeps a concurrent copy (a pull) from storing it twice.
+   */
+  private fetchRemote(remote: RemoteTier, id: ThreadID): Promise<void> {
+    let p = this.fetching.get(id);
+    if (!p) {
+      p = (async () => {
+        const ops = await remote.fetchThread(id);
+        if (!ops || ops.length === 0) return;
+        const { head, rows } = replayView(id, ops, this.now());
+        try {
+          await this.backend.commit([{ threadId: id, baseVersion: 0, head, ops, inserts: rows, hides: [] }], this.now());
+        } catch (err) {
+          if (err instanceof VersionConflictError) return; // stored meanwhile by a pull
+          throw err;
+        }
+        remote.stored(id, head.v);
+        this.events.emit('thread:updated', { id, v: head.v, ops });
+      })().finally(() => this.fetching.delete(id));
+      this.fetching.set(id, p);
+    }
+    return p;
+  }
+
+  /** A thread's head and backend from the memory tier, when it holds the thread. */
+  cachedHead(id: ThreadID): Located | undefined {
+    const t = this.cache.get(id);
+    if (!t) return undefined;
+    const { messages, ...core } = t;
+    return { backend: this.ephemeralIds.has(id) ? this.ephemeral : this.backend, head: { ...core, messageCount: messages.length, updated: 0 } };
+  }
+
+  /** Keeps a thread in the memory tier for its kind's TTL. */
+  remember(thread: Thread): void {
+    this.cache.set(thread.id, thread, this.config.policies[kindOf(thread)].memoryTtlMs);
+  }
+
+  /**
+   * Runs a change to a thread that did not come from a caller's delta (sync): through this store's
+   * writer when it holds one (its lease and queue), else in the thread's queue. `fn` commits and
+   * returns the new whole thread when it has it.
+   */
+  changeThread(id: ThreadID, fn: (fence: Fence | undefined, current: Thread | undefined) => Promise<Thread | undefined>): Promise<Thread | undefined> {
+    const writer = this.writers.get(id);
+    if (writer) return writer.runExternal(async (fence, current) => (await fn(fence, current))!);
+    return this.queues.run(id, () => fn(undefined, undefined));
+  }
+
+  /** Updates the memory tier and emits `thread:updated` after a commit. */
+  async afterWrite(id: ThreadID, before: ThreadHead, ops: Op[]): Promise<Thread | undefined> {
+    const cached = this.cache.get(id);
+    let thread: Thread | undefined;
+    if (cached && cached.v === before.v) {
+      thread = applyOps(cached, ops);
+      this.remember(thread);
+    } else this.cache.delete(id);
+    this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
+    return thread;
+  }
+}
