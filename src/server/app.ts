@@ -3,14 +3,16 @@
  * all under `/v1` with `Authorization: Bearer <token>`; a token reads and writes only its
  * workspace. Every error is a JSON `{ error: { code, message } }` with the status of its code.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { gunzipSync } from 'node:zlib';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
-import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf } from '../errors.js';
+import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf, tooLarge } from '../errors.js';
 import { parseThreadId } from '../model/schema.js';
 import type { ThreadID } from '../model/ids.js';
 import { openWorkspaceStore } from '../open-store.js';
+import { KeyedQueue } from '../store/keyed-queue.js';
 import type { Store } from '../store/store.js';
 import { groupChanges, parsePushRequest, PROTOCOL_VERSION, type PullResponse, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
@@ -36,6 +38,12 @@ function errorBody(e: SkeinError) {
   return { error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) } };
 }
 
+/** A JSON answer with its length, so that `compress` can leave small ones as they are. */
+function json(c: Context, value: unknown, status: 200 | 503 = 200): Response {
+  const text = JSON.stringify(value);
+  return c.body(text, status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+}
+
 function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return fallback;
@@ -51,7 +59,8 @@ export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
   const stores = new Map<string, Promise<Store>>();
-  const queues = new Map<string, Promise<unknown>>();
+  /** Pushes to one thread are applied one at a time in this process. */
+  const queues = new KeyedQueue<string>();
   const streams = new Set<() => void>();
 
   /** The read side of a workspace: a Store over its backend (validation, pages, lists). */
@@ -64,15 +73,6 @@ export function createApp(options: AppOptions) {
     return s;
   }
 
-  /** Pushes to one thread are applied one at a time in this process. */
-  function serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn);
-    const tail = run.catch(() => undefined);
-    queues.set(key, tail);
-    void tail.then(() => queues.get(key) === tail && queues.delete(key));
-    return run;
-  }
-
   async function readJson(c: Context): Promise<unknown> {
     let bytes = Buffer.from(await c.req.arrayBuffer());
     if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') {
@@ -80,7 +80,7 @@ export function createApp(options: AppOptions) {
         bytes = gunzipSync(bytes, { maxOutputLength: maxBody });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-          throw new SkeinError(ErrorCode.VALIDATION, 'request body too large', { details: { status: 413 } });
+          throw tooLarge('the request body (unzipped)', maxBody);
         throw new ValidationError('body', 'not valid gzip');
       }
     }
@@ -103,7 +103,7 @@ export function createApp(options: AppOptions) {
 
   app.onError((err, c) => {
     const e = fromUnknown(err);
-    const status = (e.details?.status as number | undefined) ?? httpStatusOf(e.code);
+    const status = httpStatusOf(e.code);
     if (status >= 500) console.error(`skein serve: ${c.req.method} ${c.req.path}: ${e.message}`);
     return c.json(errorBody(e), status as 400);
   });
@@ -127,31 +127,19 @@ export function createApp(options: AppOptions) {
     '/v1/*',
     bodyLimit({
       maxSize: maxBody,
-      onError: (c) => c.json(errorBody(new SkeinError(ErrorCode.VALIDATION, `request body over ${maxBody} bytes`)), 413),
+      onError: (c) => c.json(errorBody(tooLarge('the request body', maxBody)), 413),
     }),
   );
-  /** gzip for JSON answers over 1 KiB when the client accepts it (small ones are not worth it). */
-  const gzip: MiddlewareHandler<Env> = async (c, next) => {
-    await next();
-    if (!/\bgzip\b/.test(c.req.header('accept-encoding') ?? '') || c.res.headers.has('content-encoding')) return;
-    const body = Buffer.from(await c.res.arrayBuffer());
-    const headers = new Headers(c.res.headers);
-    headers.append('vary', 'accept-encoding');
-    let out: Buffer = body;
-    if (body.length >= GZIP_MIN_BYTES) {
-      out = gzipSync(body);
-      headers.set('content-encoding', 'gzip');
-    }
-    headers.set('content-length', String(out.length));
-    c.res = new Response(out, { status: c.res.status, headers });
-  };
-
-  app.post('/v1/sync/push', gzip, async (c) => {
+  // gzip for JSON answers of 1 KiB or more when the client accepts it (smaller ones are not worth
+  // it); streamed through CompressionStream, off the event loop's synchronous path. Event streams
+  // are left alone (their content type is not compressed).
+  app.use('/v1/*', compress({ encoding: 'gzip', threshold: GZIP_MIN_BYTES }));
+  app.post('/v1/sync/push', async (c) => {
     const ws = c.get('workspace');
     const req = parsePushRequest(await readJson(c));
     const backend = await storage.backend(ws);
     const settled = await Promise.allSettled(
-      req.threads.map((t) => serialize(`${ws}/${t.id}`, () => applyPushedThread(backend, t, now()))),
+      req.threads.map((t) => queues.run(`${ws}/${t.id}`, () => applyPushedThread(backend, t, now()))),
     );
     const results: PushResult[] = [];
     const cursor = await backend.maxSeq();
@@ -178,10 +166,10 @@ export function createApp(options: AppOptions) {
     const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results };
     // A failure of the server itself is a 5xx so that clients back off and retry.
     const failed = results.some((r) => r.status === 'rejected' && r.code === ErrorCode.SERVER);
-    return c.json(body, failed ? 503 : 200);
+    return json(c, body, failed ? 503 : 200);
   });
 
-  app.get('/v1/sync/pull', gzip, async (c) => {
+  app.get('/v1/sync/pull', async (c) => {
     const cursor = intParam(c, 'cursor', 0);
     const limit = Math.max(1, intParam(c, 'limit', 1000, MAX_PULL));
     const backend = await storage.backend(c.get('workspace'));
@@ -196,7 +184,7 @@ export function createApp(options: AppOptions) {
       hasMore: rows.length === limit,
     };
     metrics.inc('skein_sync_pulled_ops_total', {}, rows.length);
-    return c.json(body);
+    return json(c, body);
   });
 
   app.get('/v1/events', async (c) => {
@@ -227,14 +215,14 @@ export function createApp(options: AppOptions) {
     });
   });
 
-  app.get('/v1/threads', gzip, async (c) => {
+  app.get('/v1/threads', async (c) => {
     const store = await storeOf(c.get('workspace'));
     const limit = intParam(c, 'limit', 50, 1000);
     const cursor = c.req.query('cursor');
-    return c.json(await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) }));
+    return json(c, await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) }));
   });
 
-  app.get('/v1/threads/:id', gzip, async (c) => {
+  app.get('/v1/threads/:id', async (c) => {
     const id = parseThreadId(c.req.param('id'), 'id');
     const store = await storeOf(c.get('workspace'));
     const since = c.req.query('sinceVersion');
@@ -243,18 +231,19 @@ export function createApp(options: AppOptions) {
       const info = await store.info(id);
       if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
       const ops = await store.history(id, { fromVersion: Math.min(fromVersion, info.v) });
-      return c.json({ id, fromVersion: Math.min(fromVersion, info.v), toVersion: info.v, ops });
+      return json(c, { id, fromVersion: Math.min(fromVersion, info.v), toVersion: info.v, ops });
     }
     const thread = await store.getThread(id as ThreadID);
     if (!thread) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
-    return c.json(thread);
+    return json(c, thread);
   });
 
-  app.get('/v1/threads/:id/messages', gzip, async (c) => {
+  app.get('/v1/threads/:id/messages', async (c) => {
     const id = parseThreadId(c.req.param('id'), 'id');
     const store = await storeOf(c.get('workspace'));
     const q = c.req.query();
-    return c.json(
+    return json(
+      c,
       await store.loadPage(id, {
         limit: intParam(c, 'limit', 50, 1000),
         ...(q.offset !== undefined && { offset: intParam(c, 'offset', 0) }),

@@ -16,7 +16,11 @@ function coreOf(id: ThreadID): ThreadCore {
   return core;
 }
 
-/** Applies one pushed thread to a workspace's backend. Never throws: failures become `rejected`. */
+/**
+ * Applies one pushed thread to a workspace's backend. Bad input (and any other failure with a
+ * code of its own) becomes `rejected` for this thread only; a failure of the server itself
+ * (INTERNAL, SERVER) is thrown, so that the push answers 5xx and the client retries later.
+ */
 export async function applyPushedThread(
   backend: StorageBackend,
   raw: { id: ThreadID; baseVersion: number; ops: unknown[] },
@@ -42,10 +46,10 @@ export async function applyPushedThread(
         return { id, status: 'conflict', v, ops: await backend.ops(id, raw.baseVersion, v), applied: 0 };
       }
       if (v === 0 && fresh[0]!.type !== 'thread:create')
-        return { id, status: 'rejected', code: 'NOT_FOUND', message: `thread ${id} does not exist here: its first op must be thread:create`, applied: 0 };
+        return { id, status: 'rejected', code: ErrorCode.NOT_FOUND, message: `thread ${id} does not exist here: its first op must be thread:create`, applied: 0 };
       const numbered = renumber(fresh, v);
       if (numbered.some((op) => op.type === 'thread:create' && op.v !== 1))
-        return { id, status: 'rejected', code: 'VALIDATION', message: 'thread:create must be the first op', applied: 0 };
+        return { id, status: 'rejected', code: ErrorCode.VALIDATION, message: 'thread:create must be the first op', applied: 0 };
       const base: ThreadHead = head ?? { ...coreOf(id), messageCount: 0, updated: now };
       try {
         await backend.commit([batchFromOps(base, numbered, now)], now);
@@ -58,7 +62,7 @@ export async function applyPushedThread(
     }
   } catch (err) {
     const e = err instanceof SkeinError ? err : fromUnknown(err);
-    if (e.code === 'INTERNAL' || e.code === 'SERVER') throw e;
+    if (e.code === ErrorCode.INTERNAL || e.code === ErrorCode.SERVER) throw e;
     return { id, status: 'rejected', code: e.code, message: e.message, applied: 0 };
   }
 }

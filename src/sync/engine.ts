@@ -235,7 +235,7 @@ export class SyncEngine implements SyncHandle {
     try {
       answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
     } catch (err) {
-      if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND)) {
+      if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
         // The server refused the request itself (too large, malformed): find the thread that does
         // it by pushing alone, and set that one aside so it never blocks the others.
         if (batch.length > 1) {

@@ -5,11 +5,20 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import { parseOp } from '../model/schema.js';
-import type { Op } from '../model/types.js';
-import { parsePullResponse, parsePushResponse, type Poke, type PullResponse, type PushRequest, type PushResponse } from './protocol.js';
+import {
+  parsePoke,
+  parsePullResponse,
+  parsePushResponse,
+  parseThreadOpsResponse,
+  type Poke,
+  type PullChange,
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+} from './protocol.js';
 import { parseRetryAfter } from './retry.js';
 
 /** Where the server is and how to reach it. */
@@ -20,7 +29,27 @@ export interface RemoteOptions {
   timeoutMs?: number;
 }
 
-const STATUS_CODE: Record<number, Code> = { 400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'VERSION_CONFLICT', 413: 'VALIDATION' };
+/** Codes for a refusal whose body does not name one (a proxy's page, an old server). */
+const STATUS_CODE: ReadonlyMap<number, Code> = new Map<number, Code>([
+  [400, ErrorCode.VALIDATION],
+  [401, ErrorCode.UNAUTHORIZED],
+  [403, ErrorCode.FORBIDDEN],
+  [404, ErrorCode.NOT_FOUND],
+  [409, ErrorCode.VERSION_CONFLICT],
+  [413, ErrorCode.PAYLOAD_TOO_LARGE],
+]);
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/**
+ * The code of a refused request: the one the server's body names; a failure of the server or a
+ * rate limit (5xx, 429) is SERVER whatever it says, so that it is retried.
+ */
+function codeOf(status: number, body: unknown): Code {
+  if (status >= 500 || status === 429) return ErrorCode.SERVER;
+  const named = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+  if (typeof named === 'string' && KNOWN_CODES.has(named)) return named as Code;
+  return STATUS_CODE.get(status) ?? ErrorCode.SERVER;
+}
 const GZIP_OVER = 1024;
 
 /** See the module comment. */
@@ -90,8 +119,7 @@ export class SyncHttpClient {
     if (res.status >= 200 && res.status < 300) return res.json;
     const err = (res.json as { error?: { code?: string; message?: string } } | undefined)?.error;
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'] as string | undefined);
-    const code: Code = res.status >= 500 || res.status === 429 ? ErrorCode.SERVER : (STATUS_CODE[res.status] ?? ErrorCode.SERVER);
-    throw new SkeinError(code, `server: ${err?.message ?? `HTTP ${res.status}`}`, {
+    throw new SkeinError(codeOf(res.status, res.json), `server: ${err?.message ?? `HTTP ${res.status}`}`, {
       details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.status < 500 && res.json !== undefined && { body: res.json }) },
     });
   }
@@ -114,14 +142,8 @@ export class SyncHttpClient {
   }
 
   /** One thread's ops after `sinceVersion`. */
-  async threadOps(id: ThreadID, sinceVersion: number): Promise<{ id: ThreadID; fromVersion: number; toVersion: number; ops: Op[] }> {
-    const r = (await this.call('GET', `/v1/threads/${encodeURIComponent(id)}?sinceVersion=${sinceVersion}`)) as {
-      id: ThreadID;
-      fromVersion: number;
-      toVersion: number;
-      ops: unknown[];
-    };
-    return { ...r, ops: r.ops.map((op, i) => parseOp(op, `ops.${i}`)) };
+  async threadOps(id: ThreadID, sinceVersion: number): Promise<PullChange> {
+    return parseThreadOpsResponse(await this.call('GET', `/v1/threads/${encodeURIComponent(id)}?sinceVersion=${sinceVersion}`));
   }
 
   /**
@@ -135,31 +157,26 @@ export class SyncHttpClient {
       const req = request(url, { headers: { authorization: `Bearer ${this.options.token}`, accept: 'text/event-stream' }, signal }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
-          const code: Code = (res.statusCode ?? 500) >= 500 ? ErrorCode.SERVER : (STATUS_CODE[res.statusCode ?? 0] ?? ErrorCode.SERVER);
-          reject(new SkeinError(code, `events: HTTP ${res.statusCode}`));
+          reject(new SkeinError(codeOf(res.statusCode ?? 500, undefined), `events: HTTP ${res.statusCode}`));
           return;
         }
-        let buf = '';
+        // A real SSE parser: CRLF or LF line ends, multi-line data, comments, id and retry fields.
+        const parser = createParser({
+          onEvent: (ev) => {
+            if (ev.event !== undefined && ev.event !== 'poke') return;
+            let poke: Poke;
+            try {
+              poke = parsePoke(JSON.parse(ev.data));
+            } catch {
+              return; // a malformed event is ignored; the next pull catches up anyway
+            }
+            onPoke(poke);
+          },
+        });
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           this.bytes.received += Buffer.byteLength(chunk);
-          buf += chunk;
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const data = block
-              .split('\n')
-              .filter((l) => l.startsWith('data:'))
-              .map((l) => l.slice(5).trimStart())
-              .join('\n');
-            if (!data) continue;
-            try {
-              onPoke(JSON.parse(data) as Poke);
-            } catch {
-              // a malformed event is ignored; the next pull catches up anyway
-            }
-          }
+          parser.feed(chunk);
         });
         res.on('end', () => resolve());
         res.on('error', (err) => (signal.aborted ? resolve() : reject(new SkeinError(ErrorCode.NETWORK, `events: ${err.message}`, { cause: err }))));

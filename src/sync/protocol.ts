@@ -4,7 +4,7 @@
  * responses at the client boundary.
  */
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from '../model/ids.js';
 import { parseOp } from '../model/schema.js';
 import type { Op } from '../model/types.js';
@@ -57,11 +57,11 @@ export interface PullResponse {
   hasMore: boolean;
 }
 
-/** An event on `GET /v1/events`: a thread changed; the client pulls. */
+/** An event on `GET /v1/events`: a thread changed (or, on connect, the workspace moved on); the client pulls. */
 export interface Poke {
   type: 'poke';
-  id: ThreadID;
-  v: number;
+  id?: ThreadID;
+  v?: number;
   cursor: number;
 }
 
@@ -103,21 +103,63 @@ export function parsePushOps(t: { id: ThreadID; baseVersion: number; ops: unknow
   });
 }
 
-/** Client side: checks the shape of a push response. */
-export function parsePushResponse(value: unknown): PushResponse {
-  const v = value as PushResponse;
-  if (!v || v.type !== 'push:result' || !Array.isArray(v.threads)) throw new ValidationError('response', 'not a push result');
-  for (const t of v.threads) if (t.status === 'conflict') t.ops = t.ops.map((op, i) => parseOp(op, `threads.${t.id}.ops.${i}`));
-  return v;
+const count = z.number().int().nonnegative();
+const opList = z.array(z.unknown());
+const pushResponse = z.object({
+  type: z.literal('push:result'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  threads: z.array(
+    z.discriminatedUnion('status', [
+      z.object({ id: threadId, status: z.literal('ok'), v: count }),
+      z.object({ id: threadId, status: z.literal('conflict'), v: count, ops: opList }),
+      z.object({ id: threadId, status: z.literal('rejected'), code: z.string(), message: z.string() }),
+    ]),
+  ),
+});
+const threadOps = z.object({ id: threadId, fromVersion: count, toVersion: count, ops: opList });
+const pullResponse = z.object({
+  type: z.literal('pull:result'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  cursor: count,
+  changes: z.array(threadOps),
+  hasMore: z.boolean(),
+});
+const poke = z.object({ type: z.literal('poke'), id: threadId.optional(), v: count.optional(), cursor: count });
+
+/**
+ * Checks a server answer against its schema: a malformed one is the server's fault (SERVER,
+ * retried later), never a reason to set the pushed threads aside.
+ */
+function answer<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new SkeinError(ErrorCode.SERVER, `the server's answer is not ${what}: ${issue.path.map(String).join('.') || 'body'}: ${issue.message}`);
 }
 
-/** Client side: checks the shape of a pull response. */
+/** Client side: validates a push response (each conflict's ops as complete ops). */
+export function parsePushResponse(value: unknown): PushResponse {
+  const v = answer(pushResponse, value, 'a push result');
+  for (const t of v.threads) if (t.status === 'conflict') t.ops = t.ops.map((op, i) => parseOp(op, `threads.${t.id}.ops.${i}`));
+  return v as PushResponse;
+}
+
+/** Client side: validates a pull response (each change's ops as complete ops). */
 export function parsePullResponse(value: unknown): PullResponse {
-  const v = value as PullResponse;
-  if (!v || v.type !== 'pull:result' || !Array.isArray(v.changes) || !Number.isSafeInteger(v.cursor))
-    throw new ValidationError('response', 'not a pull result');
+  const v = answer(pullResponse, value, 'a pull result');
   for (const c of v.changes) c.ops = c.ops.map((op, i) => parseOp(op, `changes.${c.id}.ops.${i}`));
-  return v;
+  return v as PullResponse;
+}
+
+/** Client side: validates the answer of `GET /v1/threads/:id?sinceVersion=`. */
+export function parseThreadOpsResponse(value: unknown): PullChange {
+  const v = answer(threadOps, value, 'a thread\'s ops');
+  return { ...v, ops: v.ops.map((op, i) => parseOp(op, `ops.${i}`)) };
+}
+
+/** Client side: validates a poke from `/v1/events`. */
+export function parsePoke(value: unknown): Poke {
+  return answer(poke, value, 'a poke') as Poke;
 }
 
 /** Groups ops (in sequence order) into per-thread changes. */
