@@ -18,16 +18,14 @@ export interface PersistencePolicy {
   /** Whether it is pushed to the server, and with which priority. */
   sync: boolean;
   priority: 'high' | 'low';
-  /** Whether it is compressed when sent or archived. */
-  compress: boolean;
 }
 
 /** Named presets; `ephemeral` is the seed's sub-agent policy. */
 export const POLICY_PRESETS = {
-  main: { memoryTtlMs: 300_000, local: true, sync: true, priority: 'high', compress: false },
-  summary: { memoryTtlMs: 3_600_000, local: true, sync: true, priority: 'low', compress: true },
-  subagent: { memoryTtlMs: 60_000, local: true, sync: false, priority: 'low', compress: false },
-  ephemeral: { memoryTtlMs: 60_000, local: false, sync: false, priority: 'low', compress: false },
+  main: { memoryTtlMs: 300_000, local: true, sync: true, priority: 'high' },
+  summary: { memoryTtlMs: 3_600_000, local: true, sync: true, priority: 'low' },
+  subagent: { memoryTtlMs: 60_000, local: true, sync: false, priority: 'low' },
+  ephemeral: { memoryTtlMs: 60_000, local: false, sync: false, priority: 'low' },
 } as const satisfies Record<string, PersistencePolicy>;
 
 /** A policy given by preset name or by the fields to change from the kind's default. */
@@ -42,7 +40,12 @@ export function resolvePolicies(options: Partial<Record<ThreadKind, PolicyOption
     else if (typeof opt === 'string') {
       if (!Object.hasOwn(POLICY_PRESETS, opt)) throw new ValidationError(`policies.${kind}`, `unknown preset ${JSON.stringify(opt)}`);
       out[kind] = { ...POLICY_PRESETS[opt] };
-    } else out[kind] = { ...POLICY_PRESETS[kind], ...opt };
+    } else {
+      // Wire bytes are gzipped and archives compressed for every kind, so there is no per-kind switch.
+      for (const key of Object.keys(opt ?? {}))
+        if (!Object.hasOwn(POLICY_PRESETS.main, key)) throw new ValidationError(`policies.${kind}.${key}`, 'is not a policy field (memoryTtlMs, local, sync, priority)');
+      out[kind] = { ...POLICY_PRESETS[kind], ...opt };
+    }
   }
   return out;
 }

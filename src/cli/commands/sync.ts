@@ -1,3 +1,4 @@
+import { SkeinError, ErrorCode } from '../../errors.js';
 import { expectPositionals, flag, stringOpt, usageError } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -28,7 +29,7 @@ export const syncCommand: Command = {
       for (const p of status.poisoned) ctx.print(`set aside ${p.id}: ${p.code}: ${p.message}`);
       if (status.lastError) ctx.print(`last error: ${status.lastError}`);
     }
-    if (result.failed > 0 && !flag(args.values, 'watch')) throw new Error(status.lastError ?? 'some threads failed to sync');
+    if (result.failed > 0 && !flag(args.values, 'watch')) throw new SkeinError(ErrorCode.NETWORK, status.lastError ?? 'some threads failed to sync', { details: { failed: result.failed } });
     if (flag(args.values, 'watch')) {
       store.sync.start({ live: true });
       ctx.print(`following ${url} (Ctrl-C to stop)`);
