@@ -63,6 +63,7 @@ export function createApp(options: AppOptions) {
           new Store(backend, { dir: undefined, clientId: 'server', policies: resolvePolicies(), cacheSize: 100, leaseTtlMs: 30_000, now, workspace: undefined }),
       );
       stores.set(ws, s);
+      s.catch(() => stores.get(ws) === s && stores.delete(ws));
     }
     return s;
   }
@@ -108,12 +109,16 @@ export function createApp(options: AppOptions) {
     const e = fromUnknown(err);
     const status = (e.details?.status as number | undefined) ?? httpStatusOf(e.code);
     if (status >= 500) console.error(`skein serve: ${c.req.method} ${c.req.path}: ${e.message}`);
-    return c.json(errorBody(e), status as 400);
+    const retryAfter = e.details?.retryAfterSeconds;
+    return c.json(errorBody(e), status as 400, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
   });
   app.notFound((c) => c.json(errorBody(new SkeinError(ErrorCode.NOT_FOUND, `no route ${c.req.method} ${c.req.path}`)), 404));
 
-  app.get('/healthz', async (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION, storage: storage.description }));
-  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/healthz', async (c) => {
+    const status = (await storage.status?.()) ?? { ok: true };
+    return c.json({ protocol: PROTOCOL_VERSION, storage: storage.description, ...status }, status.ok ? 200 : 503);
+  });
+  app.get('/metrics', (c) => c.text(metrics.render() + (storage.metricsText?.() ?? ''), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
   app.use('/v1/*', async (c, next) => {
     const auth = c.req.header('authorization') ?? '';
@@ -181,7 +186,7 @@ export function createApp(options: AppOptions) {
     const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results };
     // A failure of the server itself is a 5xx so that clients back off and retry.
     const failed = results.some((r) => r.status === 'rejected' && r.code === ErrorCode.SERVER);
-    return c.json(body, failed ? 503 : 200);
+    return c.json(body, failed ? 503 : 200, failed ? { 'retry-after': '1' } : {});
   });
 
   app.get('/v1/sync/pull', gzip, async (c) => {
