@@ -14,7 +14,7 @@ import { kindOf } from '../store/policy.js';
 import { renumber } from '../store/replay.js';
 import type { Store } from '../store/store.js';
 import type { SyncHttpClient } from './http-client.js';
-import { MAX_PUSH_THREADS, PROTOCOL_VERSION, type PullChange, type PushResult, type PushThread } from './protocol.js';
+import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange, type PushResponse, type PushResult, type PushThread } from './protocol.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
@@ -252,6 +252,9 @@ export class SyncEngine {
         result.failed++;
         return;
       }
+      // A 5xx that still answers per thread (some threads failed on the server): keep the others' results.
+      const partial = partialPushResult(err);
+      if (partial) return this.settlePartial(partial, threads, err, result);
       if (!isRetryable(err)) throw err;
       // The whole request failed: each thread backs off on its own schedule.
       for (const t of batch) this.backOff(t.id, err);
@@ -266,6 +269,24 @@ export class SyncEngine {
         this.backOff(answer.threads[i]!.id, s.reason);
       }
     }
+  }
+
+  /** Settles the threads a failed push did answer; those the server failed to store back off. */
+  private async settlePartial(answer: PushResponse, threads: PushThread[], err: unknown, result: SyncResult): Promise<void> {
+    for (const r of answer.threads) {
+      const sent = threads.find((t) => t.id === r.id);
+      if (!sent) continue;
+      if (r.status === 'rejected' && r.code === ErrorCode.SERVER) {
+        result.failed++;
+        this.backOff(r.id, err);
+        continue;
+      }
+      await this.settle(r, sent.ops, result).catch((e: unknown) => {
+        result.failed++;
+        this.backOff(r.id, e);
+      });
+    }
+    this.lastError = fromUnknown(err).message;
   }
 
   private backOff(id: ThreadID, err: unknown): void {

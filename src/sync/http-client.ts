@@ -92,7 +92,7 @@ export class SyncHttpClient {
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'] as string | undefined);
     const code: Code = res.status >= 500 || res.status === 429 ? ErrorCode.SERVER : (STATUS_CODE[res.status] ?? ErrorCode.SERVER);
     throw new SkeinError(code, `server: ${err?.message ?? `HTTP ${res.status}`}`, {
-      details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.status < 500 && res.json !== undefined && { body: res.json }) },
+      details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.json !== undefined && { body: res.json }) },
     });
   }
 
