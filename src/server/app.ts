@@ -12,8 +12,9 @@ import { parseThreadId } from '../model/schema.js';
 import type { ThreadID } from '../model/ids.js';
 import { Store } from '../store/store.js';
 import { resolvePolicies } from '../store/policy.js';
-import { groupChanges, parsePushRequest, PROTOCOL_VERSION, type PullResponse, type PushResponse, type PushResult } from '../sync/protocol.js';
+import { parsePushRequest, PROTOCOL_VERSION, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
+import { readPullPage } from './pull-page.js';
 import { applyPushedThread } from './push.js';
 import type { ServerStorage } from './server-storage.js';
 
@@ -22,6 +23,8 @@ export interface AppOptions {
   storage: ServerStorage;
   /** Largest request body in bytes, compressed or not (default 8 MiB); larger is a 413. */
   maxBodyBytes?: number;
+  /** Byte cap of a pull page's ops (default 4 MiB); an op larger than it goes alone. */
+  maxPullBytes?: number;
   /** Interval of SSE keep-alive comments (default 15 s). */
   keepAliveMs?: number;
   now?: () => number;
@@ -36,10 +39,10 @@ function errorBody(e: SkeinError) {
   return { error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) } };
 }
 
-function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 0): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > max) throw new ValidationError(name, `must be an integer from 0 to ${max}`);
+  if (!/^\d+$/.test(raw) || Number(raw) > max || Number(raw) < min) throw new ValidationError(name, `must be an integer from ${min} to ${max}`);
   return Number(raw);
 }
 
@@ -191,20 +194,13 @@ export function createApp(options: AppOptions) {
 
   app.get('/v1/sync/pull', gzip, async (c) => {
     const cursor = intParam(c, 'cursor', 0);
-    const limit = Math.max(1, intParam(c, 'limit', 1000, MAX_PULL));
+    const limit = intParam(c, 'limit', 1000, MAX_PULL, 1);
     const backend = await storage.backend(c.get('workspace'));
-    const exclude = c.req.query('exclude');
-    const rows = await backend.opsSince(cursor, limit);
-    const body: PullResponse = {
-      type: 'pull:result',
-      protocol: PROTOCOL_VERSION,
-      cursor: rows.at(-1)?.seq ?? cursor,
-      // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
-      changes: groupChanges(rows.map((r) => r.op).filter((op) => op.clientId !== exclude)),
-      hasMore: rows.length === limit,
-    };
-    metrics.inc('skein_sync_pulled_ops_total', {}, rows.length);
-    return c.json(body);
+    // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
+    // Pages are capped by bytes too, and streamed (see pull-page.ts).
+    const page = await readPullPage(backend, { cursor, limit, exclude: c.req.query('exclude'), ...(options.maxPullBytes !== undefined && { maxBytes: options.maxPullBytes }) });
+    metrics.inc('skein_sync_pulled_ops_total', {}, page.read);
+    return new Response(page.body(), { status: 200, headers: { 'content-type': 'application/json' } });
   });
 
   app.get('/v1/events', async (c) => {
