@@ -3,12 +3,12 @@
  * ':memory:', or one given), keeps the replica's client id, repairs what a crash left half-done,
  * and connects the sync engine when a remote is given.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../errors.js';
 import { parseClientId } from '../model/schema.js';
 import type { StorageBackend } from './backend.js';
+import { loadClientId, newClientId } from './client-id.js';
 import { MemoryBackend } from './memory/memory-backend.js';
 import { resolvePolicies, type PolicyOption, type ThreadKind } from './policy.js';
 import { openSqliteBackend } from './sqlite/sqlite-backend.js';
@@ -43,17 +43,6 @@ export interface OpenStoreOptions {
   now?: () => number;
 }
 
-function loadClientId(dir: string): string {
-  const file = join(dir, 'client-id');
-  try {
-    return parseClientId(readFileSync(file, 'utf8').trim());
-  } catch {
-    const id = `c${randomBytes(6).toString('hex')}`;
-    writeFileSync(file, id + '\n', { flag: 'w' });
-    return id;
-  }
-}
-
 /** Opens a store: a directory (SQLite inside) or `':memory:'`. Repairs what a crash left half-done. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (!options || typeof options.dir !== 'string' || options.dir === '') throw new ValidationError('dir', 'a store directory or ":memory:" is required');
@@ -67,12 +56,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       dir = resolve(options.dir);
       mkdirSync(dir, { recursive: true });
       backend = openSqliteBackend(join(dir, 'skein.db'), { durability: options.durability ?? 'full' });
-      clientId ??= loadClientId(dir);
+      clientId ??= loadClientId(dir, join(dir, 'skein.db')).clientId;
     }
   }
   const store = new Store(backend, {
     dir,
-    clientId: clientId ?? `c${randomBytes(6).toString('hex')}`,
+    clientId: clientId ?? newClientId(),
     policies,
     cacheSize: options.cacheSize ?? 200,
     leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL,
