@@ -87,7 +87,7 @@ export function createApp(options: AppOptions) {
         bytes = gunzipSync(bytes, { maxOutputLength: maxBody });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-          throw new SkeinError(ErrorCode.VALIDATION, 'request body too large', { details: { status: 413 } });
+          throw new SkeinError(ErrorCode.PAYLOAD_TOO_LARGE, `request body over ${maxBody} bytes once decompressed`);
         throw new ValidationError('body', 'not valid gzip');
       }
     }
@@ -138,7 +138,7 @@ export function createApp(options: AppOptions) {
     '/v1/*',
     bodyLimit({
       maxSize: maxBody,
-      onError: (c) => c.json(errorBody(new SkeinError(ErrorCode.VALIDATION, `request body over ${maxBody} bytes`)), 413),
+      onError: (c) => c.json(errorBody(new SkeinError(ErrorCode.PAYLOAD_TOO_LARGE, `request body over ${maxBody} bytes`)), 413),
     }),
   );
   /** gzip for JSON answers over 1 KiB when the client accepts it (small ones are not worth it). */

@@ -15,6 +15,7 @@ import { renumber } from '../store/replay.js';
 import type { Store } from '../store/store.js';
 import type { SyncHttpClient } from './http-client.js';
 import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange, type PushResponse, type PushResult, type PushThread } from './protocol.js';
+import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
@@ -230,18 +231,40 @@ export class SyncEngine {
 
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const threads: PushThread[] = [];
+    // Threads that do not fit beside the others in one request's bytes go in a request of their own.
+    const later: typeof batch = [];
+    let budget = MAX_PUSH_BYTES;
     for (const t of batch) {
-      const ops = await this.store.backend.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
+      const all = await this.store.backend.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
       // An archived (evicted) thread has no active log to send; it is pushed after a restore.
-      if (ops.length === 0) this.dirty.delete(t.id);
-      else threads.push({ id: t.id, baseVersion: t.s.syncedV, ops });
+      if (all.length === 0) {
+        this.dirty.delete(t.id);
+        continue;
+      }
+      const fit = fitOps(all, budget, threads.length === 0);
+      if (fit.ops.length === 0) later.push(t);
+      else {
+        threads.push({ id: t.id, baseVersion: t.s.syncedV, ops: fit.ops });
+        budget -= fit.bytes;
+      }
+    }
+    if (later.length > 0) {
+      if (threads.length > 0) await this.pushNow(threads, batch, result);
+      return this.push(later, result);
     }
     if (threads.length === 0) return;
+    return this.pushNow(threads, batch, result);
+  }
+
+  /** Sends one push request (the threads of `batch` in `threads`) and settles its answer. */
+  private async pushNow(threads: PushThread[], all: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
+    const sent = new Set(threads.map((t) => t.id));
+    const batch = all.filter((t) => sent.has(t.id));
     let answer;
     try {
       answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
     } catch (err) {
-      if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND)) {
+      if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
         // The server refused the request itself (too large, malformed): find the thread that does
         // it by pushing alone, and set that one aside so it never blocks the others.
         if (batch.length > 1) {

@@ -20,7 +20,7 @@ export interface RemoteOptions {
   timeoutMs?: number;
 }
 
-const STATUS_CODE: Record<number, Code> = { 400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'VERSION_CONFLICT', 413: 'VALIDATION' };
+const STATUS_CODE: Record<number, Code> = { 400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'VERSION_CONFLICT', 413: 'PAYLOAD_TOO_LARGE' };
 const GZIP_OVER = 1024;
 
 /** See the module comment. */

@@ -65,7 +65,7 @@ describe('the sync engine with a real server', () => {
     const status = device.store.sync.status();
     assert.deepEqual(
       status.poisoned.map((p) => [p.id, p.code]),
-      [[big.id, 'VALIDATION']],
+      [[big.id, 'PAYLOAD_TOO_LARGE']],
     );
     assert.match(status.poisoned[0]!.message, /too large|over/);
     const ids = await serverThreadIds(server.url, token);

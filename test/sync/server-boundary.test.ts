@@ -151,7 +151,7 @@ describe('the server boundary', () => {
     const before = await aliceState();
     const big = JSON.stringify({ clientId: 'x', threads: [], pad: 'x'.repeat(MAX_BODY) });
     const plain = await api(server.url, alice, '/v1/sync/push', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
-    assertError(plain, 413, 'VALIDATION', 'an oversized body');
+    assertError(plain, 413, 'PAYLOAD_TOO_LARGE', 'an oversized body');
     const bomb = gzipSync(Buffer.from(big + ' '.repeat(4 * MAX_BODY)));
     assert.ok(bomb.length < MAX_BODY, 'the bomb itself is small');
     const inflated = await api(server.url, alice, '/v1/sync/push', {
@@ -159,7 +159,7 @@ describe('the server boundary', () => {
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: bomb,
     });
-    assertError(inflated, 413, 'VALIDATION', 'a gzip bomb');
+    assertError(inflated, 413, 'PAYLOAD_TOO_LARGE', 'a gzip bomb');
     assert.deepEqual(await aliceState(), before, 'nothing changed');
 
     // Still serving: health, and a real write from the device.
