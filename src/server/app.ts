@@ -81,8 +81,14 @@ export function createApp(options: AppOptions) {
   }
 
   async function readJson(c: Context): Promise<unknown> {
+    const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+    // Only one gzip layer is read; any other coding would be taken for plain bytes, so it is refused.
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
+      throw new SkeinError(ErrorCode.VALIDATION, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or no encoding`, {
+        details: { status: 415, field: 'content-encoding' },
+      });
     let bytes = Buffer.from(await c.req.arrayBuffer());
-    if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') {
+    if (encoding === 'gzip') {
       try {
         bytes = gunzipSync(bytes, { maxOutputLength: maxBody });
       } catch (err) {
@@ -111,6 +117,8 @@ export function createApp(options: AppOptions) {
   app.onError((err, c) => {
     const e = fromUnknown(err);
     const status = (e.details?.status as number | undefined) ?? httpStatusOf(e.code);
+    // A client that went away mid-request is not a server error: nobody reads the answer.
+    if (c.req.raw.signal?.aborted) return c.body(null, 499 as 400);
     if (status >= 500) console.error(`skein serve: ${c.req.method} ${c.req.path}: ${e.message}`);
     const retryAfter = e.details?.retryAfterSeconds;
     return c.json(errorBody(e), status as 400, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
@@ -128,7 +136,9 @@ export function createApp(options: AppOptions) {
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     const ws = m ? await storage.workspaceOf(m[1]!) : undefined;
     if (!ws) {
-      const e = new SkeinError(ErrorCode.UNAUTHORIZED, m ? 'invalid token' : 'missing bearer token');
+      const scheme = /^(\S+)/.exec(auth)?.[1];
+      const why = m ? 'invalid token' : scheme ? `the ${JSON.stringify(scheme.slice(0, 20))} authorization scheme is not supported: send Authorization: Bearer <token>` : 'missing bearer token (send Authorization: Bearer <token>)';
+      const e = new SkeinError(ErrorCode.UNAUTHORIZED, why);
       return c.json(errorBody(e), 401, { 'www-authenticate': 'Bearer' });
     }
     c.set('workspace', ws);
@@ -233,7 +243,7 @@ export function createApp(options: AppOptions) {
 
   app.get('/v1/threads', gzip, async (c) => {
     const store = await storeOf(c.get('workspace'));
-    const limit = intParam(c, 'limit', 50, 1000);
+    const limit = intParam(c, 'limit', 50, 1000, 1);
     const cursor = c.req.query('cursor');
     return c.json(await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) }));
   });
@@ -260,7 +270,7 @@ export function createApp(options: AppOptions) {
     const q = c.req.query();
     return c.json(
       await store.loadPage(id, {
-        limit: intParam(c, 'limit', 50, 1000),
+        limit: intParam(c, 'limit', 50, 1000, 1),
         ...(q.offset !== undefined && { offset: intParam(c, 'offset', 0) }),
         ...(q.before !== undefined && { before: q.before }),
         ...(q.after !== undefined && { after: q.after }),
