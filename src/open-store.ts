@@ -5,14 +5,14 @@
  * ports: cold storage and file records (lifecycle/, files/), the server tier for reads and the
  * sync engine (sync/). The sync server's per-workspace stores are made here too.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ValidationError } from './errors.js';
 import { openFileRecordStore } from './files/open-record-store.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { parseClientId } from './model/schema.js';
 import type { StorageBackend } from './store/backend.js';
+import { loadClientId, newClientId } from './store/client-id.js';
 import { StoreCore, type StoreConfig } from './store/core.js';
 import { MemoryBackend } from './store/memory/memory-backend.js';
 import { resolvePolicies, type PolicyOption, type ThreadKind } from './store/policy.js';
@@ -52,17 +52,6 @@ export interface OpenStoreOptions {
   now?: () => number;
 }
 
-function loadClientId(dir: string): string {
-  const file = join(dir, 'client-id');
-  try {
-    return parseClientId(readFileSync(file, 'utf8').trim());
-  } catch {
-    const id = `c${randomBytes(6).toString('hex')}`;
-    writeFileSync(file, id + '\n', { flag: 'w' });
-    return id;
-  }
-}
-
 /** Builds the store over its core, with lifecycle (file records in `db` when given) and sync plugged in. */
 function assemble(core: StoreCore, db: SqliteDatabase | undefined, sync?: () => SyncHandle): Store {
   const store: Store = new Store(core, {
@@ -98,12 +87,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       mkdirSync(dir, { recursive: true });
       db = openSqlite(join(dir, 'skein.db'), { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' });
       backend = new SqliteBackend(db);
-      clientId ??= loadClientId(dir);
+      clientId ??= loadClientId(dir, join(dir, 'skein.db')).clientId;
     }
   }
   const config: StoreConfig = {
     dir,
-    clientId: clientId ?? `c${randomBytes(6).toString('hex')}`,
+    clientId: clientId ?? newClientId(),
     policies,
     cacheSize: options.cacheSize ?? 200,
     leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL,

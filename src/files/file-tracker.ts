@@ -7,13 +7,13 @@
  * conflict and is left alone unless `force`. Each file is replaced atomically; every per-file
  * failure is reported by path.
  */
-import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ValidationError, archivedError, fromUnknown, notFound } from '../errors.js';
 import { parseThreadId } from '../model/schema.js';
 import type { Op, ThreadHead, ThreadID } from '../model/types.js';
-import { readIfExists, removeFile, tempPathFor, writeFileAtomic } from './atomic-file.js';
+import { clearStaleTemps } from './atomic-file.js';
 import { BlobStore, sha256 } from './blob-store.js';
+import { readConfined, removeConfined, writeConfined } from './confined-io.js';
 import { resolveInWorkspace } from './paths.js';
 import type { FileChangeRecord, FileChangeType, FileRecordStore } from './record-store.js';
 import { planRevert } from './revert-plan.js';
@@ -124,10 +124,9 @@ export class FileTracker {
       const wp = await resolveInWorkspace(this.rootOf(head), mod.path);
       let current: Buffer | null;
       try {
-        current = await readIfExists(wp.real);
+        current = await readConfined(wp);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EISDIR') throw new ValidationError('change.path', `${mod.path} is a directory`);
+        if (err instanceof ValidationError) throw new ValidationError('change.path', err.message.replace(/^path: /, ''));
         throw fromUnknown(err);
       }
       const before = current === null ? undefined : await this.blobs.prepare(current);
@@ -210,17 +209,17 @@ export class FileTracker {
       }
       try {
         const wp = await resolveInWorkspace(group[0]!.root, path);
-        const bytes = await readIfExists(wp.real);
+        const bytes = await readConfined(wp);
         const plan = planRevert(group, bytes === null ? null : sha256(bytes), force);
         if (plan.kind === 'conflict') {
           // A temp file of ours a killed run left beside it is ours to remove; the file is not.
-          await unlink(tempPathFor(wp.real)).catch(() => undefined);
+          await clearStaleTemps(wp.real);
           result.conflicts.push(path);
           continue;
         }
         if (plan.kind === 'write') {
-          if (plan.to === null) await removeFile(wp.real);
-          else await writeFileAtomic(wp.real, await this.blobs.get(plan.to));
+          if (plan.to === null) await removeConfined(wp);
+          else await writeConfined(wp, await this.blobs.get(plan.to));
         }
         await this.host.records.markReverted(
           group.map((r) => r.seq),

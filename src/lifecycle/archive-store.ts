@@ -3,9 +3,10 @@
  * entry as `<store dir>/archive/<thread id>.skz`, written through a temp file that is fsynced and
  * renamed; a `':memory:'` store keeps entries in a Map. Like the thread backends, it only stores.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SkeinError, ErrorCode } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../files/atomic-file.js';
 import type { ThreadID } from '../model/types.js';
 
 /** The contract of an archive store. */
@@ -35,38 +36,27 @@ export class FileArchiveStore implements ArchiveStore {
   }
 
   async put(id: ThreadID, bytes: Uint8Array): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${id}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.file(id));
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
+    // The directory is synced once per batch, by flush.
+    await writeFileAtomic(this.file(id), bytes, { syncDir: false });
   }
 
   async flush(): Promise<void> {
-    const fh = await open(this.dir, 'r').catch(() => undefined);
-    if (!fh) return;
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncDir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async get(id: ThreadID): Promise<Uint8Array | undefined> {
     try {
       return await readFile(this.file(id));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'EISDIR')
+        throw new SkeinError(ErrorCode.INTERNAL, `the archive entry of thread ${id} is corrupted (${this.file(id)} is a directory, not an archive file); it was not restored: move it away and restore from a backup`, {
+          cause: err,
+          details: { threadId: id, path: this.file(id) },
+        });
       throw err;
     }
   }

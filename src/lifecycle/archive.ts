@@ -81,8 +81,30 @@ async function prepare(host: LifecycleHost, id: ThreadID, cutoff: number): Promi
   const lease = await host.backend.lease(id);
   if (lease && lease.expires > host.now()) throw new Skip('held by a writer');
   await host.append(id, { type: 'archive' });
-  const entry = await entryOf(host, id);
-  return { id, v: entry.head.v, bytes: encodeEntry(entry), entry };
+  try {
+    const entry = await entryOf(host, id);
+    return { id, v: entry.head.v, bytes: encodeEntry(entry), entry };
+  } catch (err) {
+    throw await undoArchive(host, id, err);
+  }
+}
+
+/**
+ * The thread could not be archived after its `archive` op was appended: a `restore` op follows it,
+ * so that the thread, which stays active, does not show (here and on every synced device) as
+ * archived. Answers the error to report, saying so when the undo failed too.
+ */
+async function undoArchive(host: LifecycleHost, id: ThreadID, cause: unknown): Promise<unknown> {
+  try {
+    await host.append(id, { type: 'restore' });
+    return cause;
+  } catch (undoErr) {
+    return new SkeinError(
+      ErrorCode.INTERNAL,
+      `${reasonOf(cause)}; marking the thread active again failed too (${fromUnknown(undoErr).message}): run skein restore ${id} once the cause is fixed`,
+      { cause },
+    );
+  }
 }
 
 /** Reads an entry back after it was written and checks it decodes to what was written. */
@@ -126,17 +148,21 @@ export async function archiveInactiveThreads(host: LifecycleHost, options: Archi
     }
     // Writing a batch's entries at once lets the file system sync them together.
     const written = await Promise.allSettled(ready.map((r) => host.archives.put(r.id, r.bytes)));
-    await host.archives.flush();
+    const flushed = await host.archives.flush().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     for (const [j, { id, v, entry }] of ready.entries()) {
       try {
         const w = written[j]!;
         if (w.status === 'rejected') throw w.reason;
+        if (flushed !== undefined) throw flushed;
         await verify(host, id, entry);
         await host.backend.evict(id, v, host.now());
       } catch (err) {
         // No verified entry, or the thread changed after it was written: it stays active, and a stale entry goes.
-        result.skipped.push({ id, reason: reasonOf(err) });
         await host.archives.delete(id).catch(() => undefined);
+        result.skipped.push({ id, reason: reasonOf(await undoArchive(host, id, err)) });
         continue;
       }
       host.forget(id);

@@ -56,6 +56,24 @@ export function compareStamps(a: Stamp, b: Stamp): number {
 }
 
 /**
+ * The largest op, as JSON bytes, a store accepts: what one sync request to a server with the
+ * default body limit (8 MiB) carries alongside its envelope. A larger op could never reach the
+ * server and would hold back every later op of its thread, so it is refused when written.
+ */
+export const MAX_OP_BYTES = 7 * 1024 * 1024;
+
+function checkOpSize<T extends Op>(op: T): T {
+  const bytes = Buffer.byteLength(JSON.stringify(op));
+  if (bytes > MAX_OP_BYTES)
+    throw new SkeinError(
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `this ${op.type} op is ${bytes} bytes as JSON; at most ${MAX_OP_BYTES} fit in one sync request (keep large tool output in a file and store its path or a summary)`,
+      { details: { bytes, max: MAX_OP_BYTES, type: op.type } },
+    );
+  return op;
+}
+
+/**
  * Turns a delta into a complete op at version `core.v + 1`: validates it, stamps it with the
  * thread's hybrid logical clock, fills the message's id, timestamp and role, and gives the message
  * its order key (a child of the open turn, or of the message whose tool calls it answers).
@@ -90,7 +108,7 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
         timestamp: timestamp ?? ctx.now,
         key: makeKey(parent, hlc, ctx.clientId),
       };
-      return { ...header, opId: message.id, type: delta.type, message };
+      return checkOpSize({ ...header, opId: message.id, type: delta.type, message });
     }
     case 'thread:truncate': {
       let index: number | undefined;
@@ -109,9 +127,9 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
     case 'title':
       return { ...header, type: 'title', value: delta.value };
     case 'meta:set':
-      return { ...header, type: 'meta:set', key: delta.key, value: delta.value };
+      return checkOpSize({ ...header, type: 'meta:set', key: delta.key, value: delta.value });
     case 'env:set':
-      return { ...header, type: 'env:set', env: delta.env };
+      return checkOpSize({ ...header, type: 'env:set', env: delta.env });
     case 'child:link':
     case 'summary:link':
       return { ...header, type: delta.type, linked: delta.threadId };
@@ -345,5 +363,5 @@ export function foldOps(id: ThreadID, ops: Iterable<Op>): Thread {
 /** The op that starts a thread. */
 export function createOp(id: ThreadID, fields: CreateFields, ctx: { clientId: string; now: number }): Op {
   const hlc = nextHlc(HLC_ZERO, ctx.now);
-  return { opId: uuidv7(ctx.now), threadId: id, v: 1, at: ctx.now, clientId: ctx.clientId, hlc, type: 'thread:create', created: ctx.now, fields };
+  return checkOpSize({ opId: uuidv7(ctx.now), threadId: id, v: 1, at: ctx.now, clientId: ctx.clientId, hlc, type: 'thread:create', created: ctx.now, fields });
 }

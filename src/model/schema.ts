@@ -51,7 +51,9 @@ const safeKey = z
 
 const threadId = z.custom<ThreadID>(isThreadId, { message: 'must be a thread id (T- followed by a UUIDv7)' });
 const nonNeg = z.number().finite().nonnegative();
-const timestamp = z.number().finite().nonnegative();
+/** The latest time a JavaScript Date can hold (ms since the epoch); a later one cannot be shown as a date. */
+export const MAX_TIMESTAMP = 8.64e15;
+const timestamp = z.number().finite().nonnegative().max(MAX_TIMESTAMP, { message: `must be at most ${MAX_TIMESTAMP} (the latest date JavaScript can hold)` });
 
 const toolCall = z.strictObject({ id: safeKey, name: z.string().min(1).max(500), input: json });
 const toolResult = z.strictObject({ toolCallId: safeKey, output: json, isError: z.boolean().optional() });

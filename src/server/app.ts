@@ -14,8 +14,9 @@ import type { ThreadID } from '../model/ids.js';
 import { openWorkspaceStore } from '../open-store.js';
 import { KeyedQueue } from '../store/keyed-queue.js';
 import type { Store } from '../store/store.js';
-import { groupChanges, parsePushRequest, PROTOCOL_VERSION, type PullResponse, type PushResponse, type PushResult } from '../sync/protocol.js';
+import { parsePushRequest, PROTOCOL_VERSION, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
+import { readPullPage } from './pull-page.js';
 import { applyPushedThread } from './push.js';
 import type { ServerStorage } from './server-storage.js';
 
@@ -24,6 +25,8 @@ export interface AppOptions {
   storage: ServerStorage;
   /** Largest request body in bytes, compressed or not (default 8 MiB); larger is a 413. */
   maxBodyBytes?: number;
+  /** Byte cap of a pull page's ops (default 4 MiB); an op larger than it goes alone. */
+  maxPullBytes?: number;
   /** Interval of SSE keep-alive comments (default 15 s). */
   keepAliveMs?: number;
   now?: () => number;
@@ -39,15 +42,15 @@ function errorBody(e: SkeinError) {
 }
 
 /** A JSON answer with its length, so that `compress` can leave small ones as they are. */
-function json(c: Context, value: unknown, status: 200 | 503 = 200): Response {
+function json(c: Context, value: unknown, status: 200 | 503 = 200, headers: Record<string, string> = {}): Response {
   const text = JSON.stringify(value);
-  return c.body(text, status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  return c.body(text, status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
 }
 
-function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 0): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > max) throw new ValidationError(name, `must be an integer from 0 to ${max}`);
+  if (!/^\d+$/.test(raw) || Number(raw) > max || Number(raw) < min) throw new ValidationError(name, `must be an integer from ${min} to ${max}`);
   return Number(raw);
 }
 
@@ -69,13 +72,20 @@ export function createApp(options: AppOptions) {
     if (!s) {
       s = storage.backend(ws).then((backend) => openWorkspaceStore(backend, { now }));
       stores.set(ws, s);
+      s.catch(() => stores.get(ws) === s && stores.delete(ws));
     }
     return s;
   }
 
   async function readJson(c: Context): Promise<unknown> {
+    const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+    // Only one gzip layer is read; any other coding would be taken for plain bytes, so it is refused.
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
+      throw new SkeinError(ErrorCode.VALIDATION, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or no encoding`, {
+        details: { status: 415, field: 'content-encoding' },
+      });
     let bytes = Buffer.from(await c.req.arrayBuffer());
-    if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') {
+    if (encoding === 'gzip') {
       try {
         bytes = gunzipSync(bytes, { maxOutputLength: maxBody });
       } catch (err) {
@@ -103,21 +113,29 @@ export function createApp(options: AppOptions) {
 
   app.onError((err, c) => {
     const e = fromUnknown(err);
-    const status = httpStatusOf(e.code);
+    const status = (e.details?.status as number | undefined) ?? httpStatusOf(e.code);
+    // A client that went away mid-request is not a server error: nobody reads the answer.
+    if (c.req.raw.signal?.aborted) return c.body(null, 499 as 400);
     if (status >= 500) console.error(`skein serve: ${c.req.method} ${c.req.path}: ${e.message}`);
-    return c.json(errorBody(e), status as 400);
+    const retryAfter = e.details?.retryAfterSeconds;
+    return c.json(errorBody(e), status as 400, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
   });
   app.notFound((c) => c.json(errorBody(new SkeinError(ErrorCode.NOT_FOUND, `no route ${c.req.method} ${c.req.path}`)), 404));
 
-  app.get('/healthz', async (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION, storage: storage.description }));
-  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/healthz', async (c) => {
+    const status = (await storage.status?.()) ?? { ok: true };
+    return c.json({ protocol: PROTOCOL_VERSION, storage: storage.description, ...status }, status.ok ? 200 : 503);
+  });
+  app.get('/metrics', (c) => c.text(metrics.render() + (storage.metricsText?.() ?? ''), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
   app.use('/v1/*', async (c, next) => {
     const auth = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     const ws = m ? await storage.workspaceOf(m[1]!) : undefined;
     if (!ws) {
-      const e = new SkeinError(ErrorCode.UNAUTHORIZED, m ? 'invalid token' : 'missing bearer token');
+      const scheme = /^(\S+)/.exec(auth)?.[1];
+      const why = m ? 'invalid token' : scheme ? `the ${JSON.stringify(scheme.slice(0, 20))} authorization scheme is not supported: send Authorization: Bearer <token>` : 'missing bearer token (send Authorization: Bearer <token>)';
+      const e = new SkeinError(ErrorCode.UNAUTHORIZED, why);
       return c.json(errorBody(e), 401, { 'www-authenticate': 'Bearer' });
     }
     c.set('workspace', ws);
@@ -166,25 +184,18 @@ export function createApp(options: AppOptions) {
     const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results };
     // A failure of the server itself is a 5xx so that clients back off and retry.
     const failed = results.some((r) => r.status === 'rejected' && r.code === ErrorCode.SERVER);
-    return json(c, body, failed ? 503 : 200);
+    return json(c, body, failed ? 503 : 200, failed ? { 'retry-after': '1' } : {});
   });
 
   app.get('/v1/sync/pull', async (c) => {
     const cursor = intParam(c, 'cursor', 0);
-    const limit = Math.max(1, intParam(c, 'limit', 1000, MAX_PULL));
+    const limit = intParam(c, 'limit', 1000, MAX_PULL, 1);
     const backend = await storage.backend(c.get('workspace'));
-    const exclude = c.req.query('exclude');
-    const rows = await backend.opsSince(cursor, limit);
-    const body: PullResponse = {
-      type: 'pull:result',
-      protocol: PROTOCOL_VERSION,
-      cursor: rows.at(-1)?.seq ?? cursor,
-      // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
-      changes: groupChanges(rows.map((r) => r.op).filter((op) => op.clientId !== exclude)),
-      hasMore: rows.length === limit,
-    };
-    metrics.inc('skein_sync_pulled_ops_total', {}, rows.length);
-    return json(c, body);
+    // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
+    // Pages are capped by bytes too, and streamed (see pull-page.ts).
+    const page = await readPullPage(backend, { cursor, limit, exclude: c.req.query('exclude'), ...(options.maxPullBytes !== undefined && { maxBytes: options.maxPullBytes }) });
+    metrics.inc('skein_sync_pulled_ops_total', {}, page.read);
+    return new Response(page.body(), { status: 200, headers: { 'content-type': 'application/json' } });
   });
 
   app.get('/v1/events', async (c) => {
@@ -217,7 +228,7 @@ export function createApp(options: AppOptions) {
 
   app.get('/v1/threads', async (c) => {
     const store = await storeOf(c.get('workspace'));
-    const limit = intParam(c, 'limit', 50, 1000);
+    const limit = intParam(c, 'limit', 50, 1000, 1);
     const cursor = c.req.query('cursor');
     return json(c, await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) }));
   });
@@ -245,7 +256,7 @@ export function createApp(options: AppOptions) {
     return json(
       c,
       await store.loadPage(id, {
-        limit: intParam(c, 'limit', 50, 1000),
+        limit: intParam(c, 'limit', 50, 1000, 1),
         ...(q.offset !== undefined && { offset: intParam(c, 'offset', 0) }),
         ...(q.before !== undefined && { before: q.before }),
         ...(q.after !== undefined && { after: q.after }),

@@ -4,55 +4,56 @@
  * instances through LISTEN/NOTIFY on one channel per schema.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { openPostgresBackend, type PostgresBackend } from '../store/postgres/postgres-backend.js';
-import { createPgPool, quoteSchema, type PgPool } from '../store/postgres/driver.js';
-import { hashToken, newToken, parseWorkspace, type ServerStorage } from './server-storage.js';
+import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations.js';
+import { createPgPool, migrate, quoteSchema, type PgPool } from '../store/postgres/driver.js';
+import { ListenConnection } from './listen-connection.js';
+import { hashToken, newToken, parseWorkspace, type ServerStorage, type StorageEvent, type StorageStatus } from './server-storage.js';
 
-type Event = { id: string; v: number; cursor: number };
-type Listener = (workspace: string, event: Event) => void;
+type Listener = (workspace: string, event: StorageEvent) => void;
 
-/** A dedicated connection for LISTEN (pooled connections cannot hold a subscription). */
-interface ListenClient {
-  connect(): Promise<void>;
-  query(sql: string): Promise<unknown>;
-  on(event: 'notification', fn: (msg: { channel: string; payload?: string }) => void): void;
-  on(event: 'error', fn: (err: Error) => void): void;
-  end(): Promise<void>;
-}
+/**
+ * The server's own tables, an ordered array like the backend's (versions counted in
+ * `skein_server_schema_version`). `IF NOT EXISTS`: servers before this array made `tokens` ad hoc.
+ */
+export const SERVER_POSTGRES_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, workspace TEXT NOT NULL, created BIGINT NOT NULL);`,
+];
 
 /** Options of the Postgres storage. */
 export interface PostgresStorageOptions {
   connectionString: string;
   /** Default `skein`. */
   schema?: string;
+  /** Backoff bounds of re-LISTEN after a lost connection (default 250 ms to 30 s). */
+  listenBackoffMs?: { min: number; max: number };
 }
 
 /** Opens (and migrates) the storage, and starts listening for other instances' pokes. */
 export async function openPostgresServerStorage(options: PostgresStorageOptions): Promise<ServerStorage> {
   const schema = options.schema ?? 'skein';
-  const q = quoteSchema(schema);
   const pool = createPgPool(options.connectionString, { max: 10 });
   try {
-    // Migrates the shared tables once, through the backend of a first workspace.
-    await (await openPostgresBackend({ pool, schema, workspace: '_' })).close();
-    await pool.query(`CREATE TABLE IF NOT EXISTS ${q}.tokens (hash TEXT PRIMARY KEY, workspace TEXT NOT NULL, created BIGINT NOT NULL)`);
+    await migrate(pool, schema, POSTGRES_MIGRATIONS);
+    await migrate(pool, schema, SERVER_POSTGRES_MIGRATIONS, { versionTable: 'skein_server_schema_version' });
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  const require = createRequire(import.meta.url);
-  const pg = require('pg') as { Client: new (config: { connectionString: string }) => ListenClient };
-  const listen = new pg.Client({ connectionString: options.connectionString });
-  const storage = new PostgresServerStorage(pool, schema, listen);
-  await listen.connect();
-  await listen.query(`LISTEN ${storage.channel}`);
+  const storage = new PostgresServerStorage(pool, schema, options);
+  try {
+    await storage.listen.start();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   return storage;
 }
 
 class PostgresServerStorage implements ServerStorage {
   readonly description: string;
   readonly channel: string;
+  readonly listen: ListenConnection;
   private readonly backends = new Map<string, Promise<PostgresBackend>>();
   private readonly listeners = new Set<Listener>();
   private readonly q: string;
@@ -60,23 +61,65 @@ class PostgresServerStorage implements ServerStorage {
   constructor(
     private readonly pool: PgPool,
     private readonly schema: string,
-    private readonly listenClient: ListenClient,
+    options: PostgresStorageOptions,
   ) {
     this.q = quoteSchema(schema);
     this.description = `postgres:${schema}`;
     // A channel is an identifier of at most 63 bytes (pg_notify refuses longer): a long schema name gets a hashed one.
     const channel = `skein_events_${schema}`;
     this.channel = channel.length <= 63 ? channel : `skein_events_${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
-    listenClient.on('notification', (msg) => {
-      if (msg.channel !== this.channel || !msg.payload) return;
-      try {
-        const { ws, ...event } = JSON.parse(msg.payload) as Event & { ws: string };
-        for (const l of this.listeners) l(ws, event);
-      } catch {
-        // not ours
-      }
+    this.listen = new ListenConnection({
+      connectionString: options.connectionString,
+      channel: this.channel,
+      ...(options.listenBackoffMs && { minDelayMs: options.listenBackoffMs.min, maxDelayMs: options.listenBackoffMs.max }),
+      onNotification: (payload) => {
+        try {
+          const { ws, ...event } = JSON.parse(payload) as StorageEvent & { ws: string };
+          for (const l of this.listeners) l(ws, event);
+        } catch {
+          // not ours
+        }
+      },
+      onRestored: () => void this.pokeAll(),
     });
-    listenClient.on('error', (err) => console.error(`skein serve: LISTEN connection: ${err.message}`));
+  }
+
+  /** After LISTEN was down, pokes may have been missed: every open workspace's clients are told to pull. */
+  private async pokeAll(): Promise<void> {
+    for (const [ws, b] of this.backends) {
+      try {
+        const cursor = await (await b).maxSeq();
+        for (const l of this.listeners) l(ws, { cursor });
+      } catch {
+        // the database went again: the next restoration pokes
+      }
+    }
+  }
+
+  async status(): Promise<StorageStatus> {
+    let database: 'up' | 'down' = 'up';
+    let error: string | undefined;
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      database = 'down';
+      error = (err as Error).message;
+    }
+    const live = this.listen.state();
+    return { ok: database === 'up' && live.state === 'listening', database, ...(error !== undefined && { error }), live };
+  }
+
+  metricsText(): string {
+    const live = this.listen.state();
+    return [
+      '# HELP skein_live_listening Whether the LISTEN connection for pokes between instances is up (1) or reconnecting (0).',
+      '# TYPE skein_live_listening gauge',
+      `skein_live_listening ${live.state === 'listening' ? 1 : 0}`,
+      '# HELP skein_live_reconnects_total LISTEN connections re-established after a loss.',
+      '# TYPE skein_live_reconnects_total counter',
+      `skein_live_reconnects_total ${live.reconnects}`,
+      '',
+    ].join('\n');
   }
 
   backend(workspace: string): Promise<PostgresBackend> {
@@ -85,6 +128,8 @@ class PostgresServerStorage implements ServerStorage {
     if (!b) {
       b = openPostgresBackend({ pool: this.pool, schema: this.schema, workspace: ws });
       this.backends.set(ws, b);
+      // An open that failed (the database was down) is tried again by the next request.
+      b.catch(() => this.backends.get(ws) === b && this.backends.delete(ws));
     }
     return b;
   }
@@ -101,7 +146,7 @@ class PostgresServerStorage implements ServerStorage {
     return (r.rows[0] as { workspace: string } | undefined)?.workspace;
   }
 
-  async publish(workspace: string, event: Event): Promise<void> {
+  async publish(workspace: string, event: StorageEvent): Promise<void> {
     // Every instance (this one included) hears it through LISTEN.
     await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ ws: workspace, ...event })]);
   }
@@ -112,7 +157,7 @@ class PostgresServerStorage implements ServerStorage {
   }
 
   async close(): Promise<void> {
-    await this.listenClient.end().catch(() => undefined);
+    await this.listen.close();
     for (const b of this.backends.values()) await (await b).close().catch(() => undefined);
     await this.pool.end();
   }

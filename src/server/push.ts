@@ -10,6 +10,7 @@ import type { StorageBackend } from '../store/backend.js';
 import { batchFromOps } from '../store/batch.js';
 import { renumber } from '../store/replay.js';
 import { parsePushOps, type PushResult } from '../sync/protocol.js';
+import { checkClocks } from './clock-check.js';
 
 function coreOf(id: ThreadID): ThreadCore {
   const { messages: _m, ...core } = emptyThread(id);
@@ -50,6 +51,7 @@ export async function applyPushedThread(
       const numbered = renumber(fresh, v);
       if (numbered.some((op) => op.type === 'thread:create' && op.v !== 1))
         return { id, status: 'rejected', code: ErrorCode.VALIDATION, message: 'thread:create must be the first op', applied: 0 };
+      checkClocks(numbered, now);
       const base: ThreadHead = head ?? { ...coreOf(id), messageCount: 0, updated: now };
       try {
         await backend.commit([batchFromOps(base, numbered, now)], now);

@@ -11,6 +11,22 @@ import type { StorageBackend } from '../store/backend.js';
 import { openSqliteBackend } from '../store/sqlite/sqlite-backend.js';
 import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/driver.js';
 
+/** News that a workspace changed: a thread's new version, or (id absent) only "pull from here". */
+export interface StorageEvent {
+  id?: string;
+  v?: number;
+  cursor: number;
+}
+
+/** What a storage reports on `/healthz`. */
+export interface StorageStatus {
+  /** Everything works (the database answers; live pokes flow). */
+  ok: boolean;
+  database: 'up' | 'down';
+  error?: string;
+  live?: { state: string; reconnects: number; downSince?: number; lastError?: string };
+}
+
 /** What the server needs of its storage. */
 export interface ServerStorage {
   /** A short description for logs (`sqlite:/data`, `postgres:...`). */
@@ -26,7 +42,11 @@ export interface ServerStorage {
    * subscribes to such news. Single-instance storages call listeners directly.
    */
   publish(workspace: string, event: { id: string; v: number; cursor: number }): Promise<void>;
-  subscribe(listener: (workspace: string, event: { id: string; v: number; cursor: number }) => void): () => void;
+  subscribe(listener: (workspace: string, event: StorageEvent) => void): () => void;
+  /** Health beyond "the process answers" (absent: always ok). */
+  status?(): Promise<StorageStatus>;
+  /** Extra Prometheus lines (gauges of the storage's connections). */
+  metricsText?(): string;
   close(): Promise<void>;
 }
 
@@ -58,7 +78,7 @@ export class SqliteServerStorage implements ServerStorage {
   readonly description: string;
   private readonly db: SqliteDatabase;
   private readonly backends = new Map<string, StorageBackend>();
-  private readonly listeners = new Set<(workspace: string, event: { id: string; v: number; cursor: number }) => void>();
+  private readonly listeners = new Set<(workspace: string, event: StorageEvent) => void>();
 
   constructor(private readonly dir: string) {
     this.dir = resolve(dir);
@@ -94,7 +114,7 @@ export class SqliteServerStorage implements ServerStorage {
     for (const l of this.listeners) l(workspace, event);
   }
 
-  subscribe(listener: (workspace: string, event: { id: string; v: number; cursor: number }) => void): () => void {
+  subscribe(listener: (workspace: string, event: StorageEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

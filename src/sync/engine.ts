@@ -14,7 +14,8 @@ import { kindOf } from '../store/policy.js';
 import type { SyncHandle, SyncReplica, SyncResult, SyncStatus } from '../store/ports.js';
 import { renumber } from '../store/replay.js';
 import type { SyncHttpClient } from './http-client.js';
-import { MAX_PUSH_THREADS, PROTOCOL_VERSION, type PullChange, type PushResult, type PushThread } from './protocol.js';
+import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange, type PushResponse, type PushResult, type PushThread } from './protocol.js';
+import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
@@ -224,13 +225,35 @@ export class SyncEngine implements SyncHandle {
 
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const threads: PushThread[] = [];
+    // Threads that do not fit beside the others in one request's bytes go in a request of their own.
+    const later: typeof batch = [];
+    let budget = MAX_PUSH_BYTES;
     for (const t of batch) {
-      const ops = await this.store.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
+      const all = await this.store.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
       // An archived (evicted) thread has no active log to send; it is pushed after a restore.
-      if (ops.length === 0) this.dirty.delete(t.id);
-      else threads.push({ id: t.id, baseVersion: t.s.syncedV, ops });
+      if (all.length === 0) {
+        this.dirty.delete(t.id);
+        continue;
+      }
+      const fit = fitOps(all, budget, threads.length === 0);
+      if (fit.ops.length === 0) later.push(t);
+      else {
+        threads.push({ id: t.id, baseVersion: t.s.syncedV, ops: fit.ops });
+        budget -= fit.bytes;
+      }
+    }
+    if (later.length > 0) {
+      if (threads.length > 0) await this.pushNow(threads, batch, result);
+      return this.push(later, result);
     }
     if (threads.length === 0) return;
+    return this.pushNow(threads, batch, result);
+  }
+
+  /** Sends one push request (the threads of `batch` in `threads`) and settles its answer. */
+  private async pushNow(threads: PushThread[], all: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
+    const sent = new Set(threads.map((t) => t.id));
+    const batch = all.filter((t) => sent.has(t.id));
     let answer;
     try {
       answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
@@ -246,6 +269,9 @@ export class SyncEngine implements SyncHandle {
         result.failed++;
         return;
       }
+      // A 5xx that still answers per thread (some threads failed on the server): keep the others' results.
+      const partial = partialPushResult(err);
+      if (partial) return this.settlePartial(partial, threads, err, result);
       if (!isRetryable(err)) throw err;
       // The whole request failed: each thread backs off on its own schedule.
       for (const t of batch) this.backOff(t.id, err);
@@ -260,6 +286,24 @@ export class SyncEngine implements SyncHandle {
         this.backOff(answer.threads[i]!.id, s.reason);
       }
     }
+  }
+
+  /** Settles the threads a failed push did answer; those the server failed to store back off. */
+  private async settlePartial(answer: PushResponse, threads: PushThread[], err: unknown, result: SyncResult): Promise<void> {
+    for (const r of answer.threads) {
+      const sent = threads.find((t) => t.id === r.id);
+      if (!sent) continue;
+      if (r.status === 'rejected' && r.code === ErrorCode.SERVER) {
+        result.failed++;
+        this.backOff(r.id, err);
+        continue;
+      }
+      await this.settle(r, sent.ops, result).catch((e: unknown) => {
+        result.failed++;
+        this.backOff(r.id, e);
+      });
+    }
+    this.lastError = fromUnknown(err).message;
   }
 
   private backOff(id: ThreadID, err: unknown): void {

@@ -120,7 +120,7 @@ export class SyncHttpClient {
     const err = (res.json as { error?: { code?: string; message?: string } } | undefined)?.error;
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'] as string | undefined);
     throw new SkeinError(codeOf(res.status, res.json), `server: ${err?.message ?? `HTTP ${res.status}`}`, {
-      details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.status < 500 && res.json !== undefined && { body: res.json }) },
+      details: { status: res.status, ...(retryAfterMs !== undefined && { retryAfterMs }), ...(res.json !== undefined && { body: res.json }) },
     });
   }
 

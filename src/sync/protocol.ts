@@ -144,6 +144,22 @@ export function parsePushResponse(value: unknown): PushResponse {
   return v as PushResponse;
 }
 
+/**
+ * Client side: the per-thread answer carried by a failed push (a 5xx whose body is still a push
+ * result, because some threads failed on the server and others were stored), or undefined.
+ */
+export function partialPushResult(err: unknown): PushResponse | undefined {
+  const details = (err as { details?: { status?: unknown; body?: unknown } } | undefined)?.details;
+  if (typeof details?.status !== 'number' || details.status < 500) return undefined;
+  const body = details.body as { type?: unknown } | undefined;
+  if (body?.type !== 'push:result') return undefined;
+  try {
+    return parsePushResponse(body);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Client side: validates a pull response (each change's ops as complete ops). */
 export function parsePullResponse(value: unknown): PullResponse {
   const v = answer(pullResponse, value, 'a pull result');

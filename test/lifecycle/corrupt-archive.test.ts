@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeinError, type Thread, type ThreadID } from '../../src/index.js';
 import { tempStore, type TempStore } from '../helpers/workspace.js';
@@ -68,6 +68,17 @@ describe('lifecycle: a corrupted archive entry', () => {
     await assertStillArchived(ids[2]!, header);
     const du = await t.store.diskUsage();
     assert.deepEqual(du.archive.corrupted, [ids[2]!], 'du points at the entry it cannot read');
+  });
+
+  test('an entry that is a directory is reported as corrupted, not as a raw EISDIR', async () => {
+    const id = ids[0]!;
+    const bytes = readFileSync(entry(id));
+    rmSync(entry(id));
+    mkdirSync(entry(id));
+    await assert.rejects(t.store.restoreThread(id), (e: unknown) => corrupted(e) && /is a directory/.test((e as Error).message));
+    await assert.rejects(t.store.getThread(id), corrupted);
+    rmSync(entry(id), { recursive: true });
+    writeFileSync(entry(id), bytes);
   });
 
   test('an intact entry beside them restores exactly', async () => {

@@ -17,6 +17,7 @@ export const serveCommand: Command = {
     '--port N       port to listen on (default 7420; 0 picks a free one)',
     '--host H       address to listen on (default 127.0.0.1)',
     '--max-body N   largest request body in bytes (default 8388608)',
+    '--max-pull-bytes N  byte cap of one pull page (default 4194304; a larger op goes alone)',
     '--demo         seed a "demo" workspace with a demo session and print a token for it',
     'Prints the URL (JSON: { url, storage, token? }) once it listens.',
   ],
@@ -27,18 +28,20 @@ export const serveCommand: Command = {
     port: { type: 'string' },
     host: { type: 'string' },
     'max-body': { type: 'string' },
+    'max-pull-bytes': { type: 'string' },
     demo: { type: 'boolean' },
   },
   async run(args, ctx) {
     expectPositionals(args, []);
     const port = intOpt(args.values, 'port', { max: 65535 }) ?? 7420;
     const maxBodyBytes = intOpt(args.values, 'max-body', { min: 1024 });
+    const maxPullBytes = intOpt(args.values, 'max-pull-bytes', { min: 1 });
     const db = stringOpt(args.values, 'db');
     const schema = stringOpt(args.values, 'schema');
     const storage = await openServerStorage(db !== undefined ? { db, ...(schema !== undefined && { schema }) } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
     let token: string | undefined;
     if (flag(args.values, 'demo')) token = await seedDemoWorkspace(storage);
-    const server = await startServer({ storage, port, host: stringOpt(args.values, 'host') ?? '127.0.0.1', ...(maxBodyBytes !== undefined && { maxBodyBytes }) });
+    const server = await startServer({ storage, port, host: stringOpt(args.values, 'host') ?? '127.0.0.1', ...(maxBodyBytes !== undefined && { maxBodyBytes }), ...(maxPullBytes !== undefined && { maxPullBytes }) });
     if (ctx.json) ctx.printJson({ url: server.url, storage: storage.description, ...(token && { token, workspace: 'demo' }) });
     else {
       ctx.print(`skein server listening on ${server.url} (${storage.description})`);

@@ -1,0 +1,101 @@
+/**
+ * One page of `GET /v1/sync/pull`, bounded by op count and by bytes: ops are read from the
+ * backend in small batches (the batch size adapts to the ops' sizes, so a workspace of multi-MB
+ * ops is never loaded whole), each op is serialized once, and the page stops before the op that
+ * would take it over `maxBytes` (an op larger than the cap goes alone, on a page of its own).
+ * The answer is handed out as a stream of chunks, so no string ever holds the whole page.
+ */
+import type { Op } from '../model/types.js';
+import type { StorageBackend } from '../store/backend.js';
+import { PROTOCOL_VERSION } from '../sync/protocol.js';
+
+/** Default byte cap of a pull page (the JSON of its ops). */
+export const DEFAULT_PULL_BYTES = 4 * 1024 * 1024;
+
+/** A page, ready to be sent. */
+export interface PullPage {
+  cursor: number;
+  hasMore: boolean;
+  /** Ops read (left-out ones included: the cursor moves past them). */
+  read: number;
+  /** Bytes of op JSON in the page. */
+  bytes: number;
+  /** The JSON body `{ type, protocol, cursor, hasMore, changes }` as a stream. */
+  body(): ReadableStream<Uint8Array>;
+}
+
+type Group = { id: string; fromVersion: number; toVersion: number; ops: string[] };
+
+/** Reads one page after `cursor`; ops by `exclude` (a client id) are left out but passed. */
+export async function readPullPage(
+  backend: Pick<StorageBackend, 'opsSince'>,
+  options: { cursor: number; limit: number; maxBytes?: number; exclude?: string | undefined },
+): Promise<PullPage> {
+  const maxBytes = options.maxBytes ?? DEFAULT_PULL_BYTES;
+  const groups = new Map<string, Group>();
+  let cursor = options.cursor;
+  let read = 0;
+  let bytes = 0;
+  let hasMore = false;
+  let batch = 8;
+  const add = (op: Op, text: string) => {
+    const g = groups.get(op.threadId);
+    if (g) {
+      g.ops.push(text);
+      g.toVersion = op.v;
+    } else groups.set(op.threadId, { id: op.threadId, fromVersion: op.v - 1, toVersion: op.v, ops: [text] });
+  };
+  outer: while (read < options.limit) {
+    const want = Math.min(batch, options.limit - read);
+    const rows = await backend.opsSince(cursor, want);
+    for (const { seq, op } of rows) {
+      if (op.clientId !== options.exclude) {
+        const text = JSON.stringify(op);
+        const size = Buffer.byteLength(text);
+        if (bytes > 0 && bytes + size > maxBytes) {
+          hasMore = true;
+          break outer;
+        }
+        add(op, text);
+        bytes += size;
+      }
+      cursor = seq;
+      read++;
+    }
+    if (rows.length < want) break;
+    if (read >= options.limit) {
+      hasMore = true;
+      break;
+    }
+    // Read about as many ops as would fill what is left of the page, judging by those so far.
+    const avg = bytes > 0 ? bytes / read : 64;
+    batch = Math.max(1, Math.min(1000, Math.floor((maxBytes - bytes) / avg) + 1));
+  }
+  return {
+    cursor,
+    hasMore,
+    read,
+    bytes,
+    body() {
+      const encoder = new TextEncoder();
+      const parts = (function* () {
+        yield `{"type":"pull:result","protocol":${PROTOCOL_VERSION},"cursor":${cursor},"hasMore":${hasMore},"changes":[`;
+        let first = true;
+        for (const g of groups.values()) {
+          yield `${first ? '' : ','}{"id":${JSON.stringify(g.id)},"fromVersion":${g.fromVersion},"toVersion":${g.toVersion},"ops":[`;
+          first = false;
+          for (let i = 0; i < g.ops.length; i++) yield (i > 0 ? ',' : '') + g.ops[i]!;
+          yield ']}';
+        }
+        yield ']}';
+      })();
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = parts.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        },
+      });
+    },
+  };
+}
