@@ -25,6 +25,7 @@ import { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { SyncEngine } from '../sync/engine.js';
 import type { SyncHttpClient } from '../sync/http-client.js';
 import type { SyncStateStore } from '../sync/sync-state.js';
+import { searchBackend, type SearchOptions, type SearchResults } from '../search/search.js';
 
 /** A thread without its messages, as lists and trees show it. */
 export type ThreadInfo = Omit<ThreadHead, 'clock'>;
@@ -634,6 +635,22 @@ export class Store extends EventEmitter<StoreEvents> {
   async diskUsage(): Promise<DiskUsage> {
     this.open();
     return this.lifecycle().diskUsage();
+  }
+
+  /**
+   * Full-text search over messages (text, tool names, tool inputs and outputs) and titles, by
+   * relevance then recency; archived threads are found (marked). See search/parse-query.ts for
+   * the query language; bad syntax is a VALIDATION error.
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
+    this.open();
+    return searchBackend(this.backend, query, options);
+  }
+
+  /** Rebuilds the search index from the stored messages and titles (`skein reindex`). */
+  async reindex(): Promise<{ documents: number }> {
+    this.open();
+    return this.backend.reindex();
   }
 
   /** Disposes this store's writers and closes the database. */
