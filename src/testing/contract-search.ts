@@ -146,6 +146,23 @@ export function searchContractTests(it: ContractTest): void {
     assert.deepEqual(ids(await find(b, 'needle')).sort(), ids(back).sort());
   });
 
+  it('indexes hostile text: NUL and control characters, emoji, quotes, a huge tool output (cut, never refused)', async (b) => {
+    const huge = `${'filler '.repeat(20_000)}needle-at-the-end`;
+    const { id } = await seedThread(b, [
+      user('nul\u0000byte and \u001b[31m escape\u0007 "quotes" \'single\' \\back \u{1F600} emoji Ωmega'),
+      { type: 'user:message', message: { content: '', toolResults: [{ toolCallId: 'x', output: huge }] } },
+      toolCall('', 'bash', { command: "rm -rf '; DROP TABLE ops; --", nested: { deeper: ['__proto__', 'constructor'] } }),
+    ]);
+    assert.equal((await find(b, 'byte')).length, 1);
+    assert.equal((await find(b, 'emoji Ωmega')).length, 1, 'non-ASCII letters are tokens');
+    assert.equal((await find(b, 'escape')).length, 1);
+    assert.equal((await find(b, 'filler')).length, 1, 'a huge output is indexed');
+    assert.equal((await find(b, 'needle')).length, 0, 'past the first 100,000 characters');
+    assert.equal((await find(b, '"DROP TABLE ops"')).length, 1);
+    assert.equal((await find(b, '__proto__ constructor')).length, 1);
+    assert.equal((await b.ops(id, 0, ALL)).length, 4, 'everything was stored');
+  });
+
   it('keeps documents of different threads apart (two threads, same text)', async (b) => {
     const t1 = await seedThread(b, [user('shared words')]);
     const t2 = await seedThread(b, [user('shared words')]);

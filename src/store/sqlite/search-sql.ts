@@ -12,12 +12,18 @@ import type { ThreadID } from '../../model/types.js';
 import type { SearchHit, SearchRequest } from '../backend.js';
 import type { SqliteDatabase } from './driver.js';
 
+/**
+ * The op body `o.body` with each NUL escape made a space escape, so that no NUL reaches FTS5 (it
+ * stops reading a text at one). Escape for escape, so the JSON stays valid whatever precedes it.
+ */
+const BODY = String.raw`replace(o.body, '\u0000', '\u0020')`;
+
 /** The indexed text of the message op `o` (the same as `searchText` in model/search.ts). */
 const MESSAGE_TEXT = `substr(coalesce(json_extract(o.body, '$.message.content'), '')
   || coalesce((SELECT ' ' || group_concat(json_extract(c.value, '$.name'), ' ') FROM json_each(o.body, '$.message.toolCalls') c), '')
   || coalesce((SELECT ' ' || group_concat(x.value, ' ') FROM json_each(o.body, '$.message.toolCalls') c, json_tree(c.value, '$.input') x WHERE x.type = 'text'), '')
   || coalesce((SELECT ' ' || group_concat(x.value, ' ') FROM json_each(o.body, '$.message.toolResults') r, json_tree(r.value, '$.output') x WHERE x.type = 'text'), ''),
-  1, ${MAX_INDEXED_CHARS})`;
+  1, ${MAX_INDEXED_CHARS})`.replaceAll('o.body', BODY);
 
 /** Drops the document of (tid, key) given as SQL expressions. */
 const dropDoc = (tid: string, key: string) => `
