@@ -264,6 +264,23 @@ export function createApp(options: AppOptions) {
     );
   });
 
+  // Full-text search in the token's workspace: the same query language, options and answer as store.search.
+  app.get('/v1/search', async (c) => {
+    const store = await storeOf(c.get('workspace'));
+    const q = c.req.query();
+    const since = q.since !== undefined && /^\d+$/.test(q.since) ? Number(q.since) : q.since;
+    return c.json(
+      await store.search(q.q as string, {
+        limit: intParam(c, 'limit', 20, 100),
+        ...(q.cursor !== undefined && { cursor: q.cursor }),
+        ...(q.kind !== undefined && { kind: q.kind as 'main' }),
+        ...(q.model !== undefined && { model: q.model }),
+        ...(q.cwd !== undefined && { cwd: q.cwd }),
+        ...(since !== undefined && { since }),
+      }),
+    );
+  });
+
   return {
     app,
     metrics,

@@ -3,6 +3,7 @@
  * only store; validation, op completion, caching, tiering, writers and sync live above them.
  * Every method that writes is atomic: it changes everything it was asked to, or nothing.
  */
+import type { SearchQuery } from '../model/search.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../model/types.js';
 
 /** The lease a writer holds; every write made under it is checked against the stored token. */
@@ -55,6 +56,37 @@ export interface LeaseState {
   owner: string;
   token: number;
   expires: number;
+}
+
+/** What a backend's full-text search is asked: a parsed query, filters, and the window of the ranking. */
+export interface SearchRequest {
+  query: SearchQuery;
+  limit: number;
+  offset: number;
+  /** Only threads of this kind (sub-agent: has mainThreadID; summary: has originThreadID; main: neither). */
+  kind?: 'main' | 'subagent' | 'summary';
+  /** Only messages whose usage names this model (a title never matches). */
+  model?: string;
+  /** Only threads whose `env.cwd` is this directory or below it. */
+  cwd?: string;
+  /** Only documents (messages; a title: its latest change) from this time on (ms). */
+  since?: number;
+}
+
+/**
+ * One matching document: a visible message, or a thread's title (`messageId` null). Ranked by
+ * relevance (`score`, higher is better; each backend has its own scale) then recency (`at`).
+ */
+export interface SearchHit {
+  threadId: ThreadID;
+  messageId: string | null;
+  title: string | null;
+  /** The indexed text (the snippet is cut from it above the backend). */
+  text: string;
+  score: number;
+  at: number;
+  /** The thread is archived (still found while in cold storage). */
+  archived: boolean;
 }
 
 /** The storage contract. */
@@ -134,6 +166,17 @@ export interface StorageBackend {
   reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void>;
   /** When the thread was evicted (ms), or undefined while its ops are held here (or it is unknown). */
   evicted(id: ThreadID): Promise<number | undefined>;
+
+  /**
+   * Full-text search over visible messages (text, tool names, tool inputs and outputs) and
+   * thread titles, archived threads included. The index is kept in the transaction of every write.
+   */
+  search(request: SearchRequest): Promise<SearchHit[]>;
+  /**
+   * Rebuilds the search index from the stored messages and titles; archived (evicted) threads
+   * keep the entries they had. Answers the number of documents indexed.
+   */
+  reindex(): Promise<{ documents: number }>;
 
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ import type { AppendOptions, MessagePage, StoreEvents, ThreadInfo } from './type
 import type { ThreadWriter } from './writer.js';
 import { acquireWriter } from './writers.js';
 import { createThread, writeThread } from './write-path.js';
+import { searchBackend, type SearchOptions, type SearchResults } from './search/search.js';
 
 export type { AppendOptions, MessagePage, StoreEvents, ThreadInfo } from './types.js';
 
@@ -232,6 +233,22 @@ export class Store extends EventEmitter<StoreEvents> {
   async diskUsage(): Promise<DiskUsage> {
     this.core.open();
     return this.cold().diskUsage();
+  }
+
+  /**
+   * Full-text search over messages (text, tool names, tool inputs and outputs) and titles, by
+   * relevance then recency; archived threads are found (marked). See search/parse-query.ts for
+   * the query language; bad syntax is a VALIDATION error.
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
+    this.core.open();
+    return searchBackend(this.core.backend, query, options);
+  }
+
+  /** Rebuilds the search index from the stored messages and titles (`skein reindex`). */
+  async reindex(): Promise<{ documents: number }> {
+    this.core.open();
+    return this.core.backend.reindex();
   }
 
   /** Disposes this store's writers, stops sync and closes the database. */

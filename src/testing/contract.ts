@@ -15,6 +15,7 @@ import type { ContractTest } from './contract-fixtures.js';
 import { leaseContractTests } from './contract-leases.js';
 import { lifecycleContractTests } from './contract-lifecycle.js';
 import { readContractTests } from './contract-reads.js';
+import { searchContractTests } from './contract-search.js';
 
 /** What `setup` gives each test: a fresh, empty backend and how to dispose of it. */
 export interface ContractSetup {
@@ -43,5 +44,8 @@ export function runStoreContractTests(name: string, setup: () => Promise<Contrac
   });
   describe(`storage contract: ${name}: archiving`, () => {
     lifecycleContractTests(it);
+  });
+  describe(`storage contract: ${name}: search`, () => {
+    searchContractTests(it);
   });
 }

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { SkeinError, ErrorCode, openPostgresBackend, type StorageBackend } from '../../src/index.js';
 import { runStoreContractTests } from '../../src/testing/contract.js';
 import type { Op } from '../../src/model/types.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { ALL, appendOps, createBatch, seedThread, T0, user, visibleMessages } from '../../src/testing/contract-fixtures.js';
 import { createTestSchema, PG_SKIPPED, PG_URL, type TestSchema } from '../helpers/postgres.js';
 
@@ -108,7 +109,7 @@ if (PG_SKIPPED) {
       assert.deepEqual((await again.ops(id, 0, 2)).map((o) => o.opId), ops.map((o) => o.opId));
       assert.deepEqual(visibleMessages(id, await again.ops(id, 0, ALL)), await again.messagesAfter(id, undefined, ALL));
       const { rows } = await pool.query(`SELECT version FROM "${db.schema}".skein_schema_version ORDER BY version`);
-      assert.deepEqual(rows.map((r: { version: number }) => r.version), [1]);
+      assert.deepEqual(rows.map((r: { version: number }) => r.version), POSTGRES_MIGRATIONS.map((_m, i) => i + 1), 'each migration applied once');
       await again.close();
 
       for (const bad of [

@@ -5,8 +5,9 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, usageColumns } from '../view.js';
+import { memorySearch, type SearchableThread } from './memory-search.js';
 
 interface Row {
   key: string;
@@ -26,6 +27,10 @@ interface Entry {
   evicted?: number;
   /** Usage of the evicted rows, per `model + '\n' + day`. */
   archivedUsage?: Map<string, { model: string; day: string; totals: UsageRow }>;
+  /** The visible messages an evicted thread had: search still finds them. */
+  archivedMessages?: Message[];
+  /** When the title last changed (the time search gives a title match). */
+  titleAt: number;
 }
 
 const clone = <T>(x: T): T => structuredClone(x);
@@ -81,7 +86,7 @@ export class MemoryBackend implements StorageBackend {
     for (const b of batches) {
       let e = this.threads.get(b.threadId);
       if (!e) {
-        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [] };
+        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], titleAt: b.head.updated };
         this.threads.set(b.threadId, e);
       }
       const seqOf = new Map<string, number>();
@@ -104,6 +109,7 @@ export class MemoryBackend implements StorageBackend {
             row.hidden = true;
             count--;
           }
+      if (b.head.title !== e.head.title) e.titleAt = b.head.updated;
       e.head = { ...clone(b.head), messageCount: count };
     }
   }
@@ -236,6 +242,7 @@ export class MemoryBackend implements StorageBackend {
       sums.set(k, { model: one.model, day: one.day, totals: addUsage(sums.get(k)?.totals ?? emptyUsage(''), one.usage) });
     }
     e.archivedUsage = sums;
+    e.archivedMessages = e.rows.filter((r) => !r.hidden).map((r) => r.message);
     e.ops = [];
     e.opIds = new Set();
     e.rows = [];
@@ -256,6 +263,7 @@ export class MemoryBackend implements StorageBackend {
       .sort((a, b) => compareKeys(a.key, b.key));
     delete e.evicted;
     delete e.archivedUsage;
+    delete e.archivedMessages;
   }
 
   async evicted(id: ThreadID): Promise<number | undefined> {
@@ -298,7 +306,26 @@ export class MemoryBackend implements StorageBackend {
     e.rows = rows
       .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
       .sort((a, b) => compareKeys(a.key, b.key));
+    if (head.title !== e.head.title) e.titleAt = head.updated;
     e.head = { ...clone(head), messageCount: rows.filter((r) => !r.hidden).length };
+  }
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    return memorySearch(this.searchable(), request);
+  }
+
+  private *searchable(): Iterable<[ThreadID, SearchableThread]> {
+    for (const [id, e] of this.threads) {
+      const messages = e.evicted !== undefined ? (e.archivedMessages ?? []) : e.rows.filter((r) => !r.hidden).map((r) => r.message);
+      yield [id, { head: e.head, messages, titleAt: e.titleAt, evicted: e.evicted !== undefined }];
+    }
+  }
+
+  /** Nothing to rebuild: the scan reads the rows themselves. */
+  async reindex(): Promise<{ documents: number }> {
+    let n = 0;
+    for (const [, t] of this.searchable()) n += t.messages.length + (t.head.title !== undefined ? 1 : 0);
+    return { documents: n };
   }
 
   async close(): Promise<void> {}

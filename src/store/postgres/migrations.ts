@@ -1,3 +1,5 @@
+import { SEARCH_MIGRATION } from './search-sql.js';
+
 /**
  * The server store's schema, as an ordered array: the index is the version (rows of
  * `skein_schema_version`). Tables are named unqualified; `migrate` runs them inside the chosen
@@ -68,4 +70,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (ws, thread, model, day)
   );
   `,
+  // 1: full-text search (tsvector + GIN), kept by triggers on the view tables; existing rows are indexed.
+  SEARCH_MIGRATION,
 ];

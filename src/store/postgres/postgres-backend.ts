@@ -6,10 +6,11 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { postgresSearch } from './search-sql.js';
 
 /** Where the backend keeps its data and whose data it is. */
 export interface PostgresBackendOptions {
@@ -270,10 +271,11 @@ export class PostgresBackend implements StorageBackend {
   async evict(id: ThreadID, v: number, now: number): Promise<void> {
     await this.transaction(false, async (c) => {
       await this.lockThread(c, id, { baseVersion: v, fence: undefined, now, mustExist: true });
+      // Marked first: the search index keeps the documents of an evicted thread's rows.
+      await this.q(this.sql.setEvicted, [id, now], c);
       await this.q(this.sql.sumUsage, [id], c);
       await this.q(this.sql.deleteMsgs, [id], c);
       await this.q(this.sql.deleteOps, [id], c);
-      await this.q(this.sql.setEvicted, [id, now], c);
     });
   }
 
@@ -331,6 +333,16 @@ export class PostgresBackend implements StorageBackend {
     await this.insertMessages(c, head.id, rows, seqs);
     const count = rows.filter((r) => !r.hidden).length;
     await this.q(this.sql.setThread, [head.id, head.v, highest(seqs.values()), head.updated, JSON.stringify({ ...head, messageCount: count })], c);
+  }
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    this.checkOpen();
+    return postgresSearch(this.pool, quoteSchema(this.schema), this.workspace, request);
+  }
+
+  async reindex(): Promise<{ documents: number }> {
+    const { rows } = await this.q<{ n: string }>(`SELECT ${quoteSchema(this.schema)}.search_reindex($1) AS n`);
+    return { documents: Number(rows[0]!.n) };
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,5 @@
+import { SEARCH_MIGRATION } from './search-sql.js';
+
 /** The local store's schema, as an ordered array: the index is the version (PRAGMA user_version). */
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
@@ -77,4 +79,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tid, model, day)
   ) WITHOUT ROWID;
   `,
+  // 2: full-text search (FTS5), kept by triggers on the view tables; existing rows are indexed.
+  SEARCH_MIGRATION,
 ];

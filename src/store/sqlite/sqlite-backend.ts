@@ -5,10 +5,11 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { sqliteReindex, sqliteSearch } from './search-sql.js';
 
 /** Options of the SQLite backend. */
 export interface SqliteBackendOptions {
@@ -309,10 +310,11 @@ export class SqliteBackend implements StorageBackend {
         checkVersion(id, r.v, v);
         checkNotEvicted(id, r.evicted);
         checkLease(id, this.s.lease!.get(id) as LeaseState | undefined, undefined, now);
+        // Marked first: the search index keeps the documents of an evicted thread's rows.
+        this.s.setEvicted!.run(now, r!.tid);
         this.s.sumUsage!.run(r!.tid);
         this.s.deleteMsgs!.run(r!.tid);
         this.s.deleteOps!.run(r!.tid);
-        this.s.setEvicted!.run(now, r!.tid);
       })
       .immediate();
   }
@@ -379,6 +381,14 @@ export class SqliteBackend implements StorageBackend {
         this.writeView(r.tid, head, rows);
       })
       .immediate();
+  }
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    return sqliteSearch(this.db, request);
+  }
+
+  async reindex(): Promise<{ documents: number }> {
+    return sqliteReindex(this.db);
   }
 
   async close(): Promise<void> {
