@@ -19,7 +19,7 @@ export interface ThreadInit {
   parent?: { key: string; link: 'child' | 'summary'; init: () => ThreadInit };
 }
 
-const BATCH = 400;
+const BATCH = 1000;
 const SAFE_ID = /^[A-Za-z0-9_.:-]{1,120}$/;
 
 function isEqual(a: unknown, b: unknown): boolean {
@@ -41,6 +41,8 @@ export class Session {
   private uuids: string[] = [];
   private uuidAgent = '';
   private stateDirty = false;
+  /** Whether a crash between the thread and the state database was repaired when it opened. */
+  reconciled = false;
   /** Messages appended in this run. */
   messages = 0;
   readonly startV: number;
@@ -281,6 +283,7 @@ export class ImportSink {
       this.db.putSession(s.key, s.threadId, toV, s.state);
     });
     s.v = toV;
+    s.reconciled = true;
   }
 
   /**

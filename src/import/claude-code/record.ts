@@ -152,16 +152,18 @@ export class ClaudeFile {
       this.ctx.skip(this.path, line, 'record without a session id');
       return;
     }
-    const seen = s.seen(uuid);
-    if (seen) {
+    // Who holds the uuid answers both questions at once: new, ours already, or another session's.
+    // (After a crash was repaired, records may be in the thread without their uuid claimed yet.)
+    const owner = this.ctx.sink.uuidOwner(AGENT, uuid) ?? (s.reconciled && s.seen(uuid) ? s.threadId : undefined);
+    if (owner === s.threadId) {
+      const seen = s.seen(uuid);
       // Already imported; keep its verbatim copy if a crash lost it.
-      if (seen.raw === 0) {
+      if (seen?.raw === 0) {
         s.noteRecord(uuid, seen.mid);
         s.raw(this.path, line, text);
       }
       return;
     }
-    const owner = this.ctx.sink.uuidOwner(AGENT, uuid);
     if (owner && owner !== s.threadId) {
       // A resumed session replaying an earlier one: kept once, where it was first imported.
       if (s.getMeta('resumedFrom') === undefined) s.setMeta('resumedFrom', owner);
@@ -264,14 +266,19 @@ export class ClaudeFile {
     const group = `${str(msg.id) ?? uuid}|${str(rec.requestId) ?? ''}`;
     let usage = model === '<synthetic>' ? undefined : usageOf(msg);
     if (usage) {
-      const gkey = `g:${group}`;
-      const row = s.seen(gkey);
-      const counted = row?.val ? (JSON.parse(row.val) as ResourceUsage) : s.state.group === group ? (s.state.groupUsage as ResourceUsage) : undefined;
+      // The current response's counted usage lives in the session state; a response left behind
+      // is written down (once) so that a late piece of it still counts only its difference.
+      let counted: ResourceUsage | undefined;
+      if (s.state.group === group) counted = s.state.groupUsage as ResourceUsage;
+      else {
+        if (typeof s.state.group === 'string') s.noteRecord(`g:${s.state.group}`, null, JSON.stringify(s.state.groupUsage));
+        const row = s.seen(`g:${group}`);
+        counted = row?.val ? (JSON.parse(row.val) as ResourceUsage) : undefined;
+      }
       const full = counted ? { ...usage, ...Object.fromEntries(FIELDS.map((f) => [f, Math.max(usage![f] ?? 0, counted[f] ?? 0)])) } : usage;
       usage = minus(usage, counted);
       s.state.group = group;
       s.state.groupUsage = full;
-      s.noteRecord(gkey, null, JSON.stringify(full));
     }
     const last = s.lastMessage();
     const lp = this.lastPiece;
