@@ -38,8 +38,7 @@ export class Session {
   private records: { rkey: string; mid: string | null; raw: boolean; val?: string }[] = [];
   private pendingKeys = new Map<string, string | null>();
   private raws: RawChunk[] = [];
-  private uuids: string[] = [];
-  private uuidAgent = '';
+  private uuids: [agent: string, uuid: string][] = [];
   private stateDirty = false;
   /** Whether a crash between the thread and the state database was repaired when it opened. */
   reconciled = false;
@@ -136,9 +135,8 @@ export class Session {
 
   /** Claims a source uuid for this thread (who holds a uuid is asked with {@link ImportSink.uuidOwner}). */
   claim(agent: string, uuid: string): void {
-    this.uuids.push(uuid);
+    this.uuids.push([agent, uuid]);
     this.sink.claimed.set(`${agent}\0${uuid}`, this.threadId);
-    this.uuidAgent = agent;
   }
 
   /** Mapper state changed: save it with the next flush. */
@@ -173,11 +171,11 @@ export class Session {
     this.uuids = [];
     this.pendingKeys.clear();
     this.stateDirty = false;
-    for (const u of uuids) this.sink.claimed.delete(`${this.uuidAgent}\0${u}`);
+    for (const [a, u] of uuids) this.sink.claimed.delete(`${a}\0${u}`);
     db.tx(() => {
       for (const r of records) db.putRecord(this.threadId, r.rkey, r.mid, r.raw, r.val);
       for (const c of raws) db.putRaw(this.threadId, c);
-      for (const u of uuids) db.putUuid(this.uuidAgent, u, this.threadId);
+      for (const [a, u] of uuids) db.putUuid(a, u, this.threadId);
       db.putSession(this.key, this.threadId, this.v, this.state);
     });
   }

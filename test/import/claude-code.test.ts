@@ -215,6 +215,14 @@ describe('claude-code quirks', () => {
     assert.equal(main.messages.length, 3);
     const tree = await store.usage(main.id, { tree: true });
     assert.equal(tree.outputTokens, 10 + 5 + 7 + 9);
+    // a sidechain file replaying the parent's response (same message.id, other requestId) does not count it again
+    write('agent-def5678.jsonl', [
+      user('h1', null, 'replay', { sessionId: s, isSidechain: true, agentId: 'def5678' }),
+      assistant('h2', 'h1', 'msg_p', 'req_other', { type: 'tool_use', id: 'toolu_task', name: 'Task', input: { prompt: 'look' } }, { output_tokens: 10 }, { sessionId: s, isSidechain: true, agentId: 'def5678' }),
+    ]);
+    await importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'p')] });
+    assert.equal((await store.usage(main.id, { tree: true })).outputTokens, 10 + 5 + 7 + 9);
+    assert.equal((await byImportKey(store, `claude-code:${s}/agent-def5678`)).messages.length, 2);
     assert.equal(tree.threads, 4);
   });
 

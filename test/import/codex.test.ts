@@ -103,4 +103,31 @@ describe('codex import', () => {
     assert.equal(again.threads.created + again.threads.updated, 0);
     await store.close();
   });
+
+  it('reads the bare era (un-enveloped lines) and reports a compressed rollout', async () => {
+    const id = '01990000-aaaa-7bbb-8ccc-dddddddddddd';
+    const old = join(dir, 'old');
+    mkdirSync(old, { recursive: true });
+    writeFileSync(
+      join(old, `rollout-2025-08-01T10-00-00-${id}.jsonl`),
+      [
+        JSON.stringify({ id, timestamp: '2025-08-01T10:00:00Z', instructions: null, git: { branch: 'main' } }),
+        JSON.stringify({ record_type: 'state' }),
+        JSON.stringify({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'old prompt' }] }),
+        JSON.stringify({ type: 'function_call', name: 'shell', arguments: '{"command":["pwd"]}', call_id: 'c1' }),
+        JSON.stringify({ type: 'function_call_output', call_id: 'c1', output: 'Exit code: 2\nWall time: 0.1s\nOutput:\nnope' }),
+      ].join('\n') + '\n',
+    );
+    writeFileSync(join(old, `rollout-2026-01-01T10-00-00-${CHILD}.jsonl.zst`), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const store = await openStore({ dir: ':memory:' });
+    const r = await importTranscripts(store, { source: 'codex', paths: [old] });
+    assert.equal(r.skipped.length, 1);
+    assert.match(r.skipped[0]!.reason, /zstd/);
+    const th = await thread(store, `codex:${id}`);
+    assert.equal(th.title, 'old prompt');
+    assert.equal(th.meta?.gitBranch, 'main');
+    assert.deepEqual(th.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    assert.equal(th.messages[2]!.toolResults![0]!.isError, true);
+    await store.close();
+  });
 });

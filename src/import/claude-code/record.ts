@@ -265,6 +265,14 @@ export class ClaudeFile {
     }
     const group = `${str(msg.id) ?? uuid}|${str(rec.requestId) ?? ''}`;
     let usage = model === '<synthetic>' ? undefined : usageOf(msg);
+    // A sidechain replaying its parent's response (same message.id, another requestId) would
+    // count it twice: the response is counted where it was first seen (as ccusage does).
+    const msgId = str(msg.id);
+    if (usage && msgId && s.state.group !== group) {
+      const counter = this.ctx.sink.uuidOwner(`${AGENT}:message`, msgId);
+      if (counter && counter !== s.threadId) usage = undefined;
+      else if (!counter) s.claim(`${AGENT}:message`, msgId);
+    }
     if (usage) {
       // The current response's counted usage lives in the session state; a response left behind
       // is written down (once) so that a late piece of it still counts only its difference.

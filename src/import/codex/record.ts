@@ -28,6 +28,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
 
+const ITEM_TYPES = new Set(['message', 'reasoning', 'function_call', 'function_call_output', 'custom_tool_call', 'custom_tool_call_output', 'local_shell_call', 'web_search_call']);
 const CONTEXT_RE = /^\s*(<environment_context>|<user_instructions>|<permissions|<INSTRUCTIONS>|# AGENTS\.md|<user_shell_command>|<turn_aborted>)/;
 
 interface Totals {
@@ -98,8 +99,13 @@ export class CodexFile {
 
   /** Maps one line. */
   async record(rec: Obj, line: number, text: string): Promise<void> {
-    const type = rec.type;
-    const payload = isObj(rec.payload) ? rec.payload : undefined;
+    let type = rec.type;
+    let payload = isObj(rec.payload) ? rec.payload : undefined;
+    if (!payload) {
+      // The bare era (before Sept 2025): a bare meta line, `record_type: state` lines, un-enveloped items.
+      if (type === undefined && typeof rec.id === 'string' && ('instructions' in rec || 'git' in rec)) [type, payload] = ['session_meta', rec];
+      else if (typeof type === 'string' && ITEM_TYPES.has(type)) [type, payload] = ['response_item', rec];
+    }
     const own = type === 'session_meta' && payload && (str(payload.id) ?? this.sessionId) === this.sessionId;
     const s = (this.session ??= await this.ctx.sink.session(`${AGENT}:${this.sessionId}`, this.init(own ? payload : undefined)));
     const rkey = `h:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
