@@ -84,6 +84,7 @@ export async function runImport(store: Store, importer: Importer, units: SourceU
     unitBytes = 0;
     report(true);
   }
+  for (const fn of sink.atEnd.splice(0)) await fn();
   await sink.flushAll();
   const threads = { created: 0, updated: 0, unchanged: 0 };
   const counted = new Set<ThreadID>();

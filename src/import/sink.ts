@@ -189,6 +189,8 @@ export class ImportSink {
   readonly createdThreads = new Set<ThreadID>();
   /** Session keys asked for since the runner last cleared it (the sessions a file fed). */
   readonly touched = new Set<string>();
+  /** Work that must wait until every unit was read (e.g. summaries naming a later file's records). */
+  readonly atEnd: (() => Promise<void>)[] = [];
   /** Threads written directly (skein's own op log), with what happened to them, and their new messages. */
   readonly external = new Map<ThreadID, 'created' | 'updated' | 'unchanged'>();
   externalMessages = 0;

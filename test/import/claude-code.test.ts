@@ -310,6 +310,31 @@ describe('claude-code quirks', () => {
     assert.equal(r.threads.created, 1);
   });
 
+  it('more quirks: summary-only and snapshot-only files, isMeta lines, <synthetic> messages, progress lines in the chain, api errors', async () => {
+    const s = sid(9);
+    const main = write(`${s}.jsonl`, [
+      { type: 'progress', uuid: 'q0', parentUuid: null, sessionId: s, data: { type: 'hook_progress' }, toolUseID: 't', timestamp: '2026-01-05T10:00:00.000Z' },
+      user('q1', 'q0', 'real prompt', { sessionId: s }),
+      user('q2', 'q1', '<command-name>/clear</command-name>', { sessionId: s, isMeta: true }),
+      { ...assistant('q3', 'q2', 'msg_syn', 'req_syn', { type: 'text', text: 'No response requested.' }, { output_tokens: 99 }, { sessionId: s }), message: { id: 'msg_syn', type: 'message', role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: 'No response requested.' }], usage: { input_tokens: 0, output_tokens: 99 } } },
+      { ...user('q4', 'q3', 'x', { sessionId: s }), type: 'system', subtype: 'api_error', content: 'Overloaded, retrying', level: 'error', retryAttempt: 1, message: undefined },
+    ]);
+    // a later file holding only a summary of the session above, and one holding only snapshots
+    const other = sid(0);
+    write(`${other}.jsonl`, [{ type: 'summary', summary: 'Clearing and retrying', leafUuid: 'q4' }]);
+    const snap = 'cccccccc-0000-4000-8000-000000000000';
+    write(`${snap}.jsonl`, [{ type: 'file-history-snapshot', messageId: 'zz', snapshot: { messageId: 'zz', trackedFileBackups: {}, timestamp: '2026-01-05T10:00:00.000Z' }, isSnapshotUpdate: false }]);
+    // the summary file is read first: its leaf is resolved once every file was read
+    const r = await importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'p', `${other}.jsonl`), main, join(dir, 'p', `${snap}.jsonl`)] });
+    assert.deepEqual(r.skipped, []);
+    const t = await byImportKey(store, `claude-code:${s}`);
+    assert.equal(t.title, 'Clearing and retrying');
+    assert.deepEqual(t.messages.map((m) => [m.role, m.kind ?? null]), [['user', null], ['system', 'meta'], ['assistant', null], ['system', 'api_error']]);
+    assert.equal(t.messages[2]!.resourceUsage, undefined);
+    const snapshotOnly = await byImportKey(store, `claude-code:${snap}`);
+    assert.equal(snapshotOnly.messages.length, 0);
+  });
+
   it('a missing path is NOT_FOUND and changes nothing', async () => {
     const before = (await store.listThreads({ limit: 1000 })).threads.length;
     await assert.rejects(importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'nope')] }), { code: 'NOT_FOUND' });

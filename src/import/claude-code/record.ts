@@ -340,25 +340,35 @@ export class ClaudeFile {
   /** Summaries name their conversation by a leaf uuid, often of another file: placed last. */
   async end(): Promise<void> {
     const sink = this.ctx.sink;
-    for (const { rec, line, text } of this.summaries) {
-      const leaf = str(rec.leafUuid);
-      const owner = leaf && sink.uuidOwner(AGENT, leaf);
-      const key = owner ? sink.keyOf(owner) : this.mainKey;
-      const s = key && (await sink.existing(key));
-      if (!s) {
-        this.ctx.skip(this.path, line, `summary of a conversation that was not imported (leafUuid ${leaf ?? 'missing'})`);
-        continue;
-      }
-      const rkey = `h:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
-      if (s.seen(rkey)) continue;
-      const title = str(rec.summary);
-      if (owner && title) {
-        s.state.titled = 'agent';
-        s.setTitle(title);
-        s.touchState();
-      }
-      s.noteRecord(rkey);
-      s.raw(this.path, line, text);
+    const late: typeof this.summaries = [];
+    for (const sum of this.summaries) if (!(await this.summary(sum, false))) late.push(sum);
+    // A new file often starts with summaries of older sessions that sort after it: try those last.
+    if (late.length > 0) sink.atEnd.push(async () => {
+      for (const sum of late) await this.summary(sum, true);
+    });
+  }
+
+  private async summary({ rec, line, text }: { rec: Obj; line: number; text: string }, last: boolean): Promise<boolean> {
+    const sink = this.ctx.sink;
+    const leaf = str(rec.leafUuid);
+    const owner = leaf && sink.uuidOwner(AGENT, leaf);
+    if (!owner && !last) return false;
+    const key = owner ? sink.keyOf(owner) : this.mainKey;
+    const s = key && (await sink.existing(key));
+    if (!s) {
+      this.ctx.skip(this.path, line, `summary of a conversation that was not imported (leafUuid ${leaf ?? 'missing'})`);
+      return true;
     }
+    const rkey = `h:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    if (s.seen(rkey)) return true;
+    const title = str(rec.summary);
+    if (owner && title) {
+      s.state.titled = 'agent';
+      s.setTitle(title);
+      s.touchState();
+    }
+    s.noteRecord(rkey);
+    s.raw(this.path, line, text);
+    return true;
   }
 }
