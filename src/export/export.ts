@@ -58,13 +58,17 @@ export async function* exportThreads(store: Store, id: ThreadID, options: Export
       }
       return;
     case 'raw': {
-      const db = StateDb.of(store);
+      const db = StateDb.acquire(store);
       let any = false;
-      for (const tid of ids)
-        for (const r of db.rawRecords(tid)) {
-          any = true;
-          yield r.text + '\n';
-        }
+      try {
+        for (const tid of ids)
+          for (const r of db.rawRecords(tid)) {
+            any = true;
+            yield r.text + '\n';
+          }
+      } finally {
+        StateDb.release(store);
+      }
       if (!any) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} has no kept source records (it was not imported from an agent's files)`);
       return;
     }

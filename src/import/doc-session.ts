@@ -41,6 +41,7 @@ export function once(
     return false;
   }
   let first: string | null = null;
+  s.sinkOrigin(file);
   for (const m of make()) {
     const id = s.message(m.type, m.message, m.suffix ? `${rkey}${m.suffix}` : rkey);
     first ??= id;

@@ -58,7 +58,10 @@ export async function importJsonLines(unit: SourceUnit, ctx: ImportContext, hand
       }
       if (record !== undefined) {
         if (typeof record !== 'object' || record === null || Array.isArray(record)) ctx.skip(unit.path, l.line, 'not a JSON object');
-        else await handle(record as Record<string, unknown>, l as Line & { text: string });
+        else {
+          ctx.sink.origin = { file: unit.path, line: l.line };
+          await handle(record as Record<string, unknown>, l as Line & { text: string });
+        }
       }
     }
     offset = l.end;
@@ -67,6 +70,7 @@ export async function importJsonLines(unit: SourceUnit, ctx: ImportContext, hand
   }
   await onEnd?.();
   await ctx.sink.flushAll(await progress());
+  ctx.sink.origin = undefined;
 }
 
 /** `path` as a unit list: the file itself, or the files under a folder that `accept` takes, sorted by `order`. */

@@ -41,7 +41,15 @@ export async function discoverUnits(importer: Importer, paths: string[]): Promis
 
 /** Imports the units through one sink; answers the result. */
 export async function runImport(store: Store, importer: Importer, units: SourceUnit[], options: Pick<ImportOptions, 'onProgress' | 'live'>): Promise<ImportResult> {
-  const db = StateDb.of(store);
+  const db = StateDb.acquire(store);
+  try {
+    return await importWith(store, db, importer, units, options);
+  } finally {
+    StateDb.release(store);
+  }
+}
+
+async function importWith(store: Store, db: StateDb, importer: Importer, units: SourceUnit[], options: Pick<ImportOptions, 'onProgress' | 'live'>): Promise<ImportResult> {
   const sink = new ImportSink(store, db);
   await sink.resolvePending();
   const skipped: SkippedRecord[] = [];
@@ -68,6 +76,7 @@ export async function runImport(store: Store, importer: Importer, units: SourceU
       report(false);
     },
   };
+  sink.report = ctx.skip;
   for (const unit of units) {
     unitBytes = 0;
     try {

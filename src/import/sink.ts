@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Delta, Environment, MessageInput, Store, ThreadID } from '../index.js';
+import { ErrorCode, SkeinError } from '../errors.js';
 import type { FileProgress, RawChunk, RecordRow, StateDb } from './state-db.js';
 
 /** How a new thread starts. */
@@ -35,6 +36,8 @@ export class Session {
   private meta: Record<string, unknown>;
   private env: Environment | undefined;
   private deltas: Delta[] = [];
+  /** Where each message delta came from (for a per-record report when the store refuses one). */
+  private origins = new Map<Delta, { file: string; line: number }>();
   private records: { rkey: string; mid: string | null; raw: boolean; val?: string }[] = [];
   private pendingKeys = new Map<string, string | null>();
   private raws: RawChunk[] = [];
@@ -76,7 +79,9 @@ export class Session {
   /** Appends a message made from the record `rkey`; answers its id. */
   message(type: 'user:message' | 'assistant:message' | 'system:message', message: MessageInput, rkey: string): string {
     const id = this.mid(rkey);
-    this.deltas.push({ type, message: { id, ...message, sourceId: rkey } });
+    const delta: Delta = { type, message: { id, ...message, sourceId: rkey } };
+    this.deltas.push(delta);
+    if (this.sink.origin) this.origins.set(delta, this.sink.origin);
     this.noteRecord(rkey, id);
     this.messages++;
     return id;
@@ -86,6 +91,11 @@ export class Session {
   noteRecord(rkey: string, mid: string | null = null, val?: string): void {
     this.records.push({ rkey, mid, raw: true, ...(val !== undefined && { val }) });
     this.pendingKeys.set(rkey, mid);
+  }
+
+  /** Names the file the next messages come from (whole-document sources have no lines). */
+  sinkOrigin(file: string): void {
+    this.sink.origin = { file, line: 0 };
   }
 
   /** Keeps a source record verbatim with this thread. */
@@ -157,10 +167,26 @@ export class Session {
   async flush(): Promise<void> {
     if (!this.dirty) return;
     const deltas = this.deltas;
+    const origins = this.origins;
     this.deltas = [];
+    this.origins = new Map();
     if (deltas.length > 0) {
-      const t = await this.sink.store.append(this.threadId, deltas);
-      this.v = t.v;
+      try {
+        this.v = (await this.sink.store.append(this.threadId, deltas)).v;
+      } catch (err) {
+        if (!(err instanceof SkeinError) || err.code !== ErrorCode.VALIDATION) throw err;
+        // The store refused something in the batch: write one by one and report the records refused.
+        for (const d of deltas) {
+          try {
+            this.v = (await this.sink.store.append(this.threadId, d)).v;
+          } catch (e) {
+            if (!(e instanceof SkeinError) || e.code !== ErrorCode.VALIDATION) throw e;
+            const o = origins.get(d);
+            this.sink.report(o?.file ?? '', o?.line ?? 0, `refused by the store: ${e.message}`);
+            if (d.type.endsWith(':message')) this.messages--;
+          }
+        }
+      }
     }
     const db = this.sink.db;
     const records = this.records;
@@ -189,6 +215,10 @@ export class ImportSink {
   readonly createdThreads = new Set<ThreadID>();
   /** Session keys asked for since the runner last cleared it (the sessions a file fed). */
   readonly touched = new Set<string>();
+  /** The source line being mapped (set by the readers), so a refused record can be reported by line. */
+  origin: { file: string; line: number } | undefined;
+  /** Reports a record that could not be imported. */
+  report: (file: string, line: number, reason: string) => void = () => undefined;
   /** Work that must wait until every unit was read (e.g. summaries naming a later file's records). */
   readonly atEnd: (() => Promise<void>)[] = [];
   /** Threads written directly (skein's own op log), with what happened to them, and their new messages. */

@@ -96,19 +96,28 @@ export class StateDb {
     }
   }
 
-  /** The state database of a store (its directory's `imports.db`, or memory). */
-  static of(store: { dir: string | undefined }): StateDb {
+  private users = 0;
+
+  /**
+   * The state database of a store (its directory's `imports.db`, or memory), held until
+   * {@link release}. A store directory's file is closed when its last user releases it; a
+   * `:memory:` store's stays with the store object (it would be lost otherwise).
+   */
+  static acquire(store: { dir: string | undefined }): StateDb {
     let db = dbs.get(store);
     if (!db) {
       db = new StateDb(store.dir ? join(store.dir, 'imports.db') : ':memory:');
       dbs.set(store, db);
     }
+    db.users++;
     return db;
   }
 
-  /** Closes the state database of a store, if open. */
-  static close(store: object): void {
-    dbs.get(store)?.db.close();
+  /** Gives back what {@link acquire} gave. */
+  static release(store: { dir: string | undefined }): void {
+    const db = dbs.get(store);
+    if (!db || --db.users > 0 || !store.dir) return;
+    db.db.close();
     dbs.delete(store);
   }
 

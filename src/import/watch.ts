@@ -25,7 +25,7 @@ export interface WatchOptions extends ImportOptions {
 export async function watchTranscripts(store: Store, options: WatchOptions): Promise<void> {
   const importer = importerOf(options.source);
   const paths = await resolvePaths(importer, options.paths, options.env ?? process.env);
-  const db = StateDb.of(store);
+  const db = StateDb.acquire(store);
   let wake: (() => void) | undefined;
   const watchers: FSWatcher[] = [];
   for (const p of paths) {
@@ -64,6 +64,7 @@ export async function watchTranscripts(store: Store, options: WatchOptions): Pro
       wake = undefined;
     }
   } finally {
+    StateDb.release(store);
     options.signal.removeEventListener('abort', stop);
     for (const w of watchers) w.close();
   }

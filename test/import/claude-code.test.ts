@@ -335,6 +335,25 @@ describe('claude-code quirks', () => {
     assert.equal(snapshotOnly.messages.length, 0);
   });
 
+  it('a record the store refuses (a __proto__ key in a tool input) is reported by line; the rest of the batch imports', async () => {
+    const s = sid(2).replace(/2$/, 'a');
+    const file = join(dir, 'p', `${s}.jsonl`);
+    writeFileSync(
+      file,
+      [
+        JSON.stringify(user('z1', null, 'one', { sessionId: s })),
+        JSON.stringify(assistant('z2', 'z1', 'msg_z', 'req_z', { type: 'tool_use', id: 'toolu_z', name: 'Edit', input: {} }, {}, { sessionId: s })).replace('"input":{}', '"input":{"__proto__":{"x":1}}'),
+        JSON.stringify(user('z3', 'z2', 'three', { sessionId: s })),
+      ].join('\n') + '\n',
+    );
+    const r = await importTranscripts(store, { source: 'claude-code', paths: [file] });
+    assert.equal(r.skipped.length, 1);
+    assert.equal(r.skipped[0]!.line, 2);
+    assert.match(r.skipped[0]!.reason, /refused by the store/);
+    assert.equal(r.messages, 2);
+    assert.deepEqual((await byImportKey(store, `claude-code:${s}`)).messages.map((m) => m.content), ['one', 'three']);
+  });
+
   it('a missing path is NOT_FOUND and changes nothing', async () => {
     const before = (await store.listThreads({ limit: 1000 })).threads.length;
     await assert.rejects(importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'nope')] }), { code: 'NOT_FOUND' });
