@@ -66,7 +66,7 @@ export async function importJsonLines(unit: SourceUnit, ctx: ImportContext, hand
     }
     offset = l.end;
     lines = l.line;
-    if (ctx.sink.all().some((s) => s.full)) await ctx.sink.flushAll(await progress());
+    if (ctx.sink.anyFull()) await ctx.sink.flushAll(await progress());
   }
   await onEnd?.();
   await ctx.sink.flushAll(await progress());

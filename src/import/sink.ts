@@ -359,6 +359,12 @@ export class ImportSink {
     if (file) this.db.putFile(file.path, file.progress);
   }
 
+  /** Whether any session holds a full batch. */
+  anyFull(): boolean {
+    for (const s of this.sessions.values()) if (s.full) return true;
+    return false;
+  }
+
   /** Writes the buffers of sessions that hold a full batch. */
   async flushFull(): Promise<void> {
     for (const s of this.sessions.values()) if (s.full) await s.flush();

@@ -219,7 +219,8 @@ export class StateDb {
 
   putRaw(threadId: string, chunk: RawChunk): void {
     if (chunk.lines.length === 0) return;
-    const data = gzipSync(Buffer.from(JSON.stringify(chunk.lines)), { level: 1 });
+    // Records are single lines (JSON never holds a raw newline), so newline-joined text is exact.
+    const data = gzipSync(Buffer.from(chunk.lines.join('\n')), { level: 1 });
     this.stmt('INSERT INTO raw (thread_id, file, first_line, count, data) VALUES (?, ?, ?, ?, ?)').run(threadId, chunk.file, chunk.firstLine, chunk.lines.length, data);
   }
 
@@ -227,7 +228,7 @@ export class StateDb {
   *rawRecords(threadId: string): Generator<{ file: string; line: number; text: string }> {
     const rows = this.stmt('SELECT file, first_line, data FROM raw WHERE thread_id = ? ORDER BY seq').all(threadId) as { file: string; first_line: number; data: Buffer }[];
     for (const r of rows) {
-      const lines = JSON.parse(gunzipSync(r.data).toString('utf8')) as string[];
+      const lines = gunzipSync(r.data).toString('utf8').split('\n');
       for (let i = 0; i < lines.length; i++) yield { file: r.file, line: r.first_line + i, text: lines[i]! };
     }
   }
