@@ -11,9 +11,10 @@ import { pageBench } from './page.js';
 import { filesBench } from './files.js';
 import { syncBench } from './sync.js';
 import { searchBench } from './search.js';
+import { importBench } from './import.js';
 import { BenchContext, SCALE, now, removeTempDirs, resultTable, saveResults, type Benchmark, type ResultRow } from './helpers.js';
 
-const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench, searchBench];
+const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench, searchBench, importBench];
 
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');

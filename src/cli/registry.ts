@@ -26,10 +26,12 @@ import { duCommand } from './commands/du.js';
 import { searchCommand } from './commands/search.js';
 import { reindexCommand } from './commands/reindex.js';
 import { mcpCommand } from './commands/mcp.js';
+import { importCommand } from './commands/import.js';
+import { exportCommand } from './commands/export.js';
 
 /** Every command, in the order `skein --help` lists them. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, searchCommand, reindexCommand, duCommand, mcpCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
+  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, searchCommand, reindexCommand, duCommand, importCommand, exportCommand, mcpCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
     (c) => [c.name, c] as const,
   ),
 );

@@ -99,3 +99,24 @@ export class StoreReplica implements SyncReplica {
     });
   }
 }
+
+/**
+ * Adds a thread's ops exactly as given (ids, versions, stamps): a new thread from its
+ * `thread:create` at v1, or the ops that continue its log at `v + 1`. For lossless imports of
+ * skein's own op log; nothing is written when the ops do not fit.
+ */
+export async function importLog(core: StoreCore, ops: Op[]): Promise<{ id: ThreadID; v: number }> {
+  const first = ops[0];
+  if (!first) throw new ValidationError('ops', 'nothing to import');
+  const id = first.threadId;
+  ops.forEach((op, i) => {
+    if (op.threadId !== id) throw new ValidationError(`ops.${i}.threadId`, 'all ops must belong to one thread');
+    if (op.v !== first.v + i) throw new ValidationError(`ops.${i}.v`, 'versions must be consecutive');
+  });
+  const replica = new StoreReplica(core);
+  const head = await core.backend.getHead(id);
+  if (!head) await replica.importThread(ops);
+  else if (first.v !== head.v + 1) throw new VersionConflictError(id, first.v - 1, head.v);
+  else await replica.applyRemoteOps(id, ops);
+  return { id, v: ops.at(-1)!.v };
+}

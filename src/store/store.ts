@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import { parseCount, parseCreateFields, parseThreadId } from '../model/schema.js';
+import { parseCount, parseCreateFields, parseOp, parseThreadId } from '../model/schema.js';
 import type { CreateFields, Delta, Op, Thread } from '../model/types.js';
 import type { FileTracker } from '../files/file-tracker.js';
 import type { ArchiveOptions, ArchiveResult } from '../lifecycle/archive.js';
@@ -17,6 +17,7 @@ import type { PersistencePolicy, ThreadKind } from './policy.js';
 import type { ColdStorage, SyncHandle } from './ports.js';
 import { listThreads, readHistory, readInfo, readPage, readThread, type ReadContext } from './reads.js';
 import { relatedThreads, threadTree, usageReport, type RelatedThreads, type RelationsHost, type ThreadTree, type UsageReport } from './relations.js';
+import { importLog } from './replica.js';
 import { recoverViews } from './replay.js';
 import type { AppendOptions, MessagePage, StoreEvents, ThreadInfo } from './types.js';
 import type { ThreadWriter } from './writer.js';
@@ -96,6 +97,17 @@ export class Store extends EventEmitter<StoreEvents> {
     const thread = await writeThread(this.core, id, deltas, options);
     // A copy of the cached thread's top level, so that a caller changing it cannot change the cache.
     return thread ? { ...thread, messages: thread.messages.slice() } : (await this.getThread(id))!;
+  }
+
+  /**
+   * Adds one thread's ops exactly as given (same ids, versions and stamps: a skein JSONL export):
+   * a new thread from its `thread:create` at v1, or the ops continuing its log at `v + 1`
+   * (VERSION_CONFLICT otherwise). Each op is validated; nothing is written when one is bad.
+   */
+  async importOps(ops: unknown[]): Promise<{ id: ThreadID; v: number }> {
+    this.core.open();
+    if (!Array.isArray(ops)) throw new ValidationError('ops', 'must be an array of ops');
+    return importLog(this.core, ops.map((op, i) => parseOp(op, `ops.${i}`)));
   }
 
   /**

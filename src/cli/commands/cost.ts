@@ -1,7 +1,14 @@
-import type { UsageTotals } from '../../index.js';
+import type { Store, ThreadID, ThreadTree, UsageTotals } from '../../index.js';
 import { choiceOpt, flag, threadIdArg } from '../args.js';
 import type { Command } from '../command.js';
 import { formatCost, formatCount, plural, table } from '../output.js';
+
+/** Whether any thread counted has an estimated cost. */
+async function costEstimated(store: Store, id: ThreadID, tree: boolean): Promise<boolean> {
+  if (!tree) return (await store.info(id))?.meta?.costEstimated === true;
+  const any = (t: ThreadTree): boolean => t.thread.meta?.costEstimated === true || t.children.some(any) || t.summaries.some(any);
+  return any(await store.getThreadTree(id));
+}
 
 /** `skein cost`: token and cost totals of a thread or its whole tree, optionally grouped. */
 export const costCommand: Command = {
@@ -16,8 +23,10 @@ export const costCommand: Command = {
     const by = choiceOpt(args.values, 'by', ['model', 'day'] as const);
     const store = await ctx.openStore();
     const report = await store.usage(id, { tree, byDay: by === 'day' });
+    // Imported threads priced from a price table (not by the agent) carry meta.costEstimated.
+    const estimated = await costEstimated(store, id, tree);
     if (ctx.json) {
-      ctx.printJson({ id, tree, ...report });
+      ctx.printJson({ id, tree, ...report, ...(estimated && { costEstimated: true }) });
       return;
     }
     const row = (name: string, t: UsageTotals) => [
@@ -32,7 +41,7 @@ export const costCommand: Command = {
     const rows = Object.entries(groups).map(([name, t]) => row(name, t));
     rows.push(row('total', report));
     const right = { align: 'right' } as const;
-    ctx.print(`${id}${tree ? ` and its tree (${plural(report.threads, 'thread')})` : ''}`);
+    ctx.print(`${id}${tree ? ` and its tree (${plural(report.threads, 'thread')})` : ''}${estimated ? ' (cost estimated from a price table)' : ''}`);
     ctx.print(
       ...table(
         [{ header: by === 'day' ? 'DAY' : by === 'model' ? 'MODEL' : '' }, { header: 'INPUT', ...right }, { header: 'OUTPUT', ...right }, { header: 'CACHE READ', ...right }, { header: 'CACHE WRITE', ...right }, { header: 'COST', ...right }],

@@ -1,0 +1,247 @@
+/**
+ * The importers' own bookkeeping, kept beside the store in `<store dir>/imports.db` (a private
+ * in-memory database for a `:memory:` store): which session maps to which thread, how far each
+ * source file was read, the identity of every record already imported, the verbatim source
+ * records (compressed, once) and images by hash. The store itself only ever sees ops.
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { ThreadID } from '../model/types.js';
+
+interface Statement {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+interface Database {
+  prepare(sql: string): Statement;
+  exec(sql: string): void;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  close(): void;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE sessions (key TEXT PRIMARY KEY, thread_id TEXT NOT NULL, v INTEGER NOT NULL, state TEXT NOT NULL DEFAULT '{}');
+   CREATE INDEX sessions_thread ON sessions (thread_id);
+   CREATE TABLE pending (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, offset INTEGER NOT NULL,
+     line INTEGER NOT NULL, head TEXT NOT NULL, keys TEXT NOT NULL DEFAULT '[]');
+   CREATE TABLE records (thread_id TEXT NOT NULL, rkey TEXT NOT NULL, mid TEXT, live INTEGER NOT NULL DEFAULT 1,
+     raw INTEGER NOT NULL DEFAULT 1, val TEXT, PRIMARY KEY (thread_id, rkey));
+   CREATE INDEX records_mid ON records (thread_id, mid);
+   CREATE TABLE uuids (agent TEXT NOT NULL, uuid TEXT NOT NULL, thread_id TEXT NOT NULL, PRIMARY KEY (agent, uuid));
+   CREATE TABLE raw (seq INTEGER PRIMARY KEY AUTOINCREMENT, thread_id TEXT NOT NULL, file TEXT NOT NULL,
+     first_line INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
+   CREATE INDEX raw_thread ON raw (thread_id, seq);
+   CREATE TABLE blobs (hash TEXT PRIMARY KEY, mime TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);`,
+];
+
+/** Read progress of one source file. */
+export interface FileProgress {
+  size: number;
+  mtime: number;
+  /** Byte offset just after the last complete line taken. */
+  offset: number;
+  /** Lines taken so far (1-based number of the next line is `line + 1`). */
+  line: number;
+  /** sha256 of the first bytes read (up to 4 KiB): tells a rewritten file from a grown one. */
+  head: string;
+  /** Session keys the file fed. */
+  keys: string[];
+}
+
+/** One record identity as kept: the message it became, if any. */
+export interface RecordRow {
+  rkey: string;
+  mid: string | null;
+  live: number;
+  raw: number;
+  val: string | null;
+  seq: number;
+}
+
+/** A chunk of verbatim source records. */
+export interface RawChunk {
+  file: string;
+  firstLine: number;
+  lines: string[];
+}
+
+const dbs = new WeakMap<object, StateDb>();
+
+/** See the module comment. One per store (shared by every import on it in this process). */
+export class StateDb {
+  private readonly db: Database;
+  private readonly st: Record<string, Statement> = {};
+
+  private constructor(file: string) {
+    const require = createRequire(import.meta.url);
+    const Sqlite = require('better-sqlite3') as new (file: string) => Database;
+    this.db = new Sqlite(file);
+    if (file !== ':memory:') {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 10000');
+    }
+    for (;;) {
+      const v = this.db.pragma('user_version', { simple: true }) as number;
+      if (v >= MIGRATIONS.length) break;
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  private users = 0;
+
+  /**
+   * The state database of a store (its directory's `imports.db`, or memory), held until
+   * {@link release}. A store directory's file is closed when its last user releases it; a
+   * `:memory:` store's stays with the store object (it would be lost otherwise).
+   */
+  static acquire(store: { dir: string | undefined }): StateDb {
+    let db = dbs.get(store);
+    if (!db) {
+      db = new StateDb(store.dir ? join(store.dir, 'imports.db') : ':memory:');
+      dbs.set(store, db);
+    }
+    db.users++;
+    return db;
+  }
+
+  /** Gives back what {@link acquire} gave. */
+  static release(store: { dir: string | undefined }): void {
+    const db = dbs.get(store);
+    if (!db || --db.users > 0 || !store.dir) return;
+    db.db.close();
+    dbs.delete(store);
+  }
+
+  private stmt(sql: string): Statement {
+    return (this.st[sql] ??= this.db.prepare(sql));
+  }
+
+  /** Runs `fn` in one transaction. */
+  tx<R>(fn: () => R): R {
+    return this.db.transaction(fn)();
+  }
+
+  session(key: string): { threadId: ThreadID; v: number; state: Record<string, unknown> } | undefined {
+    const r = this.stmt('SELECT thread_id, v, state FROM sessions WHERE key = ?').get(key) as { thread_id: ThreadID; v: number; state: string } | undefined;
+    return r && { threadId: r.thread_id, v: r.v, state: JSON.parse(r.state) as Record<string, unknown> };
+  }
+
+  sessionByThread(threadId: string): string | undefined {
+    return (this.stmt('SELECT key FROM sessions WHERE thread_id = ?').get(threadId) as { key: string } | undefined)?.key;
+  }
+
+  putSession(key: string, threadId: ThreadID, v: number, state: Record<string, unknown>): void {
+    this.stmt('INSERT INTO sessions (key, thread_id, v, state) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET thread_id = excluded.thread_id, v = excluded.v, state = excluded.state').run(
+      key,
+      threadId,
+      v,
+      JSON.stringify(state),
+    );
+  }
+
+  /** Marks a thread creation as under way (a crash leaves the mark for the next run to resolve). */
+  setPending(key: string, on: boolean): void {
+    if (on) this.stmt('INSERT OR REPLACE INTO pending (key, at) VALUES (?, ?)').run(key, Date.now());
+    else this.stmt('DELETE FROM pending WHERE key = ?').run(key);
+  }
+
+  pendingKeys(): string[] {
+    return (this.stmt('SELECT key FROM pending').all() as { key: string }[]).map((r) => r.key);
+  }
+
+  file(path: string): FileProgress | undefined {
+    const r = this.stmt('SELECT size, mtime, offset, line, head, keys FROM files WHERE path = ?').get(path) as (Omit<FileProgress, 'keys'> & { keys: string }) | undefined;
+    return r && { ...r, keys: JSON.parse(r.keys) as string[] };
+  }
+
+  putFile(path: string, p: FileProgress): void {
+    this.stmt('INSERT OR REPLACE INTO files (path, size, mtime, offset, line, head, keys) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      path,
+      p.size,
+      p.mtime,
+      p.offset,
+      p.line,
+      p.head,
+      JSON.stringify(p.keys),
+    );
+  }
+
+  record(threadId: string, rkey: string): RecordRow | undefined {
+    return this.stmt('SELECT rkey, mid, live, raw, val, rowid AS seq FROM records WHERE thread_id = ? AND rkey = ?').get(threadId, rkey) as RecordRow | undefined;
+  }
+
+  recordByMid(threadId: string, mid: string): RecordRow | undefined {
+    return this.stmt('SELECT rkey, mid, live, raw, val, rowid AS seq FROM records WHERE thread_id = ? AND mid = ? ORDER BY rowid LIMIT 1').get(threadId, mid) as
+      | RecordRow
+      | undefined;
+  }
+
+  putRecord(threadId: string, rkey: string, mid: string | null, raw: boolean, val?: string): void {
+    this.stmt('INSERT INTO records (thread_id, rkey, mid, raw, val) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET raw = max(raw, excluded.raw), val = coalesce(excluded.val, val)').run(
+      threadId,
+      rkey,
+      mid,
+      raw ? 1 : 0,
+      val ?? null,
+    );
+  }
+
+  /** The first live record after `seq` (in import order) that became a message. */
+  firstLiveMessageAfter(threadId: string, seq: number): RecordRow | undefined {
+    return this.stmt('SELECT rkey, mid, live, raw, val, rowid AS seq FROM records WHERE thread_id = ? AND rowid > ? AND live = 1 AND mid IS NOT NULL ORDER BY rowid LIMIT 1').get(
+      threadId,
+      seq,
+    ) as RecordRow | undefined;
+  }
+
+  /** Hides every record of the thread imported after `seq` (an abandoned branch). */
+  hideAfter(threadId: string, seq: number): void {
+    this.stmt('UPDATE records SET live = 0 WHERE thread_id = ? AND rowid > ?').run(threadId, seq);
+  }
+
+  /** The thread that holds a uuid of an agent, if any. */
+  uuidOwner(agent: string, uuid: string): string | undefined {
+    return (this.stmt('SELECT thread_id FROM uuids WHERE agent = ? AND uuid = ?').get(agent, uuid) as { thread_id: string } | undefined)?.thread_id;
+  }
+
+  putUuid(agent: string, uuid: string, threadId: string): void {
+    this.stmt('INSERT OR IGNORE INTO uuids (agent, uuid, thread_id) VALUES (?, ?, ?)').run(agent, uuid, threadId);
+  }
+
+  putRaw(threadId: string, chunk: RawChunk): void {
+    if (chunk.lines.length === 0) return;
+    // Records are single lines (JSON never holds a raw newline), so newline-joined text is exact.
+    const data = gzipSync(Buffer.from(chunk.lines.join('\n')), { level: 1 });
+    this.stmt('INSERT INTO raw (thread_id, file, first_line, count, data) VALUES (?, ?, ?, ?, ?)').run(threadId, chunk.file, chunk.firstLine, chunk.lines.length, data);
+  }
+
+  /** The verbatim records kept for a thread, in import order. */
+  *rawRecords(threadId: string): Generator<{ file: string; line: number; text: string }> {
+    const rows = this.stmt('SELECT file, first_line, data FROM raw WHERE thread_id = ? ORDER BY seq').all(threadId) as { file: string; first_line: number; data: Buffer }[];
+    for (const r of rows) {
+      const lines = gunzipSync(r.data).toString('utf8').split('\n');
+      for (let i = 0; i < lines.length; i++) yield { file: r.file, line: r.first_line + i, text: lines[i]! };
+    }
+  }
+
+  /** Stores an image once by content hash; answers the hash. */
+  putBlob(bytes: Buffer, mime: string): string {
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    this.stmt('INSERT OR IGNORE INTO blobs (hash, mime, size, data) VALUES (?, ?, ?, ?)').run(hash, mime, bytes.length, gzipSync(bytes, { level: 1 }));
+    return hash;
+  }
+
+  blob(hash: string): { mime: string; bytes: Buffer } | undefined {
+    const r = this.stmt('SELECT mime, data FROM blobs WHERE hash = ?').get(hash) as { mime: string; data: Buffer } | undefined;
+    return r && { mime: r.mime, bytes: gunzipSync(r.data) };
+  }
+}

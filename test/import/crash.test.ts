@@ -1,0 +1,60 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importTranscripts, openStore, type Store, type Thread } from '../../src/index.js';
+import { killChild, spawnChild } from '../helpers/child-process.js';
+import { writeSession } from '../helpers/cc-generate.js';
+
+async function onlyThread(store: Store): Promise<Thread> {
+  const { threads } = await store.listThreads({ limit: 10 });
+  assert.equal(threads.length, 1);
+  return (await store.getThread(threads[0]!.id))!;
+}
+
+describe('crash in the middle of an import', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skein-crash-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('kill -9 leaves a consistent prefix, and the next import completes it without doubles', async () => {
+    const src = join(dir, 'projects');
+    mkdirSync(src, { recursive: true });
+    const bytes = writeSession(join(src, '99999999-0000-4000-8000-000000000001.jsonl'), '99999999-0000-4000-8000-000000000001', 6000);
+    const crashed = join(dir, 'crashed');
+    const child = spawnChild('import-child.ts', [crashed, src]);
+    // wait until the import is well under way, then kill it hard
+    for (;;) {
+      const msg = await child.next(60_000);
+      if (msg.done !== undefined) assert.fail('the import finished before it could be killed: make the session bigger');
+      const p = msg.progress as { bytesDone: number };
+      if (p.bytesDone > bytes * 0.3) break;
+    }
+    await killChild(child);
+
+    const clean = await openStore({ dir: join(dir, 'clean') });
+    await importTranscripts(clean, { source: 'claude-code', paths: [src] });
+    const want = await onlyThread(clean);
+    await clean.close();
+
+    let store = await openStore({ dir: crashed });
+    const partial = await onlyThread(store);
+    assert.ok(partial.messages.length > 0 && partial.messages.length < want.messages.length, `a prefix: ${partial.messages.length} of ${want.messages.length}`);
+    assert.deepEqual(partial.messages.map((m) => m.id), want.messages.slice(0, partial.messages.length).map((m) => m.id));
+    await store.close();
+
+    store = await openStore({ dir: crashed });
+    await importTranscripts(store, { source: 'claude-code', paths: [src] });
+    const done = await onlyThread(store);
+    assert.deepEqual(done.messages.map((m) => m.id), want.messages.map((m) => m.id));
+    assert.deepEqual(await store.usage(done.id), await (async () => {
+      const c = await openStore({ dir: join(dir, 'clean') });
+      try {
+        return await c.usage(want.id);
+      } finally {
+        await c.close();
+      }
+    })());
+    await store.close();
+  });
+});
