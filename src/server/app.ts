@@ -16,6 +16,7 @@ import { groupChanges, parsePushRequest, PROTOCOL_VERSION, type PullResponse, ty
 import { Metrics } from './metrics.js';
 import { applyPushedThread } from './push.js';
 import type { ServerStorage } from './server-storage.js';
+import { viewerRoutes } from '../viewer/routes.js';
 
 /** Options of the app. */
 export interface AppOptions {
@@ -267,11 +268,21 @@ export function createApp(options: AppOptions) {
     );
   });
 
+  // The web viewer at / (pages sign in with a workspace token once, kept in a cookie).
+  const viewer = viewerRoutes({
+    storeOf,
+    workspaceOf: (token) => storage.workspaceOf(token),
+    subscribe: (ws, listener) => storage.subscribe((w, ev) => w === ws && listener(ev)),
+    keepAliveMs,
+  });
+  app.route('/', viewer.routes);
+
   return {
     app,
     metrics,
     /** Ends open event streams (so that the server can stop). */
     close() {
+      viewer.close();
       for (const done of streams) done();
     },
   };
