@@ -36,7 +36,7 @@ async function diff(store: Store, r: FileChangeRecord): Promise<SafeHtml> {
     html`<span class="hunk">@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@</span>`,
     ...h.lines.map((l) => html`<span class="${l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : 'ctx'}">${l}</span>`),
   ]);
-  return html`<pre class="diff">${lines.map((l) => html`${l}\n`)}</pre>`;
+  return html`<pre class="diff">${lines}</pre>`;
 }
 
 /** The file changes section of a thread page (empty when there are none). */

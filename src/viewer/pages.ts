@@ -50,7 +50,7 @@ export function renderRow(row: ListRow): SafeHtml {
   return html`<li class="row" data-id="${info.id}" data-v="${info.v}"><a class="row-link" href="/t/${info.id}">
 <span class="row-title">${titleOf(info)}</span>
 <span class="row-meta"><span class="badge kind-${row.kind}">${KIND_LABEL[row.kind]}</span>${info.archived !== undefined ? html`<span class="badge archived">archived</span>` : ''}${row.agent ? html`<span class="badge agent">${row.agent}</span>` : ''}
-<span>${formatCount(info.messageCount)} msgs</span><span class="cost">${formatCost(usage.costUSD)}</span>${models.length ? html`<span class="muted">${models.join(', ')}</span>` : ''}${placeOf(info)[0] ? html`<span class="muted cwd">${placeOf(info)[0]}</span>` : ''}
+<span>${formatCount(info.messageCount)} ${info.messageCount === 1 ? 'msg' : 'msgs'}</span><span class="cost">${formatCost(usage.costUSD)}</span>${models.length ? html`<span class="muted">${models.join(', ')}</span>` : ''}${placeOf(info)[0] ? html`<span class="muted cwd">${placeOf(info)[0]}</span>` : ''}
 <span class="when">${timeTag(info.updated)}</span></span></a></li>`;
 }
 
@@ -75,13 +75,16 @@ ${select('archived', f.archived, [['', 'active and archived'], ['active', 'activ
   return layout(ctx, 'Threads', html`<h1>Threads</h1>${form}${list}`, { page: 'list' });
 }
 
-/** Messages of a window, with the sentinels that page older and newer ones in. */
-export function renderMessages(w: MessageWindow, base: string): SafeHtml {
+/**
+ * Messages of a window, with the sentinels that page older and newer ones in (`sides`: a page
+ * fetched to go above what is shown needs no sentinel below it, and the other way round).
+ */
+export function renderMessages(w: MessageWindow, base: string, sides: { older: boolean; newer: boolean } = { older: true, newer: true }): SafeHtml {
   const first = w.messages[0];
   const last = w.messages.at(-1);
   const sep = base.includes('?') ? '&' : '?';
-  return html`${w.hasOlder && first ? html`<div class="sentinel older" data-older="${base}${sep}before=${encodeURIComponent(first.id)}">loading older messages…</div>` : ''}${w.messages.map(renderMessage)}${
-    w.hasNewer && last ? html`<div class="sentinel newer" data-newer="${base}${sep}after=${encodeURIComponent(last.id)}">loading newer messages…</div>` : ''
+  return html`${sides.older && w.hasOlder && first ? html`<div class="sentinel older" data-older="${base}${sep}before=${encodeURIComponent(first.id)}">loading older messages…</div>` : ''}${w.messages.map(renderMessage)}${
+    sides.newer && w.hasNewer && last ? html`<div class="sentinel newer" data-newer="${base}${sep}after=${encodeURIComponent(last.id)}">loading newer messages…</div>` : ''
   }`;
 }
 
@@ -97,7 +100,7 @@ export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageW
   const rel: SafeHtml[] = [];
   if (info.mainThreadID) rel.push(html`<li>spawned by ${threadLink(view.parent, info.mainThreadID)}</li>`);
   if (info.originThreadID) rel.push(html`<li>summary of ${threadLink(view.origin, info.originThreadID)}</li>`);
-  for (const c of view.children) rel.push(html`<li class="child">sub-agent ${threadLink(c, c.id)} <span class="muted">${formatCount(c.messageCount)} msgs</span></li>`);
+  for (const c of view.children) rel.push(html`<li class="child">sub-agent ${threadLink(c, c.id)} <span class="muted">${formatCount(c.messageCount)} ${c.messageCount === 1 ? 'msg' : 'msgs'}</span></li>`);
   for (const s of view.summaries) rel.push(html`<li class="summary">summary ${threadLink(s, s.id)}</li>`);
   const agent = info.meta?.source && typeof info.meta.source === 'object' ? (info.meta.source as Record<string, unknown>).agent : undefined;
   const shownV = atVersion ?? info.v;

@@ -180,8 +180,10 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const info = await s.info(id);
     if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
     const at = version(c, info.v);
-    const w = await loadWindow(s, id, spec(c), at);
-    return page(c, renderMessages(w, `/ui/t/${id}/messages${at !== undefined ? `?v=${at}` : ''}`));
+    const want = spec(c);
+    const w = await loadWindow(s, id, want, at);
+    const sides = { older: !('after' in want), newer: !('before' in want) };
+    return page(c, renderMessages(w, `/ui/t/${id}/messages${at !== undefined ? `?v=${at}` : ''}`, sides));
   });
 
   app.get('/ui/events', (c) => {

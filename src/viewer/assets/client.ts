@@ -64,6 +64,7 @@ export const CLIENT_SCRIPT = String.raw`
     get(url).then(function (text) {
       var frag = fragment(text);
       prepare(frag);
+      frag.querySelectorAll('.msg').forEach(function (m) { if (document.getElementById(m.id)) m.remove(); });
       var fresh = Array.prototype.slice.call(frag.querySelectorAll('.sentinel'));
       if (s.dataset.older) {
         // Keep what the reader is looking at in place while older messages go in above it.
