@@ -96,12 +96,22 @@ function usageBlock(label: string, u: UsageReport): SafeHtml {
 /** The thread page. `atVersion` is set when showing a past version. */
 export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageWindow, atVersion: number | undefined, files: SafeHtml): SafeHtml {
   const { info } = view;
+  const server = ctx.signedIn;
   const base = `/ui/t/${info.id}/messages${atVersion !== undefined ? `?v=${atVersion}` : ''}`;
   const rel: SafeHtml[] = [];
   if (info.mainThreadID) rel.push(html`<li>spawned by ${threadLink(view.parent, info.mainThreadID)}</li>`);
   if (info.originThreadID) rel.push(html`<li>summary of ${threadLink(view.origin, info.originThreadID)}</li>`);
-  for (const c of view.children) rel.push(html`<li class="child">sub-agent ${threadLink(c, c.id)} <span class="muted">${formatCount(c.messageCount)} ${c.messageCount === 1 ? 'msg' : 'msgs'}</span></li>`);
-  for (const s of view.summaries) rel.push(html`<li class="summary">summary ${threadLink(s, s.id)}</li>`);
+  // A linked thread this store lacks (a sub-agent that was not synced here) is named, not linked.
+  const known = new Map([...view.children, ...view.summaries].map((t) => [t.id, t]));
+  const missing = (id: string) => html`<code>${id}</code> <span class="muted">(not in this ${server ? 'workspace' : 'store'})</span>`;
+  for (const id of info.childThreadIDs) {
+    const c = known.get(id);
+    rel.push(html`<li class="child">sub-agent ${c ? html`${threadLink(c, c.id)} <span class="muted">${formatCount(c.messageCount)} ${c.messageCount === 1 ? 'msg' : 'msgs'}</span>` : missing(id)}</li>`);
+  }
+  for (const id of info.summaryThreadIDs) {
+    const s = known.get(id);
+    rel.push(html`<li class="summary">summary ${s ? threadLink(s, s.id) : missing(id)}</li>`);
+  }
   const agent = info.meta?.source && typeof info.meta.source === 'object' ? (info.meta.source as Record<string, unknown>).agent : undefined;
   const shownV = atVersion ?? info.v;
   const head = html`<section class="thread-head">

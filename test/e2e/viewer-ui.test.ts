@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, shot, type TestBrowser } from '../helpers/browser.js';
 import { skein } from '../helpers/cli.js';
-import { startUiProcess, type UiProcess } from '../helpers/ui-process.js';
+import { startUiProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { HOSTILE, seedViewerStore, type ViewerSeed } from '../helpers/viewer-fixtures.js';
 
 const BIG = 100_000;
@@ -19,7 +19,7 @@ const BIG = 100_000;
 let root: string;
 let dir: string;
 let seed: ViewerSeed;
-let ui: UiProcess;
+let ui: UrlProcess;
 let browser: TestBrowser;
 
 /** The GET status of a path on the viewer with a given Host header (a browser cannot send another). */
@@ -90,7 +90,7 @@ describe('skein ui: the viewer over a local store', () => {
     assert.equal(await thinking.getAttribute('open'), null, 'thinking starts collapsed');
     const img = page.locator('.images img');
     assert.equal(await img.count(), 1);
-    assert.ok(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth === 16), 'the image decodes');
+    assert.equal(await img.evaluate('(el) => el.naturalWidth'), 16, 'the image decodes');
     const call = page.locator('details.tool-call[data-call="call_build"]');
     assert.ok(await call.evaluate((el) => el.classList.contains('is-error')), 'the failed call is marked');
     assert.equal(await call.locator('.tool-result').isVisible(), false, 'the result is inside the collapsed call');
@@ -108,13 +108,13 @@ describe('skein ui: the viewer over a local store', () => {
 
   test('a sub-agent link leads to the sub-agent, and its parent link leads back', async () => {
     const page = await browser.newPage();
-    await page.goto(`${ui.url}t/${seed.demo.main}`);
-    await page.click(`.relations a[href="/t/${seed.demo.subAgents[0]}"]`);
-    await page.waitForURL(new RegExp(seed.demo.subAgents[0]!));
+    await page.goto(`${ui.url}t/${seed.demo!.main}`);
+    await page.click(`.relations a[href="/t/${seed.demo!.subAgents[0]}"]`);
+    await page.waitForURL(new RegExp(seed.demo!.subAgents[0]!));
     assert.equal(await page.locator('h1').textContent(), 'Reproduce the login flake');
     await shot(page, 'viewer-ui-subagent');
-    await page.click(`.relations a[href="/t/${seed.demo.main}"]`);
-    await page.waitForURL(new RegExp(seed.demo.main));
+    await page.click(`.relations a[href="/t/${seed.demo!.main}"]`);
+    await page.waitForURL(new RegExp(seed.demo!.main));
     assert.equal(await page.locator('h1').textContent(), 'Fix flaky login test');
     await page.close();
   });
@@ -126,7 +126,7 @@ describe('skein ui: the viewer over a local store', () => {
     await page.locator('details.tool-call summary').click();
     await page.waitForTimeout(300);
     await shot(page, 'viewer-ui-hostile', true);
-    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'no script ran');
+    assert.equal(await page.evaluate('window.__pwned'), undefined, 'no script ran');
     assert.equal(await page.locator('main script, main img[src="x"], main [onerror], main [onclick]').count(), 0, 'no element came from message text');
     assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
     const text = (await page.locator('main').textContent()) ?? '';
@@ -143,8 +143,8 @@ describe('skein ui: the viewer over a local store', () => {
     assert.equal(await messageCount(page), 50);
     assert.equal(await page.locator('article.msg .md').last().textContent(), `message ${BIG - 1}\n`);
     for (const pages of [2, 3]) {
-      await page.evaluate(() => window.scrollTo(0, 0));
-      await page.waitForFunction((n) => document.querySelectorAll('article.msg').length >= n, pages * 50);
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.waitForFunction(`document.querySelectorAll('article.msg').length >= ${pages * 50}`);
       assert.equal(await messageCount(page), pages * 50);
     }
     assert.equal(await page.locator('article.msg .md').first().textContent(), `message ${BIG - 150}\n`);
@@ -157,19 +157,19 @@ describe('skein ui: the viewer over a local store', () => {
 
   test('a skein append from a shell shows in the open thread and in the list within 2 s', async () => {
     const page = await browser.newPage();
-    await page.goto(`${ui.url}t/${seed.demo.main}`);
+    await page.goto(`${ui.url}t/${seed.demo!.main}`);
     await page.locator('#live.on').waitFor();
     const list = await browser.newPage();
     await list.goto(ui.url);
     await list.locator('#live.on').waitFor();
-    const run = await skein(['append', seed.demo.main, '--role', 'assistant', '--content', 'Appended **live** from a shell', '--dir', dir]);
+    const run = await skein(['append', seed.demo!.main, '--role', 'assistant', '--content', 'Appended **live** from a shell', '--dir', dir]);
     assert.equal(run.code, 0, run.stderr);
     const t0 = Date.now();
     await page.locator('article.msg strong', { hasText: 'live' }).waitFor({ timeout: 2000 });
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 2000, `shown after ${elapsed} ms`);
     // The list moves the thread to the top.
-    await list.waitForFunction((id) => document.querySelector('.row')?.getAttribute('data-id') === id, seed.demo.main, { timeout: 2000 });
+    await list.waitForFunction(`document.querySelector('.row')?.getAttribute('data-id') === '${seed.demo!.main}'`, undefined, { timeout: 2000 });
     await shot(page, 'viewer-ui-live');
     await shot(list, 'viewer-ui-live-list');
     await page.close();
@@ -233,7 +233,7 @@ describe('skein ui: the viewer over a local store', () => {
     await page.locator(`#m-${ids[0]}.focus`).waitFor();
     assert.equal(await page.locator(`#m-${ids[0]} .md`).textContent(), `message ${BIG - 51}\n`);
     await page.keyboard.press('j');
-    await page.waitForFunction(() => location.hash !== '' && document.querySelector('article.msg.focus') !== null);
+    await page.waitForFunction("location.hash !== '' && document.querySelector('article.msg.focus') !== null");
     assert.equal(await page.locator('article.msg.focus .md').textContent(), `message ${BIG - 50}\n`);
     await page.keyboard.press('k');
     await page.keyboard.press('k');

@@ -50,6 +50,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
 /** Saves a screenshot of the page as test-results/<name>.png and answers its path. */
 export async function shot(page: Page, name: string, fullPage = false): Promise<string> {
   mkdirSync(RESULTS, { recursive: true });
+  // A whole-page picture is taken from the top, so that the sticky header sits where it belongs.
+  if (fullPage) await page.evaluate('window.scrollTo(0, 0)');
   const path = join(RESULTS, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
   await page.screenshot({ path, fullPage });
   return path;

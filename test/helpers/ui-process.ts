@@ -1,31 +1,33 @@
 /**
- * `skein ui` as a real child process (the built command line) on a store directory: started on
- * a free port (or a given one, to restart it where a page expects it), its URL read from the
- * first line it prints.
+ * `skein ui` and `skein serve` as real child processes (the built command line), for the viewer's
+ * tests: each prints the URL to open on its first line, which is read here. A given port lets a
+ * test restart a process where an open page expects it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from './cli.js';
 
-/** A running `skein ui`. */
-export interface UiProcess {
+/** A running `skein` process that printed a URL on its first line. */
+export interface UrlProcess {
+  /** The first line it printed. */
   url: string;
   port: number;
   proc: ChildProcess;
+  stderr(): string;
   stop(): Promise<void>;
 }
 
-/** Starts `skein ui --dir DIR --port PORT` and waits for its first line (the URL). */
-export function startUiProcess(dir: string, port = 0): Promise<UiProcess> {
+/** Runs `skein ...args` and waits for its first line of output. */
+export function startUrlProcess(args: string[]): Promise<UrlProcess> {
   const { SKEIN_HOME: _home, ...env } = process.env;
-  const proc = spawn(process.execPath, [CLI, 'ui', '--dir', dir, '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`skein ui printed no URL within 20 s; stderr:\n${err}`));
-    }, 20_000);
+      reject(new Error(`skein ${args[0]} printed no URL within 30 s; stderr:\n${err}`));
+    }, 30_000);
     const onData = (d: string) => {
       out += d;
       const nl = out.indexOf('\n');
@@ -42,12 +44,17 @@ export function startUiProcess(dir: string, port = 0): Promise<UiProcess> {
         await done;
         clearTimeout(kill);
       };
-      resolve({ url, port: Number(new URL(url).port), proc, stop });
+      resolve({ url, port: Number(new URL(url).port), proc, stderr: () => err, stop });
     };
     proc.stdout!.setEncoding('utf8').on('data', onData);
     proc.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`skein ui exited (${code ?? signal}) before printing its URL; stderr:\n${err}`));
+      reject(new Error(`skein ${args[0]} exited (${code ?? signal}) before printing its URL; stderr:\n${err}`));
     });
   });
+}
+
+/** Starts `skein ui --dir DIR --port PORT` (port 0: a free one). */
+export function startUiProcess(dir: string, port = 0): Promise<UrlProcess> {
+  return startUrlProcess(['ui', '--dir', dir, '--port', String(port)]);
 }

@@ -23,7 +23,8 @@ export const HOSTILE = [
 
 /** What was seeded. */
 export interface ViewerSeed {
-  demo: DemoThreads;
+  /** The demo session's threads (unless `demo: false`). */
+  demo?: DemoThreads;
   rich: ThreadID;
   hostile: ThreadID;
   files: ThreadID;
@@ -31,10 +32,10 @@ export interface ViewerSeed {
 }
 
 /** Seeds `dir` (a store directory); `workspace` holds the files of the file-change thread. */
-export async function seedViewerStore(dir: string, options: { workspace: string; bigMessages?: number }): Promise<ViewerSeed> {
+export async function seedViewerStore(dir: string, options: { workspace: string; bigMessages?: number; demo?: boolean }): Promise<ViewerSeed> {
   const store = await openStore({ dir, durability: 'normal' });
   try {
-    const demo = await playDemoSession(store);
+    const demo = options.demo === false ? undefined : await playDemoSession(store);
 
     const rich = await store.createThread({ title: 'Markdown, thinking and images', meta: { source: { agent: 'claude-code', sessionId: 's-1' } } });
     await store.append(rich.id, [
@@ -75,7 +76,7 @@ export async function seedViewerStore(dir: string, options: { workspace: string;
     await store.append(files.id, { type: 'assistant:message', message: { content: 'Done; the note was not needed, rolled back.' } });
     await store.files.rollbackOperation(files.id, 'op-note');
 
-    const seed: ViewerSeed = { demo, rich: rich.id, hostile: hostile.id, files: files.id };
+    const seed: ViewerSeed = { ...(demo && { demo }), rich: rich.id, hostile: hostile.id, files: files.id };
     if (options.bigMessages) seed.big = { id: await bigThread(store, options.bigMessages), size: options.bigMessages };
     return seed;
   } finally {
