@@ -88,6 +88,11 @@ export function renderMessages(w: MessageWindow, base: string, sides: { older: b
   }`;
 }
 
+/** The usage of a thread (and of its tree), as the thread page fetches it. */
+export function renderUsage(u: { usage: UsageReport; tree?: UsageReport }): SafeHtml {
+  return html`${usageBlock('This thread', u.usage)}${u.tree ? usageBlock('With sub-agents and summaries', u.tree) : ''}`;
+}
+
 function usageBlock(label: string, u: UsageReport): SafeHtml {
   const models = Object.entries(u.byModel).map(([m, t]) => html`<li>${m}: ${usageLine(t)}</li>`);
   return html`<div class="usage-block"><div><strong>${label}</strong> ${formatCost(u.costUSD)} · in ${formatCount(u.inputTokens)} · out ${formatCount(u.outputTokens)}${u.cacheReadTokens ? ` · cache read ${formatCount(u.cacheReadTokens)}` : ''}${u.threads > 1 ? ` · ${u.threads} threads` : ''}</div>${models.length > 1 ? html`<ul>${models}</ul>` : ''}</div>`;
@@ -119,7 +124,7 @@ export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageW
 <p class="muted ids"><code>${info.id}</code> · v<span id="thread-v">${info.v}</span> · <span id="thread-count">${formatCount(info.messageCount)}</span> messages · started ${timeTag(info.created)} · active ${timeTag(info.updated)}${
     typeof agent === 'string' ? html` · <span class="badge agent">${agent}</span>` : ''
   }${info.archived !== undefined ? html` · <span class="badge archived">archived</span>` : ''}${placeOf(info).length ? html` · <span class="cwd">${placeOf(info).join(' · ')}</span>` : ''}</p>
-${usageBlock('This thread', view.usage)}${view.treeUsage ? usageBlock('With sub-agents and summaries', view.treeUsage) : ''}
+<div class="usage" id="usage" data-src="/ui/t/${info.id}/usage"><div class="usage-block muted">usage and cost…</div><noscript><a href="/ui/t/${info.id}/usage">usage and cost</a></noscript></div>
 ${rel.length ? html`<ul class="relations">${rel}</ul>` : ''}
 <form class="version" method="get" action="/t/${info.id}"><label for="version">version <output id="version-out">${shownV}</output> of <span id="version-max">${info.v}</span></label>
 <input type="range" id="version" name="v" min="1" max="${info.v}" value="${shownV}">${atVersion !== undefined ? html`<a class="back-live" href="/t/${info.id}">back to now</a>` : ''}<noscript><button type="submit">go</button></noscript></form>

@@ -16,8 +16,8 @@ import { ASSETS } from './assets.js';
 import { renderFileChanges } from './files-view.js';
 import type { SafeHtml } from './html.js';
 import { listPage, listRow, parseFilters } from './list.js';
-import { renderError, renderListPage, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, type PageContext } from './pages.js';
-import { loadThreadView, loadWindow, type WindowSpec } from './thread-data.js';
+import { renderError, renderListPage, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
+import { loadThreadView, loadUsage, loadWindow, type WindowSpec } from './thread-data.js';
 
 /** A change to a thread, as the viewer's event stream sends it. */
 export interface ThreadChange {
@@ -184,6 +184,14 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const w = await loadWindow(s, id, want, at);
     const sides = { older: !('after' in want), newer: !('before' in want) };
     return page(c, renderMessages(w, `/ui/t/${id}/messages${at !== undefined ? `?v=${at}` : ''}`, sides));
+  });
+
+  app.get('/ui/t/:id/usage', async (c) => {
+    const s = await store(c);
+    const id = threadIdOr404(c.req.param('id'));
+    const info = await s.info(id);
+    if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+    return page(c, renderUsage(await loadUsage(s, info)));
   });
 
   app.get('/ui/events', (c) => {

@@ -2,7 +2,7 @@
  * What a thread page shows, read through the public Store API: the head, a window of messages
  * (the newest page through `loadPage`, older and newer pages by message-id cursors, so a
  * 100,000-message thread never loads whole), or the thread as it was at a past version
- * (`getThread(id, { atVersion })`, paged in memory), its usage, its relations and file changes.
+ * (`getThread(id, { atVersion })`, paged in memory), its relations, file changes and usage.
  */
 import type { Message, ThreadID } from '../model/types.js';
 import type { Store, ThreadInfo } from '../store/store.js';
@@ -34,9 +34,6 @@ export interface ThreadView {
   origin?: ThreadInfo | null;
   children: ThreadInfo[];
   summaries: ThreadInfo[];
-  usage: UsageReport;
-  /** Usage of the thread and everything spawned from or made of it (when it has any). */
-  treeUsage?: UsageReport;
   files: FileChangeRecord[];
 }
 
@@ -114,21 +111,29 @@ async function pagedWindow(store: Store, id: ThreadID, spec: WindowSpec): Promis
   return { messages: p.messages, hasOlder: p.hasMore, hasNewer: false, totalMessages: p.totalMessages, v: p.v };
 }
 
+/**
+ * A thread's usage, and with sub-agents or summaries that of its whole tree. Kept off the thread
+ * page's first byte (the page fetches it): the sums are a query over the thread's message rows.
+ */
+export async function loadUsage(store: Store, info: ThreadInfo): Promise<{ usage: UsageReport; tree?: UsageReport }> {
+  const usage = await store.usage(info.id);
+  if (info.childThreadIDs.length + info.summaryThreadIDs.length === 0) return { usage };
+  return { usage, tree: await store.usage(info.id, { tree: true }) };
+}
+
 async function infos(store: Store, ids: ThreadID[]): Promise<ThreadInfo[]> {
   return (await Promise.all(ids.map((x) => store.info(x)))).filter((t): t is ThreadInfo => t !== null);
 }
 
-/** The head, relations, usage and file changes of a thread, or null when this store lacks it. */
+/** The head, relations and file changes of a thread, or null when this store lacks it. */
 export async function loadThreadView(store: Store, id: ThreadID): Promise<ThreadView | null> {
   const info = await store.info(id);
   if (!info) return null;
   const children = await infos(store, info.childThreadIDs);
   const summaries = await infos(store, info.summaryThreadIDs);
-  const usage = await store.usage(id);
-  const view: ThreadView = { info, children, summaries, usage, files: [] };
+  const view: ThreadView = { info, children, summaries, files: [] };
   if (info.mainThreadID) view.parent = await store.info(info.mainThreadID);
   if (info.originThreadID) view.origin = await store.info(info.originThreadID);
-  if (children.length + summaries.length > 0) view.treeUsage = await store.usage(id, { tree: true });
   try {
     view.files = await store.files.list(id);
   } catch {

@@ -122,7 +122,9 @@ describe('skein serve: the viewer of a workspace', () => {
     const result = call.locator('.tool-result');
     await result.waitFor({ state: 'visible' });
     assert.match((await result.textContent()) ?? '', /logs in with valid credentials/);
-    assert.match((await page.locator('.usage-block').nth(1).textContent()) ?? '', /With sub-agents and summaries/);
+    const tree = page.locator('.usage-block', { hasText: 'With sub-agents and summaries' });
+    await tree.waitFor();
+    assert.match((await tree.textContent()) ?? '', /\$0\.050 .* 4 threads/);
     await shot(page, 'viewer-serve-thread', true);
     await page.click(`.relations a[href="/t/${demoId('Find tests with the same wait pattern')}"]`);
     await page.waitForURL(new RegExp(demoId('Find tests with the same wait pattern')));

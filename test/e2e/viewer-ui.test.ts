@@ -101,7 +101,9 @@ describe('skein ui: the viewer over a local store', () => {
     assert.match((await result.textContent()) ?? '', /error TS2322/);
     // The message that only carried the result is folded into the call.
     assert.equal(await page.locator('article.msg.only-results').isVisible(), false);
-    assert.match((await page.locator('.usage-block').first().textContent()) ?? '', /\$0\.013/);
+    const usage = page.locator('.usage-block', { hasText: 'This thread' });
+    await usage.waitFor();
+    assert.match((await usage.textContent()) ?? '', /\$0\.013/);
     await shot(page, 'viewer-ui-thread-tools', true);
     await page.close();
   });

@@ -111,8 +111,18 @@ export const CLIENT_SCRIPT = String.raw`
       if (atBottom) window.scrollTo(0, document.documentElement.scrollHeight);
     }).catch(function () {}).then(function () { catching = false; });
   }
+  // Usage sums are fetched after the page (they are not needed for its first paint).
+  var usage = document.getElementById('usage');
+  var usageBusy = false;
+  function loadUsage() {
+    if (!usage || usageBusy) return;
+    usageBusy = true;
+    get(usage.dataset.src).then(function (text) { usage.innerHTML = ''; usage.appendChild(fragment(text)); })
+      .catch(function () {}).then(function () { usageBusy = false; });
+  }
   function onThreadChange(ev) {
     if (ev.id !== threadId) return;
+    loadUsage();
     var v = document.getElementById('thread-v');
     if (v && ev.v > Number(v.textContent)) {
       v.textContent = ev.v;
@@ -202,6 +212,7 @@ export const CLIENT_SCRIPT = String.raw`
 
   prepare(document);
   watch(document);
+  loadUsage();
   if (page === 'thread' && messages) {
     var hash = location.hash.slice(1);
     var target = hash ? document.getElementById(hash) : null;
