@@ -121,7 +121,11 @@ export const CLIENT_SCRIPT = String.raw`
       .catch(function () {}).then(function () { usageBusy = false; });
   }
   function onThreadChange(ev) {
-    if (ev.id !== threadId) return;
+    if (ev.id !== threadId) {
+      // A sub-agent or summary that changed moves the tree's totals.
+      if (document.querySelector('.relations a[href="/t/' + CSS.escape(ev.id) + '"]')) loadUsage();
+      return;
+    }
     loadUsage();
     var v = document.getElementById('thread-v');
     if (v && ev.v > Number(v.textContent)) {
