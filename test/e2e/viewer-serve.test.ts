@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type ThreadID } from '../../src/index.js';
-import { launchBrowser, shot, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, shot, waitForFirst, type TestBrowser } from '../helpers/browser.js';
 import { skein, skeinJson } from '../helpers/cli.js';
 import { startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { seedViewerStore, type ViewerSeed } from '../helpers/viewer-fixtures.js';
@@ -171,7 +171,7 @@ describe('skein serve: the viewer of a workspace', () => {
     await page.locator('article.msg code', { hasText: 'live' }).waitFor({ timeout: 2000 });
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 2000, `shown after ${elapsed} ms`);
-    await list.waitForFunction(`document.querySelector('.row')?.getAttribute('data-id') === '${seed.rich}'`, undefined, { timeout: 2000 });
+    await waitForFirst(list, '.row', 'data-id', seed.rich);
     await shot(page, 'viewer-serve-live');
     await list.close();
     await page.close();

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, shot, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, shot, waitForCount, waitForFirst, waitForHashAnd, type TestBrowser } from '../helpers/browser.js';
 import { skein } from '../helpers/cli.js';
 import { startUiProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { HOSTILE, seedViewerStore, type ViewerSeed } from '../helpers/viewer-fixtures.js';
@@ -90,7 +90,7 @@ describe('skein ui: the viewer over a local store', () => {
     assert.equal(await thinking.getAttribute('open'), null, 'thinking starts collapsed');
     const img = page.locator('.images img');
     assert.equal(await img.count(), 1);
-    assert.equal(await img.evaluate('(el) => el.naturalWidth'), 16, 'the image decodes');
+    assert.equal(await img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth), 16, 'the image decodes');
     const call = page.locator('details.tool-call[data-call="call_build"]');
     assert.ok(await call.evaluate((el) => el.classList.contains('is-error')), 'the failed call is marked');
     assert.equal(await call.locator('.tool-result').isVisible(), false, 'the result is inside the collapsed call');
@@ -146,7 +146,7 @@ describe('skein ui: the viewer over a local store', () => {
     assert.equal(await page.locator('article.msg .md').last().textContent(), `message ${BIG - 1}\n`);
     for (const pages of [2, 3]) {
       await page.evaluate('window.scrollTo(0, 0)');
-      await page.waitForFunction(`document.querySelectorAll('article.msg').length >= ${pages * 50}`);
+      await waitForCount(page, 'article.msg', pages * 50);
       assert.equal(await messageCount(page), pages * 50);
     }
     assert.equal(await page.locator('article.msg .md').first().textContent(), `message ${BIG - 150}\n`);
@@ -171,7 +171,7 @@ describe('skein ui: the viewer over a local store', () => {
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 2000, `shown after ${elapsed} ms`);
     // The list moves the thread to the top.
-    await list.waitForFunction(`document.querySelector('.row')?.getAttribute('data-id') === '${seed.demo!.main}'`, undefined, { timeout: 2000 });
+    await waitForFirst(list, '.row', 'data-id', seed.demo!.main);
     await shot(page, 'viewer-ui-live');
     await shot(list, 'viewer-ui-live-list');
     await page.close();
@@ -235,7 +235,7 @@ describe('skein ui: the viewer over a local store', () => {
     await page.locator(`#m-${ids[0]}.focus`).waitFor();
     assert.equal(await page.locator(`#m-${ids[0]} .md`).textContent(), `message ${BIG - 51}\n`);
     await page.keyboard.press('j');
-    await page.waitForFunction("location.hash !== '' && document.querySelector('article.msg.focus') !== null");
+    await waitForHashAnd(page, 'article.msg.focus');
     assert.equal(await page.locator('article.msg.focus .md').textContent(), `message ${BIG - 50}\n`);
     await page.keyboard.press('k');
     await page.keyboard.press('k');

@@ -56,3 +56,34 @@ export async function shot(page: Page, name: string, fullPage = false): Promise<
   await page.screenshot({ path, fullPage });
   return path;
 }
+
+/** The little of a page's globals the tests read inside the page (the project's types have no DOM). */
+interface PageGlobals {
+  document: { querySelectorAll(selector: string): { length: number }; querySelector(selector: string): { getAttribute(name: string): string | null } | null };
+  location: { hash: string };
+}
+
+/**
+ * Waits until `selector` matches at least `n` elements. (A function, not a string: the viewer's
+ * Content-Security-Policy forbids evaluating strings in the page.)
+ */
+export async function waitForCount(page: Page, selector: string, n: number, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(([sel, min]) => (globalThis as unknown as PageGlobals).document.querySelectorAll(sel as string).length >= (min as number), [selector, n], { timeout });
+}
+
+/** Waits until the first element matching `selector` has `attribute` equal to `value`. */
+export async function waitForFirst(page: Page, selector: string, attribute: string, value: string, timeout = 2000): Promise<void> {
+  await page.waitForFunction(
+    ([sel, attr, want]) => (globalThis as unknown as PageGlobals).document.querySelector(sel!)?.getAttribute(attr!) === want,
+    [selector, attribute, value],
+    { timeout },
+  );
+}
+
+/** Waits until the page's URL has a fragment and `selector` matches an element. */
+export async function waitForHashAnd(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction((sel) => {
+    const g = globalThis as unknown as PageGlobals;
+    return g.location.hash !== '' && g.document.querySelector(sel) !== null;
+  }, selector);
+}
