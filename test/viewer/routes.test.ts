@@ -111,6 +111,22 @@ describe('viewer routes', () => {
     assert.equal((await app.request('/', { headers: { host: 'evil.example' } })).status, 403);
   });
 
+  test('an archived thread still opens, read whole from its archive, marked archived', async () => {
+    const t = await store.createThread({ title: 'old work' });
+    await store.append(t.id, { type: 'user:message', message: { content: 'from long ago' } });
+    const r = await store.archiveInactiveThreads({ olderThanMs: 0 });
+    assert.ok(r.archived.includes(t.id));
+    const res = await local().request(`/t/${t.id}`, { headers: HOST });
+    assert.equal(res.status, 200);
+    const page = await res.text();
+    assert.match(page, /from long ago/);
+    assert.match(page, /class="badge archived"/);
+    const archivedOnly = rowIds(await (await local().request('/?archived=archived', { headers: HOST })).text());
+    assert.ok(archivedOnly.includes(t.id));
+    await store.restoreThread(t.id);
+    for (const id of r.archived) if (id !== t.id) await store.restoreThread(id);
+  });
+
   test('sign-in: a known token sets an HttpOnly cookie; without one, pages ask for it', async () => {
     const app = viewerRoutes({
       storeOf: async (ws) => {

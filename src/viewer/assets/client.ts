@@ -32,7 +32,7 @@ export const CLIENT_SCRIPT = String.raw`
   function get(url) {
     return fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } }).then(function (r) {
       if (r.status === 401) { location.href = '/signin'; throw new Error('signed out'); }
-      if (!r.ok) throw new Error(url + ': ' + r.status);
+      if (!r.ok) { var err = new Error(url + ': ' + r.status); err.status = r.status; throw err; }
       return r.text();
     });
   }
@@ -109,7 +109,10 @@ export const CLIENT_SCRIPT = String.raw`
       pair(document);
       if (newer) io.observe(newer);
       if (atBottom) window.scrollTo(0, document.documentElement.scrollHeight);
-    }).catch(function () {}).then(function () { catching = false; });
+    }).catch(function (err) {
+      // The last message shown is gone (the thread was truncated or rewritten): start again.
+      if (err && err.status === 404) location.reload();
+    }).then(function () { catching = false; });
   }
   // Usage sums are fetched after the page (they are not needed for its first paint).
   var usage = document.getElementById('usage');
