@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, shot, waitForCount, waitForFirst, waitForHashAnd, type TestBrowser } from '../helpers/browser.js';
 import { skein } from '../helpers/cli.js';
 import { startUiProcess, type UrlProcess } from '../helpers/ui-process.js';
+import { openStore } from '../../src/index.js';
 import { HOSTILE, seedViewerStore, type ViewerSeed } from '../helpers/viewer-fixtures.js';
 
 const BIG = 100_000;
@@ -79,6 +80,39 @@ describe('skein ui: the viewer over a local store', () => {
     const sub = await page.locator('.row-title').allTextContents();
     assert.deepEqual(sub.sort(), ['Find tests with the same wait pattern', 'Reproduce the login flake']);
     await page.close();
+  });
+
+  test('the list loads more threads as it scrolls, at phone width; j/k move between rows', async () => {
+    const manyDir = join(root, 'many');
+    const store = await openStore({ dir: manyDir, durability: 'normal' });
+    for (let i = 0; i < 120; i++) {
+      const t = await store.createThread({ title: `thread ${i}` });
+      await store.append(t.id, { type: 'user:message', message: { content: 'hi' } });
+    }
+    await store.close();
+    const many = await startUiProcess(manyDir);
+    try {
+      const page = await browser.newPage({ width: 390, height: 800 });
+      await page.goto(many.url);
+      assert.equal(await page.locator('.row').count(), 50);
+      for (const n of [100, 120]) {
+        await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
+        await waitForCount(page, '.row', n);
+      }
+      const titles = await page.locator('.row-title').allTextContents();
+      assert.deepEqual(titles, Array.from({ length: 120 }, (_, i) => `thread ${119 - i}`));
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.keyboard.press('j');
+      await page.keyboard.press('j');
+      assert.equal(await page.locator('.row.focus .row-title').textContent(), 'thread 118');
+      await shot(page, 'viewer-ui-list-phone');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/t\/T-/);
+      assert.equal(await page.locator('h1').textContent(), 'thread 118');
+      await page.close();
+    } finally {
+      await many.stop();
+    }
   });
 
   test('a thread page renders markdown, highlights code, shows thinking collapsed, images, and tool calls with their results', async () => {
