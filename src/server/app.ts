@@ -102,7 +102,7 @@ export function createApp(options: AppOptions) {
     await next();
     const route = c.req.routePath || 'unknown';
     metrics.inc('skein_http_requests_total', { route, status: String(c.res.status) });
-    if (!route.startsWith('/v1/events')) metrics.observe(route, (performance.now() - started) / 1000);
+    if (!route.startsWith('/v1/events') && !route.startsWith('/ui/events')) metrics.observe(route, (performance.now() - started) / 1000);
   });
 
   app.onError((err, c) => {

@@ -198,12 +198,14 @@ describe('skein ui: the viewer over a local store', () => {
     const list = await browser.newPage();
     await list.goto(ui.url);
     await list.locator('#live.on').waitFor();
+    const countBefore = Number(await page.locator('#thread-count').textContent());
     const run = await skein(['append', seed.demo!.main, '--role', 'assistant', '--content', 'Appended **live** from a shell', '--dir', dir]);
     assert.equal(run.code, 0, run.stderr);
     const t0 = Date.now();
     await page.locator('article.msg strong', { hasText: 'live' }).waitFor({ timeout: 2000 });
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 2000, `shown after ${elapsed} ms`);
+    assert.equal(Number(await page.locator('#thread-count').textContent()), countBefore + 1);
     // The list moves the thread to the top.
     await waitForFirst(list, '.row', 'data-id', seed.demo!.main);
     await shot(page, 'viewer-ui-live');

@@ -3,7 +3,7 @@
  * driven by playwright-core, headless, in a fresh profile directory removed afterwards.
  * `shot` saves a PNG under test-results/ so that a person can look at what a test saw.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ export interface TestBrowser {
 
 /** Launches headless Chromium with a fresh temporary profile (`--user-data-dir`). */
 export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium (or set SKEIN_CHROMIUM)`);
   const profile = mkdtempSync(join(tmpdir(), 'skein-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -1,5 +1,4 @@
-import { intOpt } from '../args.js';
-import { expectPositionals } from '../args.js';
+import { expectPositionals, intOpt } from '../args.js';
 import type { Command } from '../command.js';
 import { startUiServer } from '../../viewer/ui-server.js';
 

@@ -99,7 +99,8 @@ export const CLIENT_SCRIPT = String.raw`
     get(url).then(function (text) {
       var frag = fragment(text);
       prepare(frag);
-      frag.querySelectorAll('.msg').forEach(function (m) { var old = document.getElementById(m.id); if (old) old.remove(); });
+      var added = 0;
+      frag.querySelectorAll('.msg').forEach(function (m) { var old = document.getElementById(m.id); if (old) old.remove(); else added++; });
       var atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
       var empty = messages.querySelector('.empty');
       if (empty && frag.querySelector('.msg')) empty.remove();
@@ -108,6 +109,8 @@ export const CLIENT_SCRIPT = String.raw`
       messages.appendChild(frag);
       pair(document);
       if (newer) io.observe(newer);
+      var count = document.getElementById('thread-count');
+      if (count && added) count.textContent = (Number(count.textContent.replace(/,/g, '')) + added).toLocaleString('en-US');
       if (atBottom) window.scrollTo(0, document.documentElement.scrollHeight);
     }).catch(function (err) {
       // The last message shown is gone (the thread was truncated or rewritten): start again.
