@@ -59,6 +59,10 @@ describe('skein ui: the viewer over a local store', () => {
     assert.match(ui.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.equal(await statusWithHost(ui.url, `127.0.0.1:${ui.port}`), 200);
     assert.equal(await statusWithHost(ui.url, `evil.example:${ui.port}`), 403);
+    const page = await browser.newPage();
+    await page.goto(ui.url);
+    await shot(page, 'viewer-ui-first-url');
+    await page.close();
   });
 
   test('the list shows every thread, newest activity first, with message counts and costs', async () => {

@@ -90,10 +90,14 @@ export const CLIENT_SCRIPT = String.raw`
   function updateLiveEdge() {
     if (!messages.querySelector('.sentinel.newer') && !document.body.dataset.at) messages.dataset.live = '1';
   }
+  // One catch-up at a time; a change that arrives meanwhile runs another one after it.
   var catching = false;
+  var again = false;
   function catchUp() {
-    if (!messages || messages.dataset.live !== '1' || catching) return;
+    if (!messages || messages.dataset.live !== '1') return;
+    if (catching) { again = true; return; }
     catching = true;
+    again = false;
     var id = lastId();
     var url = messages.dataset.base + (id ? '?after=' + encodeURIComponent(id) : '');
     get(url).then(function (text) {
@@ -115,16 +119,19 @@ export const CLIENT_SCRIPT = String.raw`
     }).catch(function (err) {
       // The last message shown is gone (the thread was truncated or rewritten): start again.
       if (err && err.status === 404) location.reload();
-    }).then(function () { catching = false; });
+    }).then(function () { catching = false; if (again) catchUp(); });
   }
   // Usage sums are fetched after the page (they are not needed for its first paint).
   var usage = document.getElementById('usage');
   var usageBusy = false;
+  var usageAgain = false;
   function loadUsage() {
-    if (!usage || usageBusy) return;
+    if (!usage) return;
+    if (usageBusy) { usageAgain = true; return; }
     usageBusy = true;
+    usageAgain = false;
     get(usage.dataset.src).then(function (text) { usage.innerHTML = ''; usage.appendChild(fragment(text)); })
-      .catch(function () {}).then(function () { usageBusy = false; });
+      .catch(function () {}).then(function () { usageBusy = false; if (usageAgain) loadUsage(); });
   }
   function onThreadChange(ev) {
     if (ev.id !== threadId) {
