@@ -246,7 +246,10 @@ export const CLIENT_SCRIPT = String.raw`
         watch(messages);
         var el = document.getElementById(hash);
         if (el) { el.classList.add('focus'); el.scrollIntoView({ block: 'start' }); }
-      }).catch(function () {});
+      }).catch(function () {
+        // No such message here: show the newest, as without a link.
+        window.scrollTo(0, document.documentElement.scrollHeight);
+      });
     } else if (target) {
       target.classList.add('focus');
       target.scrollIntoView({ block: 'start' });

@@ -52,7 +52,7 @@ h1{font-size:1.4em;margin:.4em 0;overflow-wrap:anywhere}h2{font-size:1.1em}
 @media (max-width:700px){.tool-io{grid-template-columns:1fr}}
 .label{font-size:11px;text-transform:uppercase;color:var(--muted);letter-spacing:.05em;margin:4px 0}
 .tool-slot:has(.tool-result) .pending{display:none}
-.tool-result pre{white-space:pre-wrap;overflow-wrap:anywhere}.tool-result.is-error pre{background:var(--errbg)}.tool-result.is-error>.label{color:var(--err)}
+.tool-io pre{white-space:pre-wrap;overflow-wrap:anywhere}.tool-result.is-error pre{background:var(--errbg)}.tool-result.is-error>.label{color:var(--err)}
 .images img{max-width:100%;max-height:420px;border-radius:6px;border:1px solid var(--line);margin:4px 4px 0 0}
 .files{margin:10px 0}.file-change{border:1px solid var(--line);border-radius:6px;margin:6px 0}.file-change>summary{cursor:pointer;padding:4px 8px;font-size:13px;overflow-wrap:anywhere}
 .note{font-size:13px;color:var(--muted);padding:0 8px}
