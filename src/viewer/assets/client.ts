@@ -173,7 +173,9 @@ export const CLIENT_SCRIPT = String.raw`
     es = new EventSource('/ui/events');
     es.addEventListener('open', function () {
       if (live) { live.classList.add('on'); live.title = 'live'; }
-      if (opened && page === 'thread') catchUp();
+      // Whatever was written between the page (or the last stream) and this one is fetched now.
+      if (page === 'thread') catchUp();
+      if (opened) loadUsage();
       opened = true;
     });
     es.addEventListener('change', function (e) {
@@ -236,6 +238,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (hash && !target && /^m-/.test(hash)) {
       // A link to a message outside the newest page: show the page around it.
       var at = document.body.dataset.at;
+      messages.dataset.live = '0';
       get(messages.dataset.base + (at ? '&' : '?') + 'around=' + encodeURIComponent(hash.slice(2))).then(function (text) {
         messages.innerHTML = '';
         var frag = fragment(text);
@@ -248,6 +251,7 @@ export const CLIENT_SCRIPT = String.raw`
         if (el) { el.classList.add('focus'); el.scrollIntoView({ block: 'start' }); }
       }).catch(function () {
         // No such message here: show the newest, as without a link.
+        if (!at) messages.dataset.live = '1';
         window.scrollTo(0, document.documentElement.scrollHeight);
       });
     } else if (target) {
