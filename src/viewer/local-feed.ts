@@ -2,7 +2,8 @@
  * Changes to a local store made by any process (`skein append` in a shell, an importer, a sync):
  * another process writes the same SQLite file, so this store's own events do not see them. While
  * someone listens, the feed polls the newest-activity threads (one indexed query) every
- * `intervalMs` and reports each thread whose version moved. This store's own writes are reported
+ * `intervalMs` and reports each thread whose version moved (reading further pages only while a
+ * whole page moved). This store's own writes are reported
  * at once from its `thread:updated` events.
  */
 import type { Store } from '../store/store.js';
@@ -16,7 +17,7 @@ export class LocalFeed {
   private readonly listeners = new Set<(change: ThreadChange) => void>();
   private readonly seen = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private running: Promise<void> | undefined;
   private primed = false;
   private readonly onOwn = (e: { id: string; v: number }) => this.report(e.id, e.v);
 
@@ -56,21 +57,31 @@ export class LocalFeed {
     this.primed = false;
   }
 
-  /** One look at the newest threads; the first one only learns where they stand. */
-  async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
+  /** One look at the newest threads (joining the one under way); the first only learns where they stand. */
+  poll(): Promise<void> {
+    return (this.running ??= this.look().finally(() => (this.running = undefined)));
+  }
+
+  private async look(): Promise<void> {
     try {
-      const { threads } = await this.store.listThreads({ limit: WINDOW });
-      for (const t of threads) {
-        if (!this.primed) this.seen.set(t.id, Math.max(t.v, this.seen.get(t.id) ?? 0));
-        else this.report(t.id, t.v);
+      // Threads come newest activity first, so the changed ones lead; a page that changed
+      // entirely may have more changes after it (a bulk import): read on until one did not.
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await this.store.listThreads({ limit: WINDOW, ...(cursor !== undefined && { cursor }) });
+        let allChanged = page.threads.length > 0;
+        for (const t of page.threads) {
+          const before = this.seen.get(t.id);
+          if (before !== undefined && before >= t.v) allChanged = false;
+          if (!this.primed) this.seen.set(t.id, Math.max(t.v, before ?? 0));
+          else this.report(t.id, t.v);
+        }
+        cursor = page.nextCursor;
+        if (!this.primed || !allChanged || cursor === undefined) break;
       }
       this.primed = true;
     } catch {
       // A closed store or a busy database: the next tick tries again.
-    } finally {
-      this.polling = false;
     }
   }
 
