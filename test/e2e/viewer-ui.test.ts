@@ -59,6 +59,9 @@ describe('skein ui: the viewer over a local store', () => {
     assert.match(ui.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.equal(await statusWithHost(ui.url, `127.0.0.1:${ui.port}`), 200);
     assert.equal(await statusWithHost(ui.url, `evil.example:${ui.port}`), 403);
+    const missing = await skein(['ui', '--dir', join(root, 'no-store'), '--port', '0']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^skein: no skein store in .*\n$/);
     const page = await browser.newPage();
     await page.goto(ui.url);
     await shot(page, 'viewer-ui-first-url');
