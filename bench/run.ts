@@ -12,9 +12,10 @@ import { filesBench } from './files.js';
 import { syncBench } from './sync.js';
 import { searchBench } from './search.js';
 import { importBench } from './import.js';
+import { viewerBench } from './viewer.js';
 import { BenchContext, SCALE, now, removeTempDirs, resultTable, saveResults, type Benchmark, type ResultRow } from './helpers.js';
 
-const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench, searchBench, importBench];
+const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench, searchBench, importBench, viewerBench];
 
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');

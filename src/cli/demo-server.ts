@@ -15,7 +15,8 @@ export async function seedDemoWorkspace(storage: ServerStorage): Promise<string>
     await playDemoSession(store);
     const backend = await storage.backend('demo');
     const { threads } = await store.listThreads({ limit: 1000 });
-    for (const t of threads) {
+    // Oldest activity first, so that the server's activity order (by op sequence) is the session's.
+    for (const t of [...threads].reverse()) {
       const r = await applyPushedThread(backend, { id: t.id, baseVersion: 0, ops: await store.history(t.id) }, Date.now());
       if (r.status !== 'ok') throw new Error(`seeding ${t.id}: ${r.status === 'rejected' ? r.message : r.status}`);
     }

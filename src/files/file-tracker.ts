@@ -148,6 +148,12 @@ export class FileTracker {
     });
   }
 
+  /** The bytes a record names as its `before` or `after` (by sha256), for showing a change. */
+  async content(hash: string): Promise<Buffer> {
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new ValidationError('hash', 'must be a sha256 in hex');
+    return this.blobs.get(hash);
+  }
+
   /** A thread's recorded changes, oldest first (optionally of one operation). */
   async list(threadId: ThreadID, options: { operationId?: string } = {}): Promise<FileChangeRecord[]> {
     parseThreadId(threadId);

@@ -19,6 +19,7 @@ import { Metrics } from './metrics.js';
 import { readPullPage } from './pull-page.js';
 import { applyPushedThread } from './push.js';
 import type { ServerStorage } from './server-storage.js';
+import { viewerRoutes } from '../viewer/routes.js';
 
 /** Options of the app. */
 export interface AppOptions {
@@ -108,7 +109,7 @@ export function createApp(options: AppOptions) {
     await next();
     const route = c.req.routePath || 'unknown';
     metrics.inc('skein_http_requests_total', { route, status: String(c.res.status) });
-    if (!route.startsWith('/v1/events')) metrics.observe(route, (performance.now() - started) / 1000);
+    if (!route.startsWith('/v1/events') && !route.startsWith('/ui/events')) metrics.observe(route, (performance.now() - started) / 1000);
   });
 
   app.onError((err, c) => {
@@ -280,12 +281,25 @@ export function createApp(options: AppOptions) {
       }),
     );
   });
+  // The web viewer at / (pages sign in with a workspace token once, kept in a cookie).
+  const viewer = viewerRoutes({
+    storeOf,
+    workspaceOf: (token) => storage.workspaceOf(token),
+    // A catch-up poke after the database came back names no thread; the viewer follows named changes.
+    subscribe: (ws, listener) =>
+      storage.subscribe((w, ev) => {
+        if (w === ws && ev.id !== undefined && ev.v !== undefined) listener({ id: ev.id, v: ev.v });
+      }),
+    keepAliveMs,
+  });
+  app.route('/', viewer.routes);
 
   return {
     app,
     metrics,
     /** Ends open event streams (so that the server can stop). */
     close() {
+      viewer.close();
       for (const done of streams) done();
     },
   };

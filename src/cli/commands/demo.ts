@@ -24,6 +24,10 @@ export const demoCommand: Command = {
       return;
     }
     ctx.print(`demo store: ${dir}`, '', ...renderCostTree(result), '');
-    ctx.print(`look around: skein show ${threads.main} --dir ${dir}`, `             skein cost ${threads.main} --tree --by model --dir ${dir}`);
+    ctx.print(
+      `look around: skein show ${threads.main} --dir ${dir}`,
+      `             skein cost ${threads.main} --tree --by model --dir ${dir}`,
+      `             skein ui --dir ${dir}   (in a browser)`,
+    );
   },
 };

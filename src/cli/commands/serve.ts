@@ -19,7 +19,7 @@ export const serveCommand: Command = {
     '--max-body N   largest request body in bytes (default 8388608)',
     '--max-pull-bytes N  byte cap of one pull page (default 4194304; a larger op goes alone)',
     '--demo         seed a "demo" workspace with a demo session and print a token for it',
-    'Prints the URL (JSON: { url, storage, token? }) once it listens.',
+    'Prints the URL on its first line once it listens (JSON: { url, storage, token?, signInUrl? }); the web viewer is at /.',
   ],
   options: {
     data: { type: 'string' },
@@ -42,11 +42,13 @@ export const serveCommand: Command = {
     let token: string | undefined;
     if (flag(args.values, 'demo')) token = await seedDemoWorkspace(storage);
     const server = await startServer({ storage, port, host: stringOpt(args.values, 'host') ?? '127.0.0.1', ...(maxBodyBytes !== undefined && { maxBodyBytes }), ...(maxPullBytes !== undefined && { maxPullBytes }) });
-    if (ctx.json) ctx.printJson({ url: server.url, storage: storage.description, ...(token && { token, workspace: 'demo' }) });
-    else {
-      ctx.print(`skein server listening on ${server.url} (${storage.description})`);
-      if (token) ctx.print(`demo workspace token: ${token}`, `try: curl -H "Authorization: Bearer ${token}" ${server.url}/v1/threads`);
-    }
+    // The first line is the URL to open: with --demo, one that signs the browser in to the demo workspace.
+    const signIn = token && `${server.url}/signin?token=${encodeURIComponent(token)}`;
+    if (ctx.json) ctx.printJson({ url: server.url, storage: storage.description, ...(token && { token, workspace: 'demo', signInUrl: signIn }) });
+    else if (signIn) {
+      ctx.print(signIn, `skein server listening on ${server.url} (${storage.description}); open the URL above to see the demo threads`);
+      ctx.print(`demo workspace token: ${token}`, `try: curl -H "Authorization: Bearer ${token}" ${server.url}/v1/threads`);
+    } else ctx.print(`${server.url}/`, `skein server listening on ${server.url} (${storage.description}); the viewer asks for a workspace token (skein token create --workspace NAME)`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
