@@ -4,9 +4,10 @@
  * Pulls leave out the ops a device wrote itself (it has them), by client id. A store directory
  * copied to a second machine, or a store restored from a backup, would keep the id and so never
  * receive the other copy's ops, or the ops it wrote after the backup. So the file also records the
- * inode of the database file the id was given to: a copy or a restored file is a new file with a
- * new inode, and gets a new client id (its old ops keep the old one, which is now "another
- * device", so pulls bring back whatever it lacks). Moving the directory keeps the inode.
+ * identity of the database file the id was given to (inode and birth time: a file system reuses a
+ * freed inode at once, so the inode alone would miss a restore over a deleted store): a copy or a
+ * restored file is a new file, and gets a new client id (its old ops keep the old one, which is
+ * now "another device", so pulls bring back whatever it lacks). Moving the directory keeps both.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -18,9 +19,10 @@ export function newClientId(): string {
   return `c${randomBytes(6).toString('hex')}`;
 }
 
-function inodeOf(file: string): string | undefined {
+function identityOf(file: string): string | undefined {
   try {
-    return String(statSync(file, { bigint: true }).ino);
+    const st = statSync(file, { bigint: true });
+    return st.birthtimeNs > 0n ? `${st.ino}@${st.birthtimeNs}` : String(st.ino);
   } catch {
     return undefined;
   }
@@ -32,20 +34,20 @@ function inodeOf(file: string): string | undefined {
  */
 export function loadClientId(dir: string, dbFile: string): { clientId: string; renewed: boolean } {
   const file = join(dir, 'client-id');
-  const ino = inodeOf(dbFile);
+  const identity = identityOf(dbFile);
   let clientId: string | undefined;
   let recorded: string | undefined;
   try {
     const lines = readFileSync(file, 'utf8').split('\n');
     clientId = parseClientId(lines[0]!.trim());
-    recorded = /^db-inode (\d+)$/.exec(lines[1]?.trim() ?? '')?.[1];
+    recorded = /^db-file (\S+)$/.exec(lines[1]?.trim() ?? '')?.[1];
   } catch {
     clientId = undefined;
   }
-  // A file from before inodes were recorded is adopted as it is.
-  const copied = clientId !== undefined && recorded !== undefined && ino !== undefined && recorded !== ino;
+  // A file from before the database file was recorded is adopted as it is.
+  const copied = clientId !== undefined && recorded !== undefined && identity !== undefined && recorded !== identity;
   const renewed = copied || clientId === undefined;
   if (renewed) clientId = newClientId();
-  if (renewed || recorded !== ino) writeFileSync(file, `${clientId}\n${ino === undefined ? '' : `db-inode ${ino}\n`}`, { flag: 'w' });
+  if (renewed || recorded !== identity) writeFileSync(file, `${clientId}\n${identity === undefined ? '' : `db-file ${identity}\n`}`, { flag: 'w' });
   return { clientId: clientId!, renewed: copied };
 }
