@@ -137,7 +137,8 @@ function wins(clock: ThreadClock, name: string, op: Op): boolean {
 function setMeta(core: ThreadCore, key: string, value: unknown): void {
   const meta = { ...core.meta };
   if (value === null) delete meta[key];
-  else meta[key] = value;
+  // Defined, not assigned: a key such as `__proto__` is a caller's data, never the prototype.
+  else Object.defineProperty(meta, key, { value, writable: true, enumerable: true, configurable: true });
   if (Object.keys(meta).length > 0) core.meta = meta;
   else delete core.meta;
 }
