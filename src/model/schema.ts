@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from './ids.js';
 import { CLIENT_ID_RE } from './order-key.js';
+import { isMessageOp } from './op-kinds.js';
 import type { CreateFields, Delta, Op } from './types.js';
 
 /**
@@ -242,7 +243,7 @@ export function parseDelta(value: unknown, root = 'delta'): Delta {
 export function parseOp(value: unknown, root = 'op'): Op {
   const op = check(opSchema, value, root) as Op;
   // A message op is identified by its message: stores find messages through the op id.
-  if ((op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message') && op.opId !== op.message.id)
+  if (isMessageOp(op) && op.opId !== op.message.id)
     throw new ValidationError(`${root}.opId`, 'a message op must have the id of its message');
   return op;
 }

@@ -12,6 +12,14 @@ import { openSqliteBackend } from '../store/sqlite/sqlite-backend.js';
 import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/driver.js';
 
 /** What the server needs of its storage. */
+
+/** News that a thread of a workspace changed: what the server pokes clients with. */
+export interface ChangeEvent {
+  id: string;
+  v: number;
+  cursor: number;
+}
+
 export interface ServerStorage {
   /** A short description for logs (`sqlite:/data`, `postgres:...`). */
   readonly description: string;
@@ -25,8 +33,8 @@ export interface ServerStorage {
    * Tells every server instance on this storage that a workspace changed (Postgres: NOTIFY), and
    * subscribes to such news. Single-instance storages call listeners directly.
    */
-  publish(workspace: string, event: { id: string; v: number; cursor: number }): Promise<void>;
-  subscribe(listener: (workspace: string, event: { id: string; v: number; cursor: number }) => void): () => void;
+  publish(workspace: string, event: ChangeEvent): Promise<void>;
+  subscribe(listener: (workspace: string, event: ChangeEvent) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -58,7 +66,7 @@ export class SqliteServerStorage implements ServerStorage {
   readonly description: string;
   private readonly db: SqliteDatabase;
   private readonly backends = new Map<string, StorageBackend>();
-  private readonly listeners = new Set<(workspace: string, event: { id: string; v: number; cursor: number }) => void>();
+  private readonly listeners = new Set<(workspace: string, event: ChangeEvent) => void>();
 
   constructor(private readonly dir: string) {
     this.dir = resolve(dir);
@@ -90,11 +98,11 @@ export class SqliteServerStorage implements ServerStorage {
     return row?.workspace;
   }
 
-  async publish(workspace: string, event: { id: string; v: number; cursor: number }): Promise<void> {
+  async publish(workspace: string, event: ChangeEvent): Promise<void> {
     for (const l of this.listeners) l(workspace, event);
   }
 
-  subscribe(listener: (workspace: string, event: { id: string; v: number; cursor: number }) => void): () => void {
+  subscribe(listener: (workspace: string, event: ChangeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

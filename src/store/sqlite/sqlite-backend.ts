@@ -6,7 +6,7 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -29,14 +29,7 @@ function mergeUsageRows(live: UsageRow[], archived: UsageRow[]): UsageRow[] {
   for (const a of archived) {
     const r = out.get(a.group);
     if (!r) out.set(a.group, { ...a });
-    else {
-      r.inputTokens += a.inputTokens;
-      r.outputTokens += a.outputTokens;
-      r.cacheReadTokens += a.cacheReadTokens;
-      r.cacheWriteTokens += a.cacheWriteTokens;
-      r.costUSD += a.costUSD;
-      r.messages += a.messages;
-    }
+    else addUsage(r, a);
   }
   return [...out.values()].sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
 }
