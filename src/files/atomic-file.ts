@@ -48,21 +48,6 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** The bytes of a file, or null when there is no file. Other failures (a directory, EACCES) throw. */
-export async function readIfExists(path: string): Promise<Buffer | null> {
-  try {
-    const fh = await open(path, 'r');
-    try {
-      return await fh.readFile();
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /** Creates a new file exclusively under a random temp name beside `path` (retrying a name taken). */
 async function createTemp(path: string, mode: number | undefined): Promise<{ tmp: string; fh: FileHandle }> {
   for (let attempt = 0; ; attempt++) {

@@ -6,6 +6,7 @@
  */
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
+import { isMessageOp } from './op-kinds.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { parseDelta, parseOp } from './schema.js';
 import type { CreateFields, Delta, HiddenRange, Message, Op, Role, Stamp, Thread, ThreadClock } from './types.js';
@@ -155,7 +156,8 @@ function wins(clock: ThreadClock, name: string, op: Op): boolean {
 function setMeta(core: ThreadCore, key: string, value: unknown): void {
   const meta = { ...core.meta };
   if (value === null) delete meta[key];
-  else meta[key] = value;
+  // Defined, not assigned: a key such as `__proto__` is a caller's data, never the prototype.
+  else Object.defineProperty(meta, key, { value, writable: true, enumerable: true, configurable: true });
   if (Object.keys(meta).length > 0) core.meta = meta;
   else delete core.meta;
 }
@@ -280,7 +282,7 @@ function scalarOf(op: Op): string | undefined {
 
 /** True when a message op with this message id is already part of the thread. */
 function alreadyHas(thread: Thread, op: Op): boolean {
-  if (op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message')
+  if (isMessageOp(op))
     return holds(thread.messages, op.message);
   if (op.type === 'thread:truncate') return thread.clock.hidden.some((r) => r.opId === op.opId);
   // A scalar op is present when it is the last writer of its own scalar. (One op may be the last

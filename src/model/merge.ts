@@ -77,7 +77,8 @@ export function merge(base: Thread, local: Thread, remote: Thread): Thread {
     else if (name.startsWith('meta.')) {
       const key = name.slice(5);
       const meta = { ...out.meta };
-      if (side.meta && Object.hasOwn(side.meta, key)) meta[key] = side.meta[key];
+      if (side.meta && Object.hasOwn(side.meta, key))
+        Object.defineProperty(meta, key, { value: side.meta[key], writable: true, enumerable: true, configurable: true });
       else delete meta[key];
       out.meta = meta;
     }

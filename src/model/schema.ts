@@ -6,9 +6,14 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from './ids.js';
 import { CLIENT_ID_RE } from './order-key.js';
+import { isMessageOp } from './op-kinds.js';
 import type { CreateFields, Delta, Op } from './types.js';
 
-/** Keys that would reach an object's prototype machinery; refused everywhere. */
+/**
+ * Names refused for message fields and ids, which the store's own objects carry. A caller's
+ * data (tool input and output, meta, env) may hold any key: it is kept as data, never assigned
+ * into an object in a way that reaches a prototype.
+ */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 64;
 
@@ -28,7 +33,6 @@ function jsonProblem(value: unknown, path: (string | number)[], depth: number): 
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return [path.join('.'), 'must be a plain JSON object'];
     for (const k of Object.keys(value)) {
-      if (k === '__proto__') return [[...path, k].join('.'), 'is not an allowed key'];
       const p = jsonProblem((value as Record<string, unknown>)[k], [...path, k], depth + 1);
       if (p) return p;
     }
@@ -98,11 +102,22 @@ const messageInput = z.looseObject(messageFields).superRefine((m, ctx) => {
   }
 });
 
-const environment = z.looseObject({ cwd: z.string().min(1).max(4096).optional() }).superRefine((e, ctx) => {
+// Checked on the value as given (a zod object would copy its keys by assignment, and an own
+// `__proto__` key would be lost): a JSON object whose `cwd`, when present, is a path.
+const environment = z.unknown().superRefine((e, ctx) => {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an object' });
+    return;
+  }
+  const cwd = (e as { cwd?: unknown }).cwd;
+  if (Object.hasOwn(e, 'cwd') && (typeof cwd !== 'string' || cwd.length < 1 || cwd.length > 4096))
+    ctx.addIssue({ code: 'custom', message: 'must be a path of 1 to 4096 characters', path: ['cwd'] });
   const p = jsonProblem(e, [], 0);
   if (p) ctx.addIssue({ code: 'custom', message: p[1], path: p[0] ? p[0].split('.') : [] });
 });
-const meta = z.record(safeKey, json);
+/** A meta key: any non-empty string (stored as data, so `constructor` or `__proto__` too). */
+const metaKey = z.string().min(1).max(200);
+const meta = z.record(metaKey, json);
 const title = z.string().max(10_000);
 
 const deltaSchema = z.discriminatedUnion('type', [
@@ -117,7 +132,7 @@ const deltaSchema = z.discriminatedUnion('type', [
     .refine((d) => (d.fromIndex === undefined) !== (d.fromMessageId === undefined), {
       message: 'give exactly one of fromIndex and fromMessageId',
     }),
-  z.strictObject({ type: z.literal('meta:set'), key: safeKey, value: json }),
+  z.strictObject({ type: z.literal('meta:set'), key: metaKey, value: json }),
   z.strictObject({ type: z.literal('env:set'), env: environment }),
   z.strictObject({ type: z.enum(['child:link', 'summary:link']), threadId }),
   z.strictObject({ type: z.enum(['archive', 'restore']) }),
@@ -170,18 +185,33 @@ const opSchema = z.discriminatedUnion('type', [
     fromKey: orderKey,
     toKey: orderKey,
   }),
-  z.strictObject({ ...opHeader, type: z.literal('meta:set'), key: safeKey, value: json }),
+  z.strictObject({ ...opHeader, type: z.literal('meta:set'), key: metaKey, value: json }),
   z.strictObject({ ...opHeader, type: z.literal('env:set'), env: environment }),
   z.strictObject({ ...opHeader, type: z.enum(['child:link', 'summary:link']), linked: threadId }),
   z.strictObject({ ...opHeader, type: z.enum(['archive', 'restore']) }),
 ]);
 
-/** The path of an own `__proto__` key anywhere in `value`, or undefined. */
+/** The fields that hold more of skein's own structure (not a caller's data). */
+const STRUCTURE = ['message', 'fields', 'toolCalls', 'toolResults', 'resourceUsage'];
+
+/**
+ * The path of an own `__proto__` key in skein's own structure (the delta or op, its message, tool
+ * calls, results, usage, creation fields), or undefined. A caller's data below them (tool input
+ * and output, meta, env, a message's extra fields' values) is not searched: there it is data.
+ */
 function protoKeyPath(value: unknown, path: string[], depth: number): string[] | undefined {
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = protoKeyPath(value[i], [...path, String(i)], depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  }
   if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
-  for (const [k, v] of Object.entries(value)) {
-    const p = protoKeyPath(v, [...path, k], depth + 1);
+  for (const k of STRUCTURE) {
+    if (!Object.hasOwn(value, k)) continue;
+    const p = protoKeyPath((value as Record<string, unknown>)[k], [...path, k], depth + 1);
     if (p) return p;
   }
   return undefined;
@@ -189,7 +219,7 @@ function protoKeyPath(value: unknown, path: string[], depth: number): string[] |
 
 function check<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
   // zod copies unknown keys by assignment, so an own `__proto__` key (as JSON.parse makes it) in a
-  // loose object would be dropped silently instead of refused: look for one before parsing.
+  // loose object of skein's structure would be dropped silently instead of refused: look first.
   const proto = protoKeyPath(value, [], 0);
   if (proto) throw new ValidationError([root, ...proto].filter(Boolean).join('.'), 'is not an allowed key');
   const r = schema.safeParse(value);
@@ -215,7 +245,7 @@ export function parseDelta(value: unknown, root = 'delta'): Delta {
 export function parseOp(value: unknown, root = 'op'): Op {
   const op = check(opSchema, value, root) as Op;
   // A message op is identified by its message: stores find messages through the op id.
-  if ((op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message') && op.opId !== op.message.id)
+  if (isMessageOp(op) && op.opId !== op.message.id)
     throw new ValidationError(`${root}.opId`, 'a message op must have the id of its message');
   return op;
 }

@@ -8,9 +8,9 @@ import { openPostgresBackend, type PostgresBackend } from '../store/postgres/pos
 import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations.js';
 import { createPgPool, migrate, quoteSchema, type PgPool } from '../store/postgres/driver.js';
 import { ListenConnection } from './listen-connection.js';
-import { hashToken, newToken, parseWorkspace, type ServerStorage, type StorageEvent, type StorageStatus } from './server-storage.js';
+import { hashToken, newToken, parseWorkspace, type ServerStorage, type ChangeEvent, type StorageStatus } from './server-storage.js';
 
-type Listener = (workspace: string, event: StorageEvent) => void;
+type Listener = (workspace: string, event: ChangeEvent) => void;
 
 /**
  * The server's own tables, an ordered array like the backend's (versions counted in
@@ -74,7 +74,7 @@ class PostgresServerStorage implements ServerStorage {
       ...(options.listenBackoffMs && { minDelayMs: options.listenBackoffMs.min, maxDelayMs: options.listenBackoffMs.max }),
       onNotification: (payload) => {
         try {
-          const { ws, ...event } = JSON.parse(payload) as StorageEvent & { ws: string };
+          const { ws, ...event } = JSON.parse(payload) as ChangeEvent & { ws: string };
           for (const l of this.listeners) l(ws, event);
         } catch {
           // not ours
@@ -146,7 +146,7 @@ class PostgresServerStorage implements ServerStorage {
     return (r.rows[0] as { workspace: string } | undefined)?.workspace;
   }
 
-  async publish(workspace: string, event: StorageEvent): Promise<void> {
+  async publish(workspace: string, event: ChangeEvent): Promise<void> {
     // Every instance (this one included) hears it through LISTEN.
     await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ ws: workspace, ...event })]);
   }

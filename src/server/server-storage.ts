@@ -11,8 +11,11 @@ import type { StorageBackend } from '../store/backend.js';
 import { openSqliteBackend } from '../store/sqlite/sqlite-backend.js';
 import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/driver.js';
 
-/** News that a workspace changed: a thread's new version, or (id absent) only "pull from here". */
-export interface StorageEvent {
+/**
+ * News that a workspace changed, what the server pokes clients with: a thread's new version, or
+ * (id and v absent, after live news was lost and came back) only "pull from here".
+ */
+export interface ChangeEvent {
   id?: string;
   v?: number;
   cursor: number;
@@ -41,8 +44,8 @@ export interface ServerStorage {
    * Tells every server instance on this storage that a workspace changed (Postgres: NOTIFY), and
    * subscribes to such news. Single-instance storages call listeners directly.
    */
-  publish(workspace: string, event: { id: string; v: number; cursor: number }): Promise<void>;
-  subscribe(listener: (workspace: string, event: StorageEvent) => void): () => void;
+  publish(workspace: string, event: Required<ChangeEvent>): Promise<void>;
+  subscribe(listener: (workspace: string, event: ChangeEvent) => void): () => void;
   /** Health beyond "the process answers" (absent: always ok). */
   status?(): Promise<StorageStatus>;
   /** Extra Prometheus lines (gauges of the storage's connections). */
@@ -78,7 +81,7 @@ export class SqliteServerStorage implements ServerStorage {
   readonly description: string;
   private readonly db: SqliteDatabase;
   private readonly backends = new Map<string, StorageBackend>();
-  private readonly listeners = new Set<(workspace: string, event: StorageEvent) => void>();
+  private readonly listeners = new Set<(workspace: string, event: ChangeEvent) => void>();
 
   constructor(private readonly dir: string) {
     this.dir = resolve(dir);
@@ -110,11 +113,11 @@ export class SqliteServerStorage implements ServerStorage {
     return row?.workspace;
   }
 
-  async publish(workspace: string, event: { id: string; v: number; cursor: number }): Promise<void> {
+  async publish(workspace: string, event: ChangeEvent): Promise<void> {
     for (const l of this.listeners) l(workspace, event);
   }
 
-  subscribe(listener: (workspace: string, event: StorageEvent) => void): () => void {
+  subscribe(listener: (workspace: string, event: ChangeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -7,6 +7,7 @@ import { notFound } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Thread } from '../model/types.js';
 import type { UsageRow, UsageTotals } from './backend.js';
+import { addUsage } from './view.js';
 
 import type { ThreadInfo } from './types.js';
 
@@ -46,12 +47,10 @@ function zeroTotals(): UsageTotals {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0 };
 }
 
+/** Adds `u` into `into`, keeping the cost to a billionth of a dollar (no float noise in reports). */
 function addTotals(into: UsageTotals, u: UsageTotals): void {
-  into.inputTokens += u.inputTokens;
-  into.outputTokens += u.outputTokens;
-  into.cacheReadTokens += u.cacheReadTokens;
-  into.cacheWriteTokens += u.cacheWriteTokens;
-  into.costUSD = Math.round((into.costUSD + u.costUSD) * 1e9) / 1e9;
+  addUsage(into, u);
+  into.costUSD = Math.round(into.costUSD * 1e9) / 1e9;
 }
 
 /** The thread, its parent, its summaries and its children, as whole threads. */

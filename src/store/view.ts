@@ -4,7 +4,8 @@
  */
 import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError, archivedError } from '../errors.js';
 import type { Message, Op, ThreadID } from '../model/types.js';
-import type { Fence, LeaseState } from './backend.js';
+import { isMessageOp } from '../model/op-kinds.js';
+import type { Fence, LeaseState, UsageRow, UsageTotals } from './backend.js';
 
 /** The op without the fields that have columns of their own, as stored. */
 export function opBody(op: Op): string {
@@ -19,7 +20,23 @@ export function opFromRow(threadId: ThreadID, v: number, opId: string, body: str
 
 /** The message an op carries, if any. */
 export function messageOf(op: Op): Message | undefined {
-  return op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message' ? op.message : undefined;
+  return isMessageOp(op) ? op.message : undefined;
+}
+
+/** A zero usage row for `group`. */
+export function emptyUsage(group: string): UsageRow {
+  return { group, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
+}
+
+/** Adds `u` into `into` (in place; message counts too when both carry them) and returns it: the one usage sum. */
+export function addUsage<T extends UsageTotals>(into: T, u: UsageTotals | UsageRow): T {
+  into.inputTokens += u.inputTokens;
+  into.outputTokens += u.outputTokens;
+  into.cacheReadTokens += u.cacheReadTokens;
+  into.cacheWriteTokens += u.cacheWriteTokens;
+  into.costUSD += u.costUSD;
+  if ('messages' in into && 'messages' in u) (into as unknown as UsageRow).messages += u.messages;
+  return into;
 }
 
 /** The usage columns of a message: model, UTC day and token/cost numbers (null when absent). */

@@ -177,16 +177,3 @@ export function parseThreadOpsResponse(value: unknown): PullChange {
 export function parsePoke(value: unknown): Poke {
   return answer(poke, value, 'a poke') as Poke;
 }
-
-/** Groups ops (in sequence order) into per-thread changes. */
-export function groupChanges(ops: readonly Op[]): PullChange[] {
-  const byThread = new Map<ThreadID, PullChange>();
-  for (const op of ops) {
-    const c = byThread.get(op.threadId);
-    if (c) {
-      c.ops.push(op);
-      c.toVersion = op.v;
-    } else byThread.set(op.threadId, { id: op.threadId, fromVersion: op.v - 1, toVersion: op.v, ops: [op] });
-  }
-  return [...byThread.values()];
-}

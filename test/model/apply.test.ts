@@ -425,7 +425,6 @@ describe('bad input', () => {
     ['tool call with numeric id', { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 7, name: 'n', input: 1 }] } }, 'delta.message.toolCalls.0.id'],
     ['tool call with empty name', { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 'c', name: '', input: 1 }] } }, 'delta.message.toolCalls.0.name'],
     ['tool input with a non-finite number', { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 'c', name: 'n', input: { a: [1, NaN] } }] } }, 'delta.message.toolCalls.0.input.a.1'],
-    ['tool input with a __proto__ key', { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 'c', name: 'n', input: protoKey(1) }] } }, 'delta.message.toolCalls.0.input.__proto__'],
     ['duplicate tool call ids', { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 'c', name: 'n', input: 1 }, { id: 'c', name: 'm', input: 2 }] } }, 'delta.message.toolCalls'],
     ['tool result without toolCallId', { type: 'user:message', message: { content: '', toolResults: [{ output: 1 }] } }, 'delta.message.toolResults.0.toolCallId'],
     ['tool result with string isError', { type: 'user:message', message: { content: '', toolResults: [{ toolCallId: 'c', output: 1, isError: 'yes' }] } }, 'delta.message.toolResults.0.isError'],
@@ -442,11 +441,8 @@ describe('bad input', () => {
     ['extra field named constructor', { type: 'user:message', message: { content: 'x', constructor: 1 } }, 'delta.message.constructor'],
     ['extra field named __proto__', { type: 'user:message', message: JSON.parse('{"content": "x", "__proto__": {"polluted": true}}') as unknown }, 'delta.message.__proto__'],
     ['both fromIndex and fromMessageId', { type: 'thread:truncate', fromIndex: 0, fromMessageId: 'x' }, 'delta'],
-    ['meta key __proto__', { type: 'meta:set', key: '__proto__', value: 1 }, 'delta.key'],
-    ['meta key constructor', { type: 'meta:set', key: 'constructor', value: 1 }, 'delta.key'],
     ['meta value NaN', { type: 'meta:set', key: 'k', value: NaN }, 'delta.value'],
     ['meta value with a nested Infinity', { type: 'meta:set', key: 'k', value: { a: { b: Infinity } } }, 'delta.value.a.b'],
-    ['meta value with a __proto__ key', { type: 'meta:set', key: 'k', value: protoKey({ polluted: true }) }, 'delta.value.__proto__'],
     ['meta value that is not JSON', { type: 'meta:set', key: 'k', value: new Date(0) }, 'delta.value'],
     ['title not a string', { type: 'title', value: 5 }, 'delta.value'],
     ['env cwd not a string', { type: 'env:set', env: { cwd: 5 } }, 'delta.env.cwd'],
@@ -488,6 +484,18 @@ describe('bad input', () => {
     ];
     for (const d of ok) assert.equal(applyDelta(thread, d, { clientId: 'devA', now: T0 + 10 }).v, thread.v + 1);
     assert.equal(applyDelta(thread, structuredClone(goodOp)), thread, 'the unmodified op is accepted (and already present)');
+  });
+
+  test("a caller's data may hold any key: __proto__, constructor and prototype are kept as data, no prototype touched", () => {
+    const input = protoKey({ polluted: true });
+    const called = applyDelta(thread, { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 'c', name: 'n', input }] } }, { clientId: 'devA', now: T0 + 10 });
+    assert.deepStrictEqual(called.messages.at(-1)!.toolCalls![0]!.input, input);
+    let t = thread;
+    for (const key of ['__proto__', 'constructor', 'prototype']) t = applyDelta(t, { type: 'meta:set', key, value: protoKey(key) }, { clientId: 'devA', now: T0 + 10 });
+    assert.deepStrictEqual(Object.keys(t.meta!), ['__proto__', 'constructor', 'prototype']);
+    assert.equal(Object.getPrototypeOf(t.meta), Object.prototype);
+    assert.deepStrictEqual(t.meta!['__proto__'], protoKey('__proto__'));
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
   });
 
   test('an op for another thread is refused', () => {

@@ -53,7 +53,7 @@ for (const kind of KINDS) {
           [say('ok'), { type: 'user:message', message: { content: 42 } }],
           [say('ok'), reply('fine'), { type: 'thread:truncate', fromIndex: 99 }],
           [say('ok'), { type: 'nonsense' }],
-          [{ type: 'title', value: 'new' }, say('ok'), { type: 'meta:set', key: '__proto__', value: 1 }],
+          [{ type: 'title', value: 'new' }, say('ok'), { type: 'meta:set', key: '', value: 1 }],
         ];
         for (const deltas of bad) {
           await rejectsWithCode(store.append(t.id, deltas as Delta[]), ErrorCode.VALIDATION);

@@ -6,7 +6,7 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, usageColumns } from '../view.js';
+import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, emptyUsage, messageOf, usageColumns } from '../view.js';
 import { memorySearch, type SearchableThread } from './memory-search.js';
 
 interface Row {
@@ -34,21 +34,6 @@ interface Entry {
 }
 
 const clone = <T>(x: T): T => structuredClone(x);
-
-function emptyUsage(group: string): UsageRow {
-  return { group, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUSD: 0, messages: 0 };
-}
-
-/** Adds `u` into `into` (in place) and returns it. */
-function addUsage(into: UsageRow, u: UsageRow): UsageRow {
-  into.inputTokens += u.inputTokens;
-  into.outputTokens += u.outputTokens;
-  into.cacheReadTokens += u.cacheReadTokens;
-  into.cacheWriteTokens += u.cacheWriteTokens;
-  into.costUSD += u.costUSD;
-  into.messages += u.messages;
-  return into;
-}
 
 /** A message's usage as a one-message row with its model and day, or undefined when it carried none. */
 function messageUsage(m: Message): { model: string; day: string; usage: UsageRow } | undefined {

@@ -6,9 +6,10 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
 import { sqliteReindex, sqliteSearch } from './search-sql.js';
 
 /** Options of the SQLite backend. */
@@ -30,14 +31,7 @@ function mergeUsageRows(live: UsageRow[], archived: UsageRow[]): UsageRow[] {
   for (const a of archived) {
     const r = out.get(a.group);
     if (!r) out.set(a.group, { ...a });
-    else {
-      r.inputTokens += a.inputTokens;
-      r.outputTokens += a.outputTokens;
-      r.cacheReadTokens += a.cacheReadTokens;
-      r.cacheWriteTokens += a.cacheWriteTokens;
-      r.costUSD += a.costUSD;
-      r.messages += a.messages;
-    }
+    else addUsage(r, a);
   }
   return [...out.values()].sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
 }
@@ -51,7 +45,7 @@ export function openSqliteBackend(file: string, options: SqliteBackendOptions = 
 export class SqliteBackend implements StorageBackend {
   readonly kind = 'sqlite';
   readonly db: SqliteDatabase;
-  private readonly s: Record<string, SqliteStatement>;
+  private readonly s: Record<SqliteStatementName, SqliteStatement>;
   /** The commit transaction, made once: better-sqlite3 wrappers are not free to create per call. */
   private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
 
@@ -60,66 +54,14 @@ export class SqliteBackend implements StorageBackend {
     this.db = typeof source === 'string' ? openSqlite(source, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' }) : source;
     this.db.pragma('foreign_keys = OFF');
     migrate(this.db, SQLITE_MIGRATIONS);
-    const p = (sql: string) => this.db.prepare(sql);
-    const msgSelect = `SELECT o.body, o.v, o.op_id, t.id FROM messages m JOIN ops o ON o.seq = m.seq JOIN threads t ON t.tid = m.tid`;
-    this.s = {
-      thread: p('SELECT tid, v, head, evicted FROM threads WHERE id = ?'),
-      commitRow: p("SELECT tid, v, evicted, coalesce(json_extract(head, '$.messageCount'), 0) AS msgs FROM threads WHERE id = ?"),
-      insertThread: p('INSERT INTO threads (id, v, last_seq, updated, head) VALUES (?, ?, 0, ?, ?)'),
-      updateThread: p('UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ? WHERE tid = ?'),
-      setThread: p('UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?'),
-      since: p('SELECT o.seq, o.v, o.op_id, o.body, t.id FROM ops o JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq LIMIT ?'),
-      deleteOpsAfter: p('DELETE FROM ops WHERE tid = ? AND v > ?'),
-      opSeqs: p('SELECT seq, op_id FROM ops WHERE tid = ?'),
-      insertOp: p('INSERT INTO ops (tid, v, op_id, body) VALUES (?, ?, ?, ?)'),
-      insertMsg: p(
-        'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      hide: p('UPDATE messages SET hidden = 1 WHERE tid = ? AND key >= ? AND key < ? AND hidden = 0'),
-      ops: p('SELECT o.v, o.op_id, o.body FROM ops o WHERE o.tid = ? AND o.v > ? AND o.v <= ? ORDER BY o.v'),
-      hasOp: p('SELECT 1 FROM ops WHERE tid = ? AND op_id = ?'),
-      before: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 AND m.key < ? ORDER BY m.key DESC LIMIT ? OFFSET ?`),
-      newest: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key DESC LIMIT ? OFFSET ?`),
-      after: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 AND m.key > ? ORDER BY m.key LIMIT ?`),
-      oldest: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key LIMIT ?`),
-      opById: p('SELECT body FROM ops WHERE tid = ? AND op_id = ?'),
-      visibleKey: p('SELECT 1 FROM messages WHERE tid = ? AND key = ? AND hidden = 0'),
-      countBelow: p('SELECT count(*) AS n FROM messages WHERE tid = ? AND hidden = 0 AND key < ?'),
-      atIndex: p(`${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key LIMIT 1 OFFSET ?`),
-      list: p(`WITH page AS (
-          SELECT tid, act FROM (
-            SELECT tid, last_seq AS act FROM threads WHERE last_seq <= @snap
-            UNION ALL
-            SELECT t.tid, (SELECT max(o.seq) FROM ops o WHERE o.tid = t.tid AND o.seq <= @snap) FROM threads t WHERE t.last_seq > @snap
-          ) WHERE act IS NOT NULL AND act < @below ORDER BY act DESC LIMIT @limit)
-        SELECT t.head, page.act FROM page JOIN threads t ON t.tid = page.tid ORDER BY page.act DESC`),
-      maxSeq: p("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ops'), 0) AS n"),
-      lease: p('SELECT owner, token, expires FROM leases WHERE thread_id = ?'),
-      putLease: p(
-        'INSERT INTO leases (thread_id, owner, token, expires) VALUES (?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires = excluded.expires',
-      ),
-      renew: p('UPDATE leases SET expires = ? WHERE thread_id = ? AND owner = ? AND token = ?'),
-      release: p('UPDATE leases SET expires = 0 WHERE thread_id = ? AND owner = ? AND token = ?'),
-      inconsistent: p('SELECT t.id FROM threads t WHERE t.evicted IS NULL AND t.v != coalesce((SELECT max(o.v) FROM ops o WHERE o.tid = t.tid), 0)'),
-      deleteMsgs: p('DELETE FROM messages WHERE tid = ?'),
-      deleteOps: p('DELETE FROM ops WHERE tid = ?'),
-      inactive: p('SELECT id FROM threads WHERE evicted IS NULL AND updated < ? AND id > ? ORDER BY id LIMIT ?'),
-      sumUsage: p(`INSERT INTO archived_usage (tid, model, day, in_tok, out_tok, cr_tok, cw_tok, cost, messages)
-        SELECT tid, coalesce(model, ''), day, coalesce(sum(in_tok),0), coalesce(sum(out_tok),0), coalesce(sum(cr_tok),0),
-          coalesce(sum(cw_tok),0), coalesce(sum(cost),0), count(*)
-        FROM messages WHERE tid = ? AND (model IS NOT NULL OR in_tok IS NOT NULL OR out_tok IS NOT NULL OR cr_tok IS NOT NULL OR cw_tok IS NOT NULL OR cost IS NOT NULL)
-        GROUP BY 2, 3`),
-      dropUsage: p('DELETE FROM archived_usage WHERE tid = ?'),
-      setEvicted: p('UPDATE threads SET evicted = ? WHERE tid = ?'),
-      unevict: p('UPDATE threads SET evicted = NULL, last_seq = ? WHERE tid = ?'),
-    };
+    this.s = Object.fromEntries(Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<SqliteStatementName, SqliteStatement>;
     this.commitTx = this.db.transaction((batches: CommitBatch[], now: number) => {
       for (const b of batches) this.commitOne(b, now);
     });
   }
 
   private row(id: ThreadID): ThreadRow | undefined {
-    return this.s.thread!.get(id) as ThreadRow | undefined;
+    return this.s.thread.get(id) as ThreadRow | undefined;
   }
 
   async getHead(id: ThreadID): Promise<ThreadHead | undefined> {
@@ -160,7 +102,7 @@ export class SqliteBackend implements StorageBackend {
     for (const op of ops) {
       let seq: number;
       try {
-        seq = Number(this.s.insertOp!.run(tid, op.v, op.opId, opBody(op)).lastInsertRowid);
+        seq = Number(this.s.insertOp.run(tid, op.v, op.opId, opBody(op)).lastInsertRowid);
       } catch (err) {
         if (/UNIQUE/.test(String(err)))
           throw new SkeinError(ErrorCode.VALIDATION, `op ${op.opId} (v${op.v}) is already in thread ${threadId}`, { cause: err });
@@ -172,7 +114,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
-    const rows = this.s.since!.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
+    const rows = this.s.since.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
     return rows.map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
   }
 
@@ -186,8 +128,8 @@ export class SqliteBackend implements StorageBackend {
         checkVersion(c.threadId, row?.v, c.baseVersion);
         if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
         checkNotEvicted(c.threadId, row.evicted);
-        checkLease(c.threadId, this.s.lease!.get(c.threadId) as LeaseState | undefined, c.fence, now);
-        this.s.deleteOpsAfter!.run(row.tid, c.keepVersion);
+        checkLease(c.threadId, this.s.lease.get(c.threadId) as LeaseState | undefined, c.fence, now);
+        this.s.deleteOpsAfter.run(row.tid, c.keepVersion);
         this.insertOps(row.tid, c.threadId, c.ops);
         this.writeView(row.tid, c.head, c.rows);
       })
@@ -197,29 +139,29 @@ export class SqliteBackend implements StorageBackend {
   /** Replaces the message rows and head of a thread (inside a caller's transaction). */
   private writeView(tid: number, head: ThreadHead, rows: { message: Message; hidden: boolean }[]): void {
     const seqs = new Map(
-      (this.s.opSeqs!.all(tid) as { seq: number; op_id: string }[]).map((x) => [x.op_id, x.seq]),
+      (this.s.opSeqs.all(tid) as { seq: number; op_id: string }[]).map((x) => [x.op_id, x.seq]),
     );
-    this.s.deleteMsgs!.run(tid);
+    this.s.deleteMsgs.run(tid);
     let count = 0;
     for (const { message, hidden } of rows) {
-      this.s.insertMsg!.run(tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      this.s.insertMsg.run(tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
       if (!hidden) count++;
     }
     let last = 0;
     for (const seq of seqs.values()) if (seq > last) last = seq;
-    this.s.setThread!.run(head.v, last, head.updated, JSON.stringify({ ...head, messageCount: count }), tid);
+    this.s.setThread.run(head.v, last, head.updated, JSON.stringify({ ...head, messageCount: count }), tid);
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
     const r = this.row(id);
     if (!r) return [];
-    const rows = this.s.ops!.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[];
+    const rows = this.s.ops.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[];
     return rows.map((x) => opFromRow(id, x.v, x.op_id, x.body));
   }
 
   async hasOp(id: ThreadID, opId: string): Promise<boolean> {
     const r = this.row(id);
-    return !!r && this.s.hasOp!.get(r.tid, opId) !== undefined;
+    return !!r && this.s.hasOp.get(r.tid, opId) !== undefined;
   }
 
   private toMessages(rows: unknown[]): Message[] {
@@ -229,14 +171,14 @@ export class SqliteBackend implements StorageBackend {
   async messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]> {
     const r = this.row(id);
     if (!r) return [];
-    const rows = beforeKey === undefined ? this.s.newest!.all(r.tid, limit, offset) : this.s.before!.all(r.tid, beforeKey, limit, offset);
+    const rows = beforeKey === undefined ? this.s.newest.all(r.tid, limit, offset) : this.s.before.all(r.tid, beforeKey, limit, offset);
     return this.toMessages(rows);
   }
 
   async messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]> {
     const r = this.row(id);
     if (!r) return [];
-    const rows = afterKey === undefined ? this.s.oldest!.all(r.tid, limit) : this.s.after!.all(r.tid, afterKey, limit);
+    const rows = afterKey === undefined ? this.s.oldest.all(r.tid, limit) : this.s.after.all(r.tid, afterKey, limit);
     return this.toMessages(rows);
   }
 
@@ -244,12 +186,12 @@ export class SqliteBackend implements StorageBackend {
     const r = this.row(id);
     if (!r) return undefined;
     if ('index' in at) {
-      const [m] = this.toMessages(this.s.atIndex!.all(r.tid, at.index));
+      const [m] = this.toMessages(this.s.atIndex.all(r.tid, at.index));
       return m && { index: at.index, message: m };
     }
     const m = this.visibleMessage(r.tid, id, at.messageId);
     if (!m) return undefined;
-    const { n } = this.s.countBelow!.get(r.tid, m.key) as { n: number };
+    const { n } = this.s.countBelow.get(r.tid, m.key) as { n: number };
     return { index: n, message: m };
   }
 
@@ -260,14 +202,14 @@ export class SqliteBackend implements StorageBackend {
 
   /** A visible message by id: its op (message ops have the message's id) and a visible row at its key. */
   private visibleMessage(tid: number, id: ThreadID, messageId: string): Message | undefined {
-    const body = this.s.opById!.get(tid, messageId) as { body: string } | undefined;
+    const body = this.s.opById.get(tid, messageId) as { body: string } | undefined;
     if (!body) return undefined;
     const m = messageOf(opFromRow(id, 0, messageId, body.body));
-    return m?.key && this.s.visibleKey!.get(tid, m.key) ? m : undefined;
+    return m?.key && this.s.visibleKey.get(tid, m.key) ? m : undefined;
   }
 
   async listThreads(opts: { limit: number; snapshot: number; below?: number }): Promise<ListedHead[]> {
-    const rows = this.s.list!.all({ snap: opts.snapshot, below: opts.below ?? Number.MAX_SAFE_INTEGER, limit: opts.limit }) as {
+    const rows = this.s.list.all({ snap: opts.snapshot, below: opts.below ?? Number.MAX_SAFE_INTEGER, limit: opts.limit }) as {
       head: string;
       act: number;
     }[];
@@ -275,7 +217,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async maxSeq(): Promise<number> {
-    return (this.s.maxSeq!.get() as { n: number }).n;
+    return (this.s.maxSeq.get() as { n: number }).n;
   }
 
   async usage(ids: ThreadID[], by: 'model' | 'day' | 'all'): Promise<UsageRow[]> {
@@ -298,7 +240,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async inactiveThreads(opts: { updatedBefore: number; limit: number; after?: ThreadID }): Promise<ThreadID[]> {
-    const rows = this.s.inactive!.all(opts.updatedBefore, opts.after ?? '', opts.limit) as { id: ThreadID }[];
+    const rows = this.s.inactive.all(opts.updatedBefore, opts.after ?? '', opts.limit) as { id: ThreadID }[];
     return rows.map((r) => r.id);
   }
 
@@ -309,12 +251,12 @@ export class SqliteBackend implements StorageBackend {
         if (!r) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
         checkVersion(id, r.v, v);
         checkNotEvicted(id, r.evicted);
-        checkLease(id, this.s.lease!.get(id) as LeaseState | undefined, undefined, now);
+        checkLease(id, this.s.lease.get(id) as LeaseState | undefined, undefined, now);
         // Marked first: the search index keeps the documents of an evicted thread's rows.
-        this.s.setEvicted!.run(now, r!.tid);
-        this.s.sumUsage!.run(r!.tid);
-        this.s.deleteMsgs!.run(r!.tid);
-        this.s.deleteOps!.run(r!.tid);
+        this.s.setEvicted.run(now, r.tid);
+        this.s.sumUsage.run(r.tid);
+        this.s.deleteMsgs.run(r.tid);
+        this.s.deleteOps.run(r.tid);
       })
       .immediate();
   }
@@ -330,13 +272,13 @@ export class SqliteBackend implements StorageBackend {
         const seqOf = new Map<string, number>();
         let lastSeq = 0;
         for (const op of ops) {
-          lastSeq = Number(this.s.insertOp!.run(r.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
+          lastSeq = Number(this.s.insertOp.run(r.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
           seqOf.set(op.opId, lastSeq);
         }
         for (const { message, hidden } of rows)
-          this.s.insertMsg!.run(r.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
-        this.s.dropUsage!.run(r.tid);
-        this.s.unevict!.run(lastSeq, r.tid);
+          this.s.insertMsg.run(r.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+        this.s.dropUsage.run(r.tid);
+        this.s.unevict.run(lastSeq, r.tid);
       })
       .immediate();
   }
@@ -348,29 +290,29 @@ export class SqliteBackend implements StorageBackend {
   async acquireLease(id: ThreadID, owner: string, ttlMs: number, now: number): Promise<number | undefined> {
     return this.db
       .transaction(() => {
-        const cur = this.s.lease!.get(id) as LeaseState | undefined;
+        const cur = this.s.lease.get(id) as LeaseState | undefined;
         if (cur && cur.expires > now) return undefined;
         const token = (cur?.token ?? 0) + 1;
-        this.s.putLease!.run(id, owner, token, now + ttlMs);
+        this.s.putLease.run(id, owner, token, now + ttlMs);
         return token;
       })
       .immediate();
   }
 
   async renewLease(id: ThreadID, fence: Fence, ttlMs: number, now: number): Promise<boolean> {
-    return this.s.renew!.run(now + ttlMs, id, fence.owner, fence.token).changes === 1;
+    return this.s.renew.run(now + ttlMs, id, fence.owner, fence.token).changes === 1;
   }
 
   async releaseLease(id: ThreadID, fence: Fence): Promise<void> {
-    this.s.release!.run(id, fence.owner, fence.token);
+    this.s.release.run(id, fence.owner, fence.token);
   }
 
   async lease(id: ThreadID): Promise<LeaseState | undefined> {
-    return this.s.lease!.get(id) as LeaseState | undefined;
+    return this.s.lease.get(id) as LeaseState | undefined;
   }
 
   async inconsistentThreads(): Promise<ThreadID[]> {
-    return (this.s.inconsistent!.all() as { id: ThreadID }[]).map((r) => r.id);
+    return (this.s.inconsistent.all() as { id: ThreadID }[]).map((r) => r.id);
   }
 
   async replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void> {

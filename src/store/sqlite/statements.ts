@@ -1,0 +1,57 @@
+/** The SQL of the SQLite backend, one statement per operation, keyed by name (prepared once per database). */
+
+const msgSelect = `SELECT o.body, o.v, o.op_id, t.id FROM messages m JOIN ops o ON o.seq = m.seq JOIN threads t ON t.tid = m.tid`;
+
+/** Every statement, by name. */
+export const SQLITE_STATEMENTS = {
+  thread: 'SELECT tid, v, head, evicted FROM threads WHERE id = ?',
+  commitRow: "SELECT tid, v, evicted, coalesce(json_extract(head, '$.messageCount'), 0) AS msgs FROM threads WHERE id = ?",
+  insertThread: 'INSERT INTO threads (id, v, last_seq, updated, head) VALUES (?, ?, 0, ?, ?)',
+  updateThread: 'UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ? WHERE tid = ?',
+  setThread: 'UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?',
+  since: 'SELECT o.seq, o.v, o.op_id, o.body, t.id FROM ops o JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
+  deleteOpsAfter: 'DELETE FROM ops WHERE tid = ? AND v > ?',
+  opSeqs: 'SELECT seq, op_id FROM ops WHERE tid = ?',
+  insertOp: 'INSERT INTO ops (tid, v, op_id, body) VALUES (?, ?, ?, ?)',
+  insertMsg:
+    'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  hide: 'UPDATE messages SET hidden = 1 WHERE tid = ? AND key >= ? AND key < ? AND hidden = 0',
+  ops: 'SELECT o.v, o.op_id, o.body FROM ops o WHERE o.tid = ? AND o.v > ? AND o.v <= ? ORDER BY o.v',
+  hasOp: 'SELECT 1 FROM ops WHERE tid = ? AND op_id = ?',
+  before: `${msgSelect} WHERE m.tid = ? AND m.hidden = 0 AND m.key < ? ORDER BY m.key DESC LIMIT ? OFFSET ?`,
+  newest: `${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key DESC LIMIT ? OFFSET ?`,
+  after: `${msgSelect} WHERE m.tid = ? AND m.hidden = 0 AND m.key > ? ORDER BY m.key LIMIT ?`,
+  oldest: `${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key LIMIT ?`,
+  opById: 'SELECT body FROM ops WHERE tid = ? AND op_id = ?',
+  visibleKey: 'SELECT 1 FROM messages WHERE tid = ? AND key = ? AND hidden = 0',
+  countBelow: 'SELECT count(*) AS n FROM messages WHERE tid = ? AND hidden = 0 AND key < ?',
+  atIndex: `${msgSelect} WHERE m.tid = ? AND m.hidden = 0 ORDER BY m.key LIMIT 1 OFFSET ?`,
+  list: `WITH page AS (
+      SELECT tid, act FROM (
+        SELECT tid, last_seq AS act FROM threads WHERE last_seq <= @snap
+        UNION ALL
+        SELECT t.tid, (SELECT max(o.seq) FROM ops o WHERE o.tid = t.tid AND o.seq <= @snap) FROM threads t WHERE t.last_seq > @snap
+      ) WHERE act IS NOT NULL AND act < @below ORDER BY act DESC LIMIT @limit)
+    SELECT t.head, page.act FROM page JOIN threads t ON t.tid = page.tid ORDER BY page.act DESC`,
+  maxSeq: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ops'), 0) AS n",
+  lease: 'SELECT owner, token, expires FROM leases WHERE thread_id = ?',
+  putLease:
+    'INSERT INTO leases (thread_id, owner, token, expires) VALUES (?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires = excluded.expires',
+  renew: 'UPDATE leases SET expires = ? WHERE thread_id = ? AND owner = ? AND token = ?',
+  release: 'UPDATE leases SET expires = 0 WHERE thread_id = ? AND owner = ? AND token = ?',
+  inconsistent: 'SELECT t.id FROM threads t WHERE t.evicted IS NULL AND t.v != coalesce((SELECT max(o.v) FROM ops o WHERE o.tid = t.tid), 0)',
+  deleteMsgs: 'DELETE FROM messages WHERE tid = ?',
+  deleteOps: 'DELETE FROM ops WHERE tid = ?',
+  inactive: 'SELECT id FROM threads WHERE evicted IS NULL AND updated < ? AND id > ? ORDER BY id LIMIT ?',
+  sumUsage: `INSERT INTO archived_usage (tid, model, day, in_tok, out_tok, cr_tok, cw_tok, cost, messages)
+    SELECT tid, coalesce(model, ''), day, coalesce(sum(in_tok),0), coalesce(sum(out_tok),0), coalesce(sum(cr_tok),0),
+      coalesce(sum(cw_tok),0), coalesce(sum(cost),0), count(*)
+    FROM messages WHERE tid = ? AND (model IS NOT NULL OR in_tok IS NOT NULL OR out_tok IS NOT NULL OR cr_tok IS NOT NULL OR cw_tok IS NOT NULL OR cost IS NOT NULL)
+    GROUP BY 2, 3`,
+  dropUsage: 'DELETE FROM archived_usage WHERE tid = ?',
+  setEvicted: 'UPDATE threads SET evicted = ? WHERE tid = ?',
+  unevict: 'UPDATE threads SET evicted = NULL, last_seq = ? WHERE tid = ?',
+} as const;
+
+/** The name of a statement. */
+export type SqliteStatementName = keyof typeof SQLITE_STATEMENTS;
