@@ -23,10 +23,11 @@ import { rewindCommand } from './commands/rewind.js';
 import { archiveCommand } from './commands/archive.js';
 import { restoreCommand } from './commands/restore.js';
 import { duCommand } from './commands/du.js';
+import { doctorCommand } from './commands/doctor.js';
 
 /** Every command, in the order `skein --help` lists them. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, duCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
+  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, duCommand, doctorCommand, syncCommand, serveCommand, tokenCommand, demoCommand].map(
     (c) => [c.name, c] as const,
   ),
 );

@@ -11,6 +11,7 @@ import type { StorageBackend } from './backend.js';
 import { loadClientId, newClientId } from './client-id.js';
 import { MemoryBackend } from './memory/memory-backend.js';
 import { resolvePolicies, type PolicyOption, type ThreadKind } from './policy.js';
+import { assertHealthyAfterCrash } from './sqlite/health.js';
 import { openSqliteBackend } from './sqlite/sqlite-backend.js';
 import { Store } from './store.js';
 import { SyncEngine, type SyncOptions } from '../sync/engine.js';
@@ -55,6 +56,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     else {
       dir = resolve(options.dir);
       mkdirSync(dir, { recursive: true });
+      assertHealthyAfterCrash(join(dir, 'skein.db'));
       backend = openSqliteBackend(join(dir, 'skein.db'), { durability: options.durability ?? 'full' });
       clientId ??= loadClientId(dir, join(dir, 'skein.db')).clientId;
     }
