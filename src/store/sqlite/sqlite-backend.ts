@@ -7,7 +7,7 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
-import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
+import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** Options of the SQLite backend. */
@@ -54,7 +54,10 @@ export class SqliteBackend implements StorageBackend {
   /** The commit transaction, made once: better-sqlite3 wrappers are not free to create per call. */
   private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
 
-  constructor(file: string, options: SqliteBackendOptions = {}) {
+  constructor(
+    private readonly file: string,
+    options: SqliteBackendOptions = {},
+  ) {
     this.db = openSqlite(file, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' });
     this.db.pragma('foreign_keys = OFF');
     migrate(this.db, SQLITE_MIGRATIONS);
@@ -127,7 +130,11 @@ export class SqliteBackend implements StorageBackend {
 
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
-    this.commitTx.immediate(batches, now);
+    try {
+      this.commitTx.immediate(batches, now);
+    } catch (err) {
+      throw writeFailure(err, this.file);
+    }
   }
 
   private commitOne(b: CommitBatch, now: number): void {
