@@ -19,6 +19,7 @@ import { resolvePolicies, type PolicyOption, type ThreadKind } from './store/pol
 import type { RemoteTier, SyncHandle } from './store/ports.js';
 import { StoreReplica } from './store/replica.js';
 import { openSqlite, type SqliteDatabase } from './store/sqlite/driver.js';
+import { assertHealthyAfterCrash } from './store/sqlite/health.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 import { Store } from './store/store.js';
 import { SyncEngine, type SyncOptions } from './sync/engine.js';
@@ -85,6 +86,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     else {
       dir = resolve(options.dir);
       mkdirSync(dir, { recursive: true });
+      assertHealthyAfterCrash(join(dir, 'skein.db'));
       db = openSqlite(join(dir, 'skein.db'), { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' });
       backend = new SqliteBackend(db);
       clientId ??= loadClientId(dir, join(dir, 'skein.db')).clientId;

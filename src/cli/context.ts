@@ -8,10 +8,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode, SkeinError, ValidationError, openStore, type OpenStoreOptions, type Store } from '../index.js';
 import { stringOpt, usageError, type OptionValues } from './args.js';
+import { escapeControls } from './terminal-text.js';
 
 /** The streams and environment the command line runs in (the process's, or a test's). */
 export interface CliIo {
-  stdout: { write(text: string): unknown };
+  /** `isTTY`: a terminal, where control characters in printed text are escaped. */
+  stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
   stdin: AsyncIterable<Buffer | string> & { isTTY?: boolean };
   env: Record<string, string | undefined>;
@@ -49,9 +51,10 @@ export class CliContext {
     readonly json: boolean,
   ) {}
 
-  /** Prints lines of human output. */
+  /** Prints lines of human output; on a terminal, control characters in them are shown escaped. */
   print(...lines: string[]): void {
-    for (const line of lines) this.io.stdout.write(line + '\n');
+    const tty = this.io.stdout.isTTY === true;
+    for (const line of lines) this.io.stdout.write((tty ? escapeControls(line) : line) + '\n');
   }
 
   /** Prints one JSON document. */

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ErrorCode, fromUnknown, type SkeinError } from '../index.js';
 import { flag, parseCommandArgs, splitCommand, stringOpt, usageError } from './args.js';
 import type { Command } from './command.js';
+import { escapeControls } from './terminal-text.js';
 import { CliContext, storeDir, type CliIo } from './context.js';
 import { table } from './output.js';
 import { COMMANDS } from './registry.js';
@@ -54,7 +55,8 @@ function findCommand(name: string): Command {
 }
 
 function report(io: CliIo, err: SkeinError): void {
-  io.stderr.write(`skein: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  // One line, and never a terminal escape from text an error message quotes.
+  io.stderr.write(`skein: ${escapeControls(err.message.replace(/\s*\n\s*/g, ' '))}\n`);
   if (io.env.SKEIN_DEBUG) {
     let e: unknown = err;
     while (e instanceof Error) {

@@ -3,7 +3,7 @@
  * made by the store's migrations), on the connection the SQLite backend opened.
  */
 import type { ThreadID } from '../model/types.js';
-import type { SqliteDatabase, SqliteStatement } from '../store/sqlite/driver.js';
+import { writeFailure, type SqliteDatabase, type SqliteStatement } from '../store/sqlite/driver.js';
 import type { BlobStats, FileChangeRecord, FileChangeType, FileRecordStore, RecordStats, StoredBlob } from './record-store.js';
 
 type Row = {
@@ -83,10 +83,15 @@ export class SqliteFileRecordStore implements FileRecordStore {
 
   async addRecord(record: Omit<FileChangeRecord, 'seq'>, blobs: StoredBlob[] = []): Promise<FileChangeRecord> {
     const r = record;
-    const seq = this.db.transaction(() => {
-      for (const b of blobs) this.insertBlob(b);
-      return Number(this.s.add!.run(r.threadId, r.operationId, r.path, r.root, r.type, r.before ?? null, r.after ?? null, r.timestamp, r.threadV).lastInsertRowid);
-    })();
+    let seq: number;
+    try {
+      seq = this.db.transaction(() => {
+        for (const b of blobs) this.insertBlob(b);
+        return Number(this.s.add!.run(r.threadId, r.operationId, r.path, r.root, r.type, r.before ?? null, r.after ?? null, r.timestamp, r.threadV).lastInsertRowid);
+      })();
+    } catch (err) {
+      throw writeFailure(err, 'the store database');
+    }
     return { ...record, seq };
   }
 

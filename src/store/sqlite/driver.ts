@@ -3,6 +3,7 @@
  * type leaks into the public API and a test can see at a glance what the backend relies on.
  */
 import { createRequire } from 'node:module';
+import { SkeinError, ErrorCode } from '../../errors.js';
 
 /** A prepared statement. */
 export interface SqliteStatement {
@@ -19,6 +20,8 @@ export interface SqliteDatabase {
   transaction<A extends unknown[], R>(fn: (...args: A) => R): { (...args: A): R; immediate(...args: A): R };
   close(): void;
   readonly inTransaction: boolean;
+  /** The database file's path. */
+  readonly name: string;
 }
 
 /**
@@ -55,4 +58,20 @@ export function migrate(db: SqliteDatabase, migrations: readonly string[]): void
       .immediate();
     if (done) return;
   }
+}
+
+/**
+ * A write that failed for want of space or on an I/O error, as a SkeinError that says so (the
+ * transaction was rolled back: nothing of it was written); anything else is passed on as it is.
+ */
+export function writeFailure(err: unknown, file: string): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'SQLITE_FULL')
+    return new SkeinError(ErrorCode.INTERNAL, `the disk holding ${file} is full: nothing of this write was stored; free some space and retry`, {
+      cause: err,
+      details: { sqlite: code },
+    });
+  if (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))
+    return new SkeinError(ErrorCode.INTERNAL, `writing ${file} failed (${code}): nothing of this write was stored`, { cause: err, details: { sqlite: code } });
+  return err;
 }

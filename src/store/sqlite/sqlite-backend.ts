@@ -7,7 +7,7 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
-import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
+import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
 import { sqliteReindex, sqliteSearch } from './search-sql.js';
@@ -71,7 +71,11 @@ export class SqliteBackend implements StorageBackend {
 
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
-    this.commitTx.immediate(batches, now);
+    try {
+      this.commitTx.immediate(batches, now);
+    } catch (err) {
+      throw writeFailure(err, this.db.name);
+    }
   }
 
   private commitOne(b: CommitBatch, now: number): void {
