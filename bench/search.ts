@@ -15,7 +15,8 @@ import { now, progress, sampleTurns, scaled, stats, tempDir, type BenchResult, t
 const PG_URL = process.env.SKEIN_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PER_THREAD = 1000;
 const BATCH = 500;
-const ROUNDS = 40;
+// Fewer rounds on a big corpus: a scan baseline of a million messages takes seconds per query.
+const roundsFor = (n: number): number => (n > 100_000 ? 10 : 40);
 
 /** The corpus: the shared fixture messages, with a rare word (`quasarK`) in about one message in a thousand. */
 function corpus(start: number, count: number): Delta[] {
@@ -49,17 +50,17 @@ const QUERIES: [string, string, string][] = [
 ];
 
 /** Times each query against its scan baseline, taking turns; rows of p50 and p99 (ms). */
-async function timeQueries(where: string, search: (q: string) => Promise<unknown>, scan: (like: string) => Promise<unknown>): Promise<{ rows: ResultRow[]; details: unknown[] }> {
+async function timeQueries(where: string, n: number, search: (q: string) => Promise<unknown>, scan: (like: string) => Promise<unknown>): Promise<{ rows: ResultRow[]; details: unknown[] }> {
   const rows: ResultRow[] = [];
   const details: unknown[] = [];
   for (const [label, q, like] of QUERIES) {
     progress(`${where}: ${label} (${q})`);
-    const [s, b] = await sampleTurns(ROUNDS, [() => search(q), () => scan(like)]);
+    const [s, b] = await sampleTurns(roundsFor(n), [() => search(q), () => scan(like)]);
     const ss = stats(s!);
     const bs = stats(b!);
     rows.push({ metric: `search ${where}: ${label}, p50`, unit: 'ms', skein: ss.median, baseline: bs.median, ratio: ss.median / bs.median });
     rows.push({ metric: `search ${where}: ${label}, p99`, unit: 'ms', skein: ss.p99, baseline: bs.p99, ratio: ss.p99 / bs.p99 });
-    details.push({ label, query: q, skein: ss, scan: bs });
+    details.push({ label, query: q, rounds: roundsFor(n), skein: ss, scan: bs });
   }
   return { rows, details };
 }
@@ -103,7 +104,7 @@ async function localRun(n: number): Promise<{ rows: ResultRow[]; details: Record
   const indexBytes = sum((x) => x.startsWith('search_'));
   const opsBytes = sum((x) => x === 'ops');
   const scan = db.prepare('SELECT count(*) FROM ops WHERE body LIKE ?');
-  const q = await timeQueries('local', (query) => store.search(query, { limit: 20 }), async (like) => scan.get(like));
+  const q = await timeQueries('local', n, (query) => store.search(query, { limit: 20 }), async (like) => scan.get(like));
   await store.close();
   const rows: ResultRow[] = [
     { metric: `search local: ${n} messages indexed, load`, unit: 'msgs/s', skein: (n / loadMs) * 1000 },
@@ -127,6 +128,7 @@ async function postgresRun(n: number): Promise<{ rows: ResultRow[]; details: Rec
     const opsBytes = await size('ops');
     const q = await timeQueries(
       'postgres',
+      n,
       (query) => store.search(query, { limit: 20 }),
       (like) => pool.query(`SELECT count(*) FROM "${schema}".ops WHERE ws = 'bench' AND body ILIKE $1`, [like]),
     );
