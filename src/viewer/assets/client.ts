@@ -65,6 +65,7 @@ export const CLIENT_SCRIPT = String.raw`
       var frag = fragment(text);
       prepare(frag);
       frag.querySelectorAll('.msg').forEach(function (m) { if (document.getElementById(m.id)) m.remove(); });
+      frag.querySelectorAll('.window-meta').forEach(function (m) { m.remove(); });
       var fresh = Array.prototype.slice.call(frag.querySelectorAll('.sentinel'));
       if (s.dataset.older) {
         // Keep what the reader is looking at in place while older messages go in above it.
@@ -103,6 +104,9 @@ export const CLIENT_SCRIPT = String.raw`
     get(url).then(function (text) {
       var frag = fragment(text);
       prepare(frag);
+      var meta = frag.querySelector('.window-meta');
+      var total = meta ? Number(meta.dataset.total) : NaN;
+      if (meta) meta.remove();
       var added = 0;
       frag.querySelectorAll('.msg').forEach(function (m) { var old = document.getElementById(m.id); if (old) old.remove(); else added++; });
       var atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
@@ -114,12 +118,28 @@ export const CLIENT_SCRIPT = String.raw`
       pair(document);
       if (newer) io.observe(newer);
       var count = document.getElementById('thread-count');
-      if (count && added) count.textContent = (Number(count.textContent.replace(/,/g, '')) + added).toLocaleString('en-US');
+      var known = count ? Number(count.textContent.replace(/,/g, '')) + added : NaN;
+      if (count && !isNaN(total)) count.textContent = total.toLocaleString('en-US');
       if (atBottom) window.scrollTo(0, document.documentElement.scrollHeight);
+      // More messages than the page has seen arrive: one was merged in above the newest (a device
+      // that was offline synced). Show the newest page again, in the thread's order.
+      if (total > known) reloadNewest(atBottom);
     }).catch(function (err) {
       // The last message shown is gone (the thread was truncated or rewritten): start again.
       if (err && err.status === 404) location.reload();
     }).then(function () { catching = false; if (again) catchUp(); });
+  }
+  function reloadNewest(toBottom) {
+    get(messages.dataset.base).then(function (text) {
+      var frag = fragment(text);
+      prepare(frag);
+      frag.querySelectorAll('.window-meta').forEach(function (m) { m.remove(); });
+      messages.innerHTML = '';
+      messages.appendChild(frag);
+      pair(document);
+      watch(messages);
+      if (toBottom) window.scrollTo(0, document.documentElement.scrollHeight);
+    }).catch(function () {});
   }
   // Usage sums are fetched after the page (they are not needed for its first paint).
   var usage = document.getElementById('usage');
