@@ -203,6 +203,8 @@ describe('skein serve: the viewer of a workspace', () => {
     await page.locator('article.msg', { hasText: 'written offline first' }).waitFor({ timeout: 2000 });
     const texts = (await page.locator('article.msg .md').allTextContents()).map((t) => t.trim());
     assert.deepEqual(texts.slice(-2), ['written offline first', 'written online second']);
+    // Shown again whole: the failed call still holds its result.
+    assert.equal(await page.locator('details.tool-call.is-error[data-call="call_build"] .tool-result').count(), 1);
     await shot(page, 'viewer-serve-merged');
     await page.close();
   });

@@ -132,8 +132,9 @@ export const CLIENT_SCRIPT = String.raw`
   function reloadNewest(toBottom) {
     get(messages.dataset.base).then(function (text) {
       var frag = fragment(text);
-      prepare(frag);
+      times(frag);
       frag.querySelectorAll('.window-meta').forEach(function (m) { m.remove(); });
+      // Cleared before pairing: a result must find the call that is shown, not the one replaced.
       messages.innerHTML = '';
       messages.appendChild(frag);
       pair(document);
