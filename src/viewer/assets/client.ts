@@ -50,6 +50,13 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
   function prepare(root) { times(root); pair(root); }
+  // Drops the messages of a fragment the page already shows (before pairing, so that a result is
+  // never paired twice); answers how many are new.
+  function dedupe(frag) {
+    var fresh = 0;
+    frag.querySelectorAll('.msg').forEach(function (m) { if (document.getElementById(m.id)) m.remove(); else fresh++; });
+    return fresh;
+  }
 
   // Paging: a sentinel element loads its page when it scrolls into view.
   var busy = new WeakSet();
@@ -63,8 +70,8 @@ export const CLIENT_SCRIPT = String.raw`
     var url = s.dataset.older || s.dataset.newer || s.dataset.next;
     get(url).then(function (text) {
       var frag = fragment(text);
+      dedupe(frag);
       prepare(frag);
-      frag.querySelectorAll('.msg').forEach(function (m) { if (document.getElementById(m.id)) m.remove(); });
       frag.querySelectorAll('.window-meta').forEach(function (m) { m.remove(); });
       var fresh = Array.prototype.slice.call(frag.querySelectorAll('.sentinel'));
       if (s.dataset.older) {
@@ -103,12 +110,11 @@ export const CLIENT_SCRIPT = String.raw`
     var url = messages.dataset.base + (id ? '?after=' + encodeURIComponent(id) : '');
     get(url).then(function (text) {
       var frag = fragment(text);
+      var added = dedupe(frag);
       prepare(frag);
       var meta = frag.querySelector('.window-meta');
       var total = meta ? Number(meta.dataset.total) : NaN;
       if (meta) meta.remove();
-      var added = 0;
-      frag.querySelectorAll('.msg').forEach(function (m) { var old = document.getElementById(m.id); if (old) old.remove(); else added++; });
       var atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
       var empty = messages.querySelector('.empty');
       if (empty && frag.querySelector('.msg')) empty.remove();
