@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { openStore, type ThreadID } from '../../src/index.js';
 import { launchBrowser, shot, waitForFirst, type TestBrowser } from '../helpers/browser.js';
 import { skein, skeinJson } from '../helpers/cli.js';
-import { startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
+import { restartUrlProcess, startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { seedViewerStore, type ViewerSeed } from '../helpers/viewer-fixtures.js';
 
 let root: string;
@@ -43,7 +43,8 @@ function demoId(title: string): ThreadID {
 }
 
 function startServer(port = 0): Promise<UrlProcess> {
-  return startUrlProcess(['serve', '--demo', '--data', data, '--port', String(port)]);
+  const args = ['serve', '--demo', '--data', data, '--port', String(port)];
+  return port === 0 ? startUrlProcess(args) : restartUrlProcess(args);
 }
 
 /** A new tab signed in to the demo workspace through the one-click URL (each test stands alone). */
