@@ -26,6 +26,7 @@ function ttfb(url: string): Promise<number> {
   });
 }
 
+/** See the module comment. */
 export const viewerBench: Benchmark = {
   name: 'viewer',
   title: 'viewer: time to first byte of a thread page and of its newest messages, 1k / 10k / 100k messages',

@@ -83,7 +83,8 @@ export function renderMessages(w: MessageWindow, base: string, sides: { older: b
   const first = w.messages[0];
   const last = w.messages.at(-1);
   const sep = base.includes('?') ? '&' : '?';
-  return html`${sides.older && w.hasOlder && first ? html`<div class="sentinel older" data-older="${base}${sep}before=${encodeURIComponent(first.id)}">loading older messages…</div>` : ''}${w.messages.map(renderMessage)}${
+  // The thread's count rides along, so that a page can tell a message merged in above its newest.
+  return html`<i hidden class="window-meta" data-total="${w.totalMessages}"></i>${sides.older && w.hasOlder && first ? html`<div class="sentinel older" data-older="${base}${sep}before=${encodeURIComponent(first.id)}">loading older messages…</div>` : ''}${w.messages.map(renderMessage)}${
     sides.newer && w.hasNewer && last ? html`<div class="sentinel newer" data-newer="${base}${sep}after=${encodeURIComponent(last.id)}">loading newer messages…</div>` : ''
   }`;
 }

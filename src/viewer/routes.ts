@@ -6,6 +6,7 @@
  * `/signin`); without it (the local viewer) every request must name a loopback host.
  */
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { SkeinError, ErrorCode, fromUnknown, httpStatusOf } from '../errors.js';
@@ -71,8 +72,10 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const e = fromUnknown(err);
     const status = httpStatusOf(e.code);
     if (status >= 500) console.error(`skein viewer: ${c.req.method} ${c.req.path}: ${e.message}`);
-    const ctx = { signedIn: false, where: '' };
-    return c.html(renderError(ctx, status, e.message).value, status as 400, SECURITY_HEADERS);
+    const ctx = c.get('viewerWorkspace') === undefined ? { signedIn: false, where: '' } : pageCtx(c);
+    // A server failure's own words stay in the log.
+    const message = status >= 500 ? 'Something went wrong on the server; try again.' : e.message;
+    return c.html(renderError(ctx, status, message).value, status as 400, SECURITY_HEADERS);
   });
 
   app.get('/ui/assets/:name', (c) => {
@@ -89,6 +92,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
       return c.redirect('/', 303);
     };
     app.get('/signin', (c) => signIn(c, c.req.query('token')));
+    app.use('/signin', bodyLimit({ maxSize: 4096, onError: (c) => c.text('sign-in form too large', 413) }));
     app.post('/signin', async (c) => {
       const form = await c.req.parseBody();
       return signIn(c, typeof form.token === 'string' ? form.token.trim() : undefined);

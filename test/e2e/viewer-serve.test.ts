@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { openStore, type ThreadID } from '../../src/index.js';
 import { launchBrowser, shot, waitForFirst, type TestBrowser } from '../helpers/browser.js';
 import { skein, skeinJson } from '../helpers/cli.js';
-import { startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
+import { restartUrlProcess, startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { seedViewerStore, type ViewerSeed } from '../helpers/viewer-fixtures.js';
 
 let root: string;
@@ -42,7 +43,16 @@ function demoId(title: string): ThreadID {
 }
 
 function startServer(port = 0): Promise<UrlProcess> {
-  return startUrlProcess(['serve', '--demo', '--data', data, '--port', String(port)]);
+  const args = ['serve', '--demo', '--data', data, '--port', String(port)];
+  return port === 0 ? startUrlProcess(args) : restartUrlProcess(args);
+}
+
+/** A new tab signed in to the demo workspace through the one-click URL (each test stands alone). */
+async function signedInPage(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForURL(`${base}/`);
+  return page;
 }
 
 async function sync(dir: string, token: string): Promise<void> {
@@ -115,7 +125,7 @@ describe('skein serve: the viewer of a workspace', () => {
   });
 
   test('a thread: expand a tool call and see its result; follow a sub-agent link and back', async () => {
-    const page = await browser.newPage();
+    const page = await signedInPage();
     await page.goto(`${base}/t/${demoId('Fix flaky login test')}`);
     const call = page.locator('details.tool-call[data-call="call_01"]');
     await call.locator('summary').click();
@@ -136,7 +146,7 @@ describe('skein serve: the viewer of a workspace', () => {
   });
 
   test('HTML and script from a synced message show as text', async () => {
-    const page = await browser.newPage();
+    const page = await signedInPage();
     await page.goto(`${base}/t/${seed.hostile}`);
     await page.locator('article.msg').first().waitFor();
     assert.equal(await page.evaluate('window.__pwned'), undefined);
@@ -147,7 +157,7 @@ describe('skein serve: the viewer of a workspace', () => {
   });
 
   test('a thread of another workspace is 404', async () => {
-    const page = await browser.newPage();
+    const page = await signedInPage();
     const res = await page.goto(`${base}/t/${otherThread}`);
     assert.equal(res?.status(), 404);
     assert.ok(!((await page.locator('body').textContent()) ?? '').includes('Secret plans'));
@@ -158,10 +168,10 @@ describe('skein serve: the viewer of a workspace', () => {
   });
 
   test('a skein append on another device, synced, shows in the open page and the list within 2 s', async () => {
-    const page = await browser.newPage();
+    const page = await signedInPage();
     await page.goto(`${base}/t/${seed.rich}`);
     await page.locator('#live.on').waitFor();
-    const list = await browser.newPage();
+    const list = await signedInPage();
     await list.goto(base + '/');
     await list.locator('#live.on').waitFor();
     const run = await skein(['append', seed.rich, '--role', 'assistant', '--content', 'Synced `live` from a shell', '--dir', device]);
@@ -177,8 +187,31 @@ describe('skein serve: the viewer of a workspace', () => {
     await page.close();
   });
 
+  test('a message merged in above the newest (a device that was offline syncs late) shows in its place', async () => {
+    const late = join(root, 'late-device');
+    assert.equal((await skein(['init', '--dir', late])).code, 0);
+    await sync(late, demoToken); // a second device: pulls the workspace
+    const page = await signedInPage();
+    await page.goto(`${base}/t/${seed.rich}`);
+    await page.locator('#live.on').waitFor();
+    // The late device writes first but syncs last: its message sorts before the other one.
+    assert.equal((await skein(['append', seed.rich, '--role', 'user', '--content', 'written offline first', '--dir', late])).code, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await skein(['append', seed.rich, '--role', 'user', '--content', 'written online second', '--dir', device])).code, 0);
+    await sync(device, demoToken);
+    await page.locator('article.msg', { hasText: 'written online second' }).waitFor({ timeout: 2000 });
+    await sync(late, demoToken);
+    await page.locator('article.msg', { hasText: 'written offline first' }).waitFor({ timeout: 2000 });
+    const texts = (await page.locator('article.msg .md').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(texts.slice(-2), ['written offline first', 'written online second']);
+    // Shown again whole: the failed call still holds its result.
+    assert.equal(await page.locator('details.tool-call.is-error[data-call="call_build"] .tool-result').count(), 1);
+    await shot(page, 'viewer-serve-merged');
+    await page.close();
+  });
+
   test('after the server restarts, the page reconnects and shows new messages', async () => {
-    const page = await browser.newPage();
+    const page = await signedInPage();
     await page.goto(`${base}/t/${seed.rich}`);
     await page.locator('#live.on').waitFor();
     await server.stop();

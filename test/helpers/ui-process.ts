@@ -54,7 +54,23 @@ export function startUrlProcess(args: string[]): Promise<UrlProcess> {
   });
 }
 
-/** Starts `skein ui --dir DIR --port PORT` (port 0: a free one). */
+/**
+ * Like {@link startUrlProcess}, for a fixed port just freed by a process that was stopped: the
+ * port may take a moment to be free again, so EADDRINUSE is retried for a while.
+ */
+export async function restartUrlProcess(args: string[]): Promise<UrlProcess> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startUrlProcess(args);
+    } catch (err) {
+      if (attempt >= 30 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Starts `skein ui --dir DIR --port PORT` (port 0: a free one; another: the one a page expects). */
 export function startUiProcess(dir: string, port = 0): Promise<UrlProcess> {
-  return startUrlProcess(['ui', '--dir', dir, '--port', String(port)]);
+  const args = ['ui', '--dir', dir, '--port', String(port)];
+  return port === 0 ? startUrlProcess(args) : restartUrlProcess(args);
 }

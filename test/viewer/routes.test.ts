@@ -114,6 +114,8 @@ describe('viewer routes', () => {
   test('an archived thread still opens, read whole from its archive, marked archived', async () => {
     const t = await store.createThread({ title: 'old work' });
     await store.append(t.id, { type: 'user:message', message: { content: 'from long ago' } });
+    // Inactive means a last write strictly before now: let the clock move past it.
+    await new Promise((r) => setTimeout(r, 5));
     const r = await store.archiveInactiveThreads({ olderThanMs: 0 });
     assert.ok(r.archived.includes(t.id));
     const res = await local().request(`/t/${t.id}`, { headers: HOST });

@@ -50,6 +50,13 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
   function prepare(root) { times(root); pair(root); }
+  // Drops the messages of a fragment the page already shows (before pairing, so that a result is
+  // never paired twice); answers how many are new.
+  function dedupe(frag) {
+    var fresh = 0;
+    frag.querySelectorAll('.msg').forEach(function (m) { if (document.getElementById(m.id)) m.remove(); else fresh++; });
+    return fresh;
+  }
 
   // Paging: a sentinel element loads its page when it scrolls into view.
   var busy = new WeakSet();
@@ -63,8 +70,9 @@ export const CLIENT_SCRIPT = String.raw`
     var url = s.dataset.older || s.dataset.newer || s.dataset.next;
     get(url).then(function (text) {
       var frag = fragment(text);
+      dedupe(frag);
       prepare(frag);
-      frag.querySelectorAll('.msg').forEach(function (m) { if (document.getElementById(m.id)) m.remove(); });
+      frag.querySelectorAll('.window-meta').forEach(function (m) { m.remove(); });
       var fresh = Array.prototype.slice.call(frag.querySelectorAll('.sentinel'));
       if (s.dataset.older) {
         // Keep what the reader is looking at in place while older messages go in above it.
@@ -102,9 +110,11 @@ export const CLIENT_SCRIPT = String.raw`
     var url = messages.dataset.base + (id ? '?after=' + encodeURIComponent(id) : '');
     get(url).then(function (text) {
       var frag = fragment(text);
+      var added = dedupe(frag);
       prepare(frag);
-      var added = 0;
-      frag.querySelectorAll('.msg').forEach(function (m) { var old = document.getElementById(m.id); if (old) old.remove(); else added++; });
+      var meta = frag.querySelector('.window-meta');
+      var total = meta ? Number(meta.dataset.total) : NaN;
+      if (meta) meta.remove();
       var atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
       var empty = messages.querySelector('.empty');
       if (empty && frag.querySelector('.msg')) empty.remove();
@@ -114,12 +124,29 @@ export const CLIENT_SCRIPT = String.raw`
       pair(document);
       if (newer) io.observe(newer);
       var count = document.getElementById('thread-count');
-      if (count && added) count.textContent = (Number(count.textContent.replace(/,/g, '')) + added).toLocaleString('en-US');
+      var known = count ? Number(count.textContent.replace(/,/g, '')) + added : NaN;
+      if (count && !isNaN(total)) count.textContent = total.toLocaleString('en-US');
       if (atBottom) window.scrollTo(0, document.documentElement.scrollHeight);
+      // More messages than the page has seen arrive: one was merged in above the newest (a device
+      // that was offline synced). Show the newest page again, in the thread's order.
+      if (total > known) reloadNewest(atBottom);
     }).catch(function (err) {
       // The last message shown is gone (the thread was truncated or rewritten): start again.
       if (err && err.status === 404) location.reload();
     }).then(function () { catching = false; if (again) catchUp(); });
+  }
+  function reloadNewest(toBottom) {
+    get(messages.dataset.base).then(function (text) {
+      var frag = fragment(text);
+      times(frag);
+      frag.querySelectorAll('.window-meta').forEach(function (m) { m.remove(); });
+      // Cleared before pairing: a result must find the call that is shown, not the one replaced.
+      messages.innerHTML = '';
+      messages.appendChild(frag);
+      pair(document);
+      watch(messages);
+      if (toBottom) window.scrollTo(0, document.documentElement.scrollHeight);
+    }).catch(function () {});
   }
   // Usage sums are fetched after the page (they are not needed for its first paint).
   var usage = document.getElementById('usage');
