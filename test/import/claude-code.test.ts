@@ -225,7 +225,7 @@ describe('claude-code quirks', () => {
     await importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'p')] });
     assert.equal((await store.usage(main.id, { tree: true })).outputTokens, 10 + 5 + 7 + 9);
     assert.equal((await byImportKey(store, `claude-code:${s}/agent-def5678`)).messages.length, 2);
-    assert.equal(tree.threads, 4);
+    assert.equal(tree.threads, 5);
   });
 
   it('compaction: the summary becomes a summary thread; the boundary keeps the chain going', async () => {
