@@ -1,5 +1,5 @@
 /**
- * Imports a Claude Code folder into a fresh store and prints `{ peakRss, idleRss, heapAfterGc, ms, messages }`
+ * Imports a Claude Code folder into a fresh store (memory tier of 2 threads, as `skein import` opens it) and prints `{ peakRss, idleRss, heapAfterGc, ms, messages }`
  * (RSS sampled every 5 ms; idle = after opening the store, before importing).
  * Usage: import-child.ts <storeDir> <folder>
  */
@@ -7,7 +7,7 @@ import { importTranscripts, openStore } from '../src/index.js';
 import { RssSampler, now } from './helpers.js';
 
 const [dir, folder] = process.argv.slice(2) as [string, string];
-const store = await openStore({ dir, cacheSize: Number(process.env.SKEIN_BENCH_CACHE ?? 200) });
+const store = await openStore({ dir, cacheSize: Number(process.env.SKEIN_BENCH_CACHE ?? 2) });
 const idleRss = process.memoryUsage().rss;
 const sampler = new RssSampler(5);
 const t0 = now();

@@ -66,11 +66,11 @@ export class CliContext {
    * Opens the store in `dir` (default: the context's). Without `create`, a directory that holds no
    * store is NOT_FOUND rather than silently made into an empty store.
    */
-  async openStore(options: { dir?: string; create?: boolean; remote?: OpenStoreOptions['remote'] } = {}): Promise<Store> {
+  async openStore(options: { dir?: string; create?: boolean; remote?: OpenStoreOptions['remote']; cacheSize?: number } = {}): Promise<Store> {
     const dir = options.dir ?? this.dir;
     if (!options.create && !storeExists(dir))
       throw new SkeinError(ErrorCode.NOT_FOUND, `no skein store in ${dir} (create one with: skein init --dir ${dir})`);
-    const store = await openStore({ dir, ...(options.remote && { remote: options.remote }) });
+    const store = await openStore({ dir, ...(options.remote && { remote: options.remote }), ...(options.cacheSize !== undefined && { cacheSize: options.cacheSize }) });
     this.stores.push(store);
     return store;
   }

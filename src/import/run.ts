@@ -27,6 +27,7 @@ export async function resolvePaths(importer: Importer, paths: string[] | undefin
     return paths;
   }
   const defaults = importer.defaultPaths(env);
+  if (defaults.length === 0) throw new ValidationError('PATH', `give the files or folders to import from ${importer.agent}`);
   const found = defaults.filter((p) => existsSync(p));
   if (found.length === 0) throw new SkeinError(ErrorCode.NOT_FOUND, `no ${importer.agent} sessions found (looked in ${defaults.join(', ')}); give a path`);
   return found;

@@ -212,8 +212,6 @@ export class Session {
 export class ImportSink {
   private readonly sessions = new Map<string, Session>();
   private readonly opening = new Map<string, Promise<Session>>();
-  /** Threads created in this run. */
-  readonly createdThreads = new Set<ThreadID>();
   /** Session keys asked for since the runner last cleared it (the sessions a file fed). */
   readonly touched = new Set<string>();
   /** The source line being mapped (set by the readers), so a refused record can be reported by line. */
@@ -288,7 +286,6 @@ export class ImportSink {
         parent.v = pt.v;
       }
       s = new Session(this, key, t.id, t.v, t, {}, true);
-      this.createdThreads.add(t.id);
       this.db.tx(() => {
         this.db.putSession(key, t.id, t.v, {});
         if (parent) this.db.putSession(parent.key, parent.threadId, parent.v, parent.state);

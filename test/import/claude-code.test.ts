@@ -201,10 +201,12 @@ describe('claude-code quirks', () => {
       assistant('g2', 'g1', 'msg_g', 'req_g', { type: 'text', text: 'looked' }, { output_tokens: 9 }, { sessionId: s, isSidechain: true, agentId: '0123456789abcdef0' }),
     ], sub);
     writeFileSync(join(dir, 'p', sub, 'agent-0123456789abcdef0.meta.json'), JSON.stringify({ agentType: 'Explore', description: 'Find the parser' }));
+    write('agent-w1.jsonl', [user('wf1', null, 'workflow step', { sessionId: s, isSidechain: true, agentId: 'w1' })], join(sub, 'workflows', 'run1'));
     const r = await importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'p')] });
-    assert.equal(r.threads.created, 4);
+    assert.equal(r.threads.created, 5);
     const main = await byImportKey(store, `claude-code:${s}`);
-    assert.equal(main.childThreadIDs.length, 3);
+    assert.equal(main.childThreadIDs.length, 4);
+    assert.deepEqual((await byImportKey(store, `claude-code:${s}/agent-w1`)).messages.map((m) => m.content), ['workflow step']);
     const kids = await Promise.all(main.childThreadIDs.map((id) => store.getThread(id)));
     for (const k of kids) assert.equal(k!.mainThreadID, main.id);
     const explore = kids.find((k) => k!.meta?.agentType === 'Explore')!;
@@ -223,7 +225,7 @@ describe('claude-code quirks', () => {
     await importTranscripts(store, { source: 'claude-code', paths: [join(dir, 'p')] });
     assert.equal((await store.usage(main.id, { tree: true })).outputTokens, 10 + 5 + 7 + 9);
     assert.equal((await byImportKey(store, `claude-code:${s}/agent-def5678`)).messages.length, 2);
-    assert.equal(tree.threads, 4);
+    assert.equal(tree.threads, 5);
   });
 
   it('compaction: the summary becomes a summary thread; the boundary keeps the chain going', async () => {

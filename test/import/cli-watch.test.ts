@@ -29,6 +29,21 @@ describe('import progress and the --watch command', () => {
     await store.close();
   });
 
+  it('on a terminal, skein import shows progress (files done/total, MB/s, threads) on stderr', async () => {
+    const { runCli } = await import('../../src/cli/run.js');
+    let out = '';
+    let err = '';
+    const code = await runCli(['import', 'claude-code', join(dir, 'projects'), '--dir', join(dir, 'tty-store')], {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t), isTTY: true } as { write(t: string): unknown },
+      stdin: Object.assign((async function* () {})(), { isTTY: true }),
+      env: {},
+    });
+    assert.equal(code, 0);
+    assert.match(err, /files 2\/2 · \d+\.\d MB\/s · 2 threads · 2 messages/);
+    assert.equal(out, '2 messages imported: 2 new, 0 updated, 0 unchanged threads\n');
+  });
+
   it('skein import --watch --json prints a line per round and appends what the agent writes', async () => {
     const child = spawn(process.execPath, [CLI, 'import', 'claude-code', join(dir, 'projects'), '--watch', '--json', '--dir', join(dir, 'store')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];

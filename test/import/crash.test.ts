@@ -58,3 +58,46 @@ describe('crash in the middle of an import', () => {
     await store.close();
   });
 });
+
+describe('the crash window between the thread and the import state', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skein-window-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a thread ahead of the recorded state is caught up: nothing doubled, lost raw copies kept again', async () => {
+    const { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { jsonl, user, assistant } = await import('./cc-records.js');
+    const { exportThreads } = await import('../../src/index.js');
+    const src = join(dir, 'p');
+    mkdirSync(src, { recursive: true });
+    const s = 'dddddddd-0000-4000-8000-000000000001';
+    const file = join(src, `${s}.jsonl`);
+    writeFileSync(file, jsonl([user('w1', null, 'first', { sessionId: s }), assistant('w2', 'w1', 'msg_1', 'req_1', { type: 'text', text: 'one' }, {}, { sessionId: s })]));
+    const storeDir = join(dir, 'store');
+    let store = await openStore({ dir: storeDir });
+    await importTranscripts(store, { source: 'claude-code', paths: [src] });
+    await store.close();
+    // the state as it was before the next batch
+    for (const ext of ['', '-wal', '-shm']) if (existsSync(join(storeDir, `imports.db${ext}`))) copyFileSync(join(storeDir, `imports.db${ext}`), join(dir, `saved${ext}`));
+    appendFileSync(file, jsonl([user('w3', 'w2', 'second', { sessionId: s }), assistant('w4', 'w3', 'msg_2', 'req_2', { type: 'text', text: 'two' }, {}, { sessionId: s })]));
+    store = await openStore({ dir: storeDir });
+    await importTranscripts(store, { source: 'claude-code', paths: [src] });
+    const full = await onlyThread(store);
+    await store.close();
+    // as if the process died after the thread's append and before the state transaction
+    for (const ext of ['', '-wal', '-shm']) {
+      rmSync(join(storeDir, `imports.db${ext}`), { force: true });
+      if (existsSync(join(dir, `saved${ext}`))) copyFileSync(join(dir, `saved${ext}`), join(storeDir, `imports.db${ext}`));
+    }
+    store = await openStore({ dir: storeDir });
+    const r = await importTranscripts(store, { source: 'claude-code', paths: [src] });
+    assert.deepEqual(r.skipped, []);
+    assert.equal(r.messages, 0);
+    const after = await onlyThread(store);
+    assert.equal(after.v, full.v);
+    assert.deepEqual(after.messages.map((m) => m.id), full.messages.map((m) => m.id));
+    let raw = '';
+    for await (const c of exportThreads(store, after.id, { format: 'raw' })) raw += c;
+    assert.equal(raw, readFileSync(file, 'utf8'));
+    await store.close();
+  });
+});

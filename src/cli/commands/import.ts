@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import type { CliContext } from '../context.js';
 import { formatCount, plural } from '../output.js';
 
+const IMPORT_CACHE_SIZE = 2;
 const SOURCES = ['claude-code', 'codex', 'opencode', 'cline', 'amp', 'skein'];
 
 function progressLine(p: ImportProgress, startedAt: number): string {
@@ -46,7 +47,8 @@ export const importCommand: Command = {
     const [source, ...paths] = args.positionals;
     if (source === undefined) throw usageError(`missing SOURCE (one of ${SOURCES.join(', ')})`);
     if (!SOURCES.includes(source)) throw usageError(`unknown source ${JSON.stringify(source)}: one of ${SOURCES.join(', ')}`);
-    const store = await ctx.openStore({ create: true });
+    // The memory tier keeps whole threads; an import touches many big ones once, so keep few.
+    const store = await ctx.openStore({ create: true, cacheSize: IMPORT_CACHE_SIZE });
     const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true && !ctx.json;
     const startedAt = Date.now();
     const onProgress = tty ? (p: ImportProgress) => ctx.io.stderr.write(`\r\x1b[K${progressLine(p, startedAt)}`) : undefined;

@@ -15,6 +15,11 @@ function kindOf(path: string): FileKind {
   const parentDir = dirname(path);
   if (basename(parentDir) === 'subagents' && name.startsWith('agent-'))
     return { kind: 'subagent', agentId: name.slice(6), parentSession: basename(dirname(parentDir)) };
+  // Workflow fan-outs: <session>/subagents/workflows/<runId>/agent-*.jsonl
+  const parts = path.split(/[\\/]/);
+  const at = parts.lastIndexOf('workflows');
+  if (name.startsWith('agent-') && at >= 2 && parts[at - 1] === 'subagents')
+    return { kind: 'subagent', agentId: `${parts[at + 1]}/${name.slice(6)}`, parentSession: parts[at - 2]! };
   if (name.startsWith('agent-')) return { kind: 'subagent', agentId: name.slice(6) };
   return { kind: 'main', sessionId: name };
 }
@@ -39,7 +44,7 @@ export const claudeCodeImporter: Importer = {
     // Sessions before their sub-agents, so that a parent exists when its children arrive.
     return discoverFiles(
       path,
-      (rel, name) => name.endsWith('.jsonl') && name !== 'journal.jsonl' && !rel.includes('/workflows/') && name !== 'history.jsonl',
+      (rel, name) => name.endsWith('.jsonl') && name !== 'journal.jsonl' && name !== 'history.jsonl' && (!rel.includes('/workflows/') || name.startsWith('agent-')),
       (rel) => (rel.includes('/subagents/') ? 2 : basename(rel).startsWith('agent-') ? 1 : 0),
     );
   },

@@ -74,6 +74,7 @@ function isPrompt(rec: Obj): boolean {
 export class ClaudeFile {
   private readonly summaries: { rec: Obj; line: number; text: string }[] = [];
   private mainKey: string | undefined;
+  private lastSession: string | undefined;
   /** The buffered assistant message the last streamed piece went into. */
   private lastPiece: { mid: string; uuid: string; group: string } | undefined;
 
@@ -99,8 +100,10 @@ export class ClaudeFile {
     const sink = this.ctx.sink;
     const k = this.kind;
     if (k.kind === 'subagent') {
-      const parentSession = k.parentSession ?? str(rec.sessionId);
+      // Metadata lines of a flat agent file may lack the session id its other lines carry.
+      const parentSession = k.parentSession ?? str(rec.sessionId) ?? this.lastSession;
       if (!parentSession) return undefined;
+      this.lastSession = parentSession;
       const agentId = str(rec.agentId) ?? k.agentId;
       const key = `${AGENT}:${parentSession}/agent-${agentId}`;
       return sink.session(key, () => {

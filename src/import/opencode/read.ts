@@ -108,7 +108,10 @@ export function readDbSessions(file: string, problems: OcProblem[]): OcSession[]
   const Sqlite = require('better-sqlite3') as new (f: string, o: { readonly: boolean; fileMustExist: boolean }) => Db;
   const db = new Sqlite(file, { readonly: true, fileMustExist: true });
   try {
-    const sessions = db.prepare('SELECT * FROM session ORDER BY time_created, id').all() as Obj[];
+    // OpenCode 2.0 renamed the table (session_v2); the columns read here are the same.
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+    const table = tables.has('session') ? 'session' : 'session_v2';
+    const sessions = db.prepare(`SELECT * FROM ${table} ORDER BY time_created, id`).all() as Obj[];
     const out: OcSession[] = [];
     for (const row of sessions) {
       const id = String(row.id);
