@@ -7,6 +7,7 @@
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
+import { boundCalls, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
 import type { CreateFields, Delta, HiddenRange, Message, Op, Role, Stamp, Thread, ThreadClock } from './types.js';
 
@@ -171,16 +172,14 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
     case 'system:message': {
       const m = op.message;
       const key = m.key!;
-      // turnKey and openCalls depend only on the set of message ops, never on their order or on
-      // truncation, so that a merge can compute them from its two sides.
-      if (m.role === 'user' && isTopLevel(key) && !m.toolResults?.length && (!clock.turnKey || key > clock.turnKey))
-        clock.turnKey = key;
-      if (m.toolCalls?.length || m.toolResults?.length) {
-        const open = { ...clock.openCalls };
-        for (const r of m.toolResults ?? []) delete open[r.toolCallId];
-        for (const c of m.toolCalls ?? []) open[c.id] = key;
-        clock.openCalls = open;
-      }
+      // turnKey and openCalls depend only on the set of message ops (in any causal order), never
+      // on truncation, so that a merge can compute them from its two sides. A new turn closes
+      // the calls of earlier ones (open-calls.ts): the head stays bounded.
+      const opens = m.role === 'user' && isTopLevel(key) && !m.toolResults?.length && (!clock.turnKey || key > clock.turnKey);
+      if (opens) clock.turnKey = key;
+      if (m.toolCalls?.length || m.toolResults?.length)
+        clock.openCalls = nextOpenCalls(clock.openCalls, clock.turnKey, key, m.toolCalls ?? [], m.toolResults ?? []);
+      else if (opens && Object.keys(clock.openCalls).length > 0) clock.openCalls = boundCalls(clock.openCalls, key);
       effect = { kind: 'insert', message: m, hidden: isHidden(key, clock.hidden) };
       break;
     }

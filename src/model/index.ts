@@ -6,3 +6,4 @@ export * from './schema.js';
 export * from './apply.js';
 export * from './merge.js';
 export * from './codec.js';
+export * from './open-calls.js';
