@@ -10,9 +10,10 @@ import { memoryBench } from './memory.js';
 import { pageBench } from './page.js';
 import { filesBench } from './files.js';
 import { syncBench } from './sync.js';
+import { lengthBench } from './thread-length.js';
 import { BenchContext, SCALE, now, removeTempDirs, resultTable, saveResults, type Benchmark, type ResultRow } from './helpers.js';
 
-const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, memoryBench, filesBench, syncBench];
+const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, lengthBench, memoryBench, filesBench, syncBench];
 
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');
