@@ -10,10 +10,13 @@
  *   the message with the smallest key go.
  *
  * So the head's share is bounded by the size of the last few calling messages, whatever the length
- * of the thread. A result whose call was forgotten is keyed as a child of the open turn instead: it
- * still sorts after its call (its stamp is newer) and inside the same turn.
+ * of the thread. A result whose call the head forgot is keyed under its call all the same when the
+ * caller of `completeOp` can find the call (`OpContext.callKey`: a store keeps an index of calls
+ * beside its message rows, a whole thread is searched with {@link callKeyIn}); only when nobody
+ * can, it is keyed as a child of the open turn: after its call (its stamp is newer), in the turn.
  */
 import { KEY_SEP, compareKeys } from './order-key.js';
+import type { Message } from './types.js';
 
 /** How many calling messages the head remembers, at most. */
 export const MAX_CALL_MESSAGES = 8;
@@ -54,4 +57,10 @@ export function nextOpenCalls(open: OpenCalls, turnKey: string | undefined, key:
   for (const r of results) delete next[r.toolCallId];
   if (inTurn(key, turnKey)) for (const c of calls) setOwn(next, c.id, key);
   return boundCalls(next, turnKey);
+}
+
+/** The key of the message (the newest by key) in `messages` that made tool call `callId`. */
+export function callKeyIn(messages: readonly Message[], callId: string): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.toolCalls?.some((c) => c.id === callId)) return messages[i]!.key;
+  return undefined;
 }

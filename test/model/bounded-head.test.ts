@@ -124,12 +124,27 @@ describe('results still find their calls', () => {
     assert.equal(parentOf(byId(t, `r${MAX_CALL_MESSAGES + 2}`).key!), byId(t, `a${MAX_CALL_MESSAGES + 2}`).key);
   });
 
-  test('a result whose call was forgotten is keyed in the open turn, after its call', () => {
+  test('applyDelta finds a call the head forgot in the thread: the late result sits under it', () => {
     // call_0 of the first turn; a second turn starts, then the late result of call_0 arrives.
     const t = thread([user(0), call(0), user(1), result(0)]);
-    const r = byId(t, 'r0');
-    assert.equal(parentOf(r.key!), byId(t, 'u1').key, 'a child of the open turn');
-    assert.ok(r.key! > byId(t, 'a0').key!, 'after its call');
-    assert.deepStrictEqual(t.messages.map((m) => m.id), ['u0', 'a0', 'u1', 'r0']);
+    assert.ok(!Object.hasOwn(t.clock.openCalls, 'call_0'));
+    assert.equal(parentOf(byId(t, 'r0').key!), byId(t, 'a0').key);
+    assert.deepStrictEqual(t.messages.map((m) => m.id), ['u0', 'a0', 'r0', 'u1']);
+  });
+
+  test('with no way to look the call up, the late result is keyed in the open turn, after its call', () => {
+    const t0 = thread([user(0), call(0), user(1)]);
+    const { messages, ...core } = t0;
+    const ctx = { clientId: 'devA', now: T0 + 100, messageAt: () => undefined, indexOf: () => undefined };
+    const op = completeOp(core, result(0), ctx);
+    assert.ok('message' in op);
+    const key = op.message.key!;
+    assert.equal(parentOf(key), byId(t0, 'u1').key, 'a child of the open turn');
+    assert.ok(key > byId(t0, 'a0').key!, 'after its call');
+    // Given a lookup (what a store passes), the same delta goes under its call.
+    const found = completeOp(core, result(0), { ...ctx, callKey: (id: string) => (id === 'call_0' ? byId(t0, 'a0').key : undefined) });
+    assert.ok('message' in found);
+    assert.equal(parentOf(found.message.key!), byId(t0, 'a0').key);
+    assert.equal(messages.length, 3);
   });
 });

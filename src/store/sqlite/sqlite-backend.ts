@@ -73,6 +73,9 @@ export class SqliteBackend implements StorageBackend {
       insertMsg: p(
         'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      insertCall: p('INSERT INTO tool_calls (tid, call_id, key) VALUES (?, ?, ?) ON CONFLICT (tid, call_id) DO UPDATE SET key = max(key, excluded.key)'),
+      deleteCalls: p('DELETE FROM tool_calls WHERE tid = ?'),
+      callKey: p('SELECT c.key FROM tool_calls c JOIN threads t ON t.tid = c.tid WHERE t.id = ? AND c.call_id = ?'),
       hide: p('UPDATE messages SET hidden = 1 WHERE tid = ? AND key >= ? AND key < ? AND hidden = 0'),
       ops: p('SELECT o.v, o.op_id, o.body FROM ops o WHERE o.tid = ? AND o.v > ? AND o.v <= ? ORDER BY o.v'),
       hasOp: p('SELECT 1 FROM ops WHERE tid = ? AND op_id = ?'),
@@ -144,6 +147,7 @@ export class SqliteBackend implements StorageBackend {
     const seqOf = this.insertOps(row.tid, b.threadId, b.ops);
     for (const { message, hidden } of b.inserts) {
       s.insertMsg!.run(row.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      this.insertCalls(row.tid, message);
       if (!hidden) count++;
     }
     for (const r of b.hides) count -= s.hide!.run(row.tid, r.fromKey, r.toKey).changes;
@@ -167,6 +171,15 @@ export class SqliteBackend implements StorageBackend {
       seqOf.set(messageOf(op)?.id ?? '', seq);
     }
     return seqOf;
+  }
+
+  /** Indexes the tool calls a message makes (inside the caller's transaction). */
+  private insertCalls(tid: number, message: Message): void {
+    for (const c of message.toolCalls ?? []) this.s.insertCall!.run(tid, c.id, message.key);
+  }
+
+  async callKey(id: ThreadID, callId: string): Promise<string | undefined> {
+    return (this.s.callKey!.get(id, callId) as { key: string } | undefined)?.key;
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
@@ -198,9 +211,11 @@ export class SqliteBackend implements StorageBackend {
       (this.s.opSeqs!.all(tid) as { seq: number; op_id: string }[]).map((x) => [x.op_id, x.seq]),
     );
     this.s.deleteMsgs!.run(tid);
+    this.s.deleteCalls!.run(tid);
     let count = 0;
     for (const { message, hidden } of rows) {
       this.s.insertMsg!.run(tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      this.insertCalls(tid, message);
       if (!hidden) count++;
     }
     let last = 0;
@@ -310,6 +325,7 @@ export class SqliteBackend implements StorageBackend {
         checkLease(id, this.s.lease!.get(id) as LeaseState | undefined, undefined, now);
         this.s.sumUsage!.run(r!.tid);
         this.s.deleteMsgs!.run(r!.tid);
+        this.s.deleteCalls!.run(r!.tid);
         this.s.deleteOps!.run(r!.tid);
         this.s.setEvicted!.run(now, r!.tid);
       })
@@ -330,8 +346,10 @@ export class SqliteBackend implements StorageBackend {
           lastSeq = Number(this.s.insertOp!.run(r.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
           seqOf.set(op.opId, lastSeq);
         }
-        for (const { message, hidden } of rows)
+        for (const { message, hidden } of rows) {
           this.s.insertMsg!.run(r.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+          this.insertCalls(r.tid, message);
+        }
         this.s.dropUsage!.run(r.tid);
         this.s.unevict!.run(lastSeq, r.tid);
       })
