@@ -150,3 +150,32 @@ export function checkpoint(file: string): void {
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }
+
+/** The two conversations the thread-length benchmarks compare. */
+export type ConversationKind = 'tool-heavy' | 'plain';
+
+/**
+ * Messages `start .. start+count-1` of a conversation whose roles alternate (user at even
+ * indexes), 300-700 characters each. In `tool-heavy`, every assistant message makes a tool call
+ * (with usage) and no result ever comes back: a session killed mid-tool, an interrupted turn, a
+ * transcript that ends on calls. In `plain`, assistant messages only carry usage.
+ */
+export function conversationDeltas(kind: ConversationKind, start: number, count: number): Delta[] {
+  const out: Delta[] = [];
+  for (let i = start; i < start + count; i++) {
+    const rand = rng(i + 7);
+    const content = text(rand, 300, 700);
+    if (i % 2 === 0) out.push({ type: 'user:message', message: { content } });
+    else if (kind === 'plain') out.push({ type: 'assistant:message', message: { content, resourceUsage: usage(rand) } });
+    else
+      out.push({
+        type: 'assistant:message',
+        message: {
+          content,
+          toolCalls: [{ id: `call_${i}`, name: TOOLS[i % TOOLS.length]!, input: { path: `src/${WORDS[i % WORDS.length]}/index.ts`, limit: 200 } }],
+          resourceUsage: usage(rand),
+        },
+      });
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
+import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
 import type { CreateFields, Delta, HiddenRange, Message, Op, Role, Stamp, Thread, ThreadClock } from './types.js';
 
@@ -28,6 +29,12 @@ export interface OpContext {
   messageAt(index: number): Message | undefined;
   /** The visible index of a message id, for `thread:truncate { fromMessageId }`. */
   indexOf(messageId: string): number | undefined;
+  /**
+   * The key of the message that made a tool call, for a result whose call the head no longer
+   * remembers (open-calls.ts): a store looks it up in its index of calls. Without it, such a
+   * result is keyed in the open turn.
+   */
+  callKey?(callId: string): string | undefined;
 }
 
 const ROLE_OF: Record<string, Role> = { 'user:message': 'user', 'assistant:message': 'assistant', 'system:message': 'system' };
@@ -97,7 +104,7 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
       // hidden too, so this also refuses hidden parents.)
       const visible = (k: string | undefined) =>
         k !== undefined && !isHidden(makeKey(k, hlc, ctx.clientId), hidden) ? k : undefined;
-      const callKey = (id: string) => (Object.hasOwn(openCalls, id) ? visible(openCalls[id]) : undefined);
+      const callKey = (id: string) => visible(Object.hasOwn(openCalls, id) ? openCalls[id] : ctx.callKey?.(id));
       const answered = rest.toolResults?.find((r) => callKey(r.toolCallId) !== undefined);
       let parent: string | undefined;
       if (answered) parent = callKey(answered.toolCallId);
@@ -191,16 +198,14 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
     case 'system:message': {
       const m = op.message;
       const key = m.key!;
-      // turnKey and openCalls depend only on the set of message ops, never on their order or on
-      // truncation, so that a merge can compute them from its two sides.
-      if (m.role === 'user' && isTopLevel(key) && !m.toolResults?.length && (!clock.turnKey || key > clock.turnKey))
-        clock.turnKey = key;
-      if (m.toolCalls?.length || m.toolResults?.length) {
-        const open = { ...clock.openCalls };
-        for (const r of m.toolResults ?? []) delete open[r.toolCallId];
-        for (const c of m.toolCalls ?? []) open[c.id] = key;
-        clock.openCalls = open;
-      }
+      // turnKey and openCalls depend only on the set of message ops (in any causal order), never
+      // on truncation, so that a merge can compute them from its two sides. A new turn closes
+      // the calls of earlier ones (open-calls.ts): the head stays bounded.
+      const opens = m.role === 'user' && isTopLevel(key) && !m.toolResults?.length && (!clock.turnKey || key > clock.turnKey);
+      if (opens) clock.turnKey = key;
+      if (m.toolCalls?.length || m.toolResults?.length)
+        clock.openCalls = nextOpenCalls(clock.openCalls, clock.turnKey, key, m.toolCalls ?? [], m.toolResults ?? []);
+      else if (opens && Object.keys(clock.openCalls).length > 0) clock.openCalls = boundCalls(clock.openCalls, key);
       effect = { kind: 'insert', message: m, hidden: isHidden(key, clock.hidden) };
       break;
     }
@@ -348,6 +353,7 @@ export function applyDelta(thread: Thread, delta: Delta | Op, options: ApplyOpti
       const i = messages.findIndex((m) => m.id === id);
       return i < 0 ? undefined : i;
     },
+    callKey: (callId) => callKeyIn(messages, callId),
   });
   // A message delta that names an id the thread already shows is a retry of a write that landed.
   if ('message' in op && 'message' in (delta as Delta) && (delta as { message: { id?: string } }).message.id !== undefined) {

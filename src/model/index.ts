@@ -7,3 +7,4 @@ export * from './apply.js';
 export * from './merge.js';
 export * from './codec.js';
 export * from './op-kinds.js';
+export * from './open-calls.js';

@@ -9,6 +9,7 @@
 import { ValidationError } from '../errors.js';
 import { compareKeys, maxHlc } from './order-key.js';
 import { compareStamps, isHidden } from './apply.js';
+import { boundCalls } from './open-calls.js';
 import type { HiddenRange, Message, Stamp, Thread, ThreadClock, ThreadID } from './types.js';
 
 function fingerprint(t: Thread): string {
@@ -93,17 +94,19 @@ export function merge(base: Thread, local: Thread, remote: Thread): Thread {
       const answeredElsewhere =
         Object.hasOwn(base.clock.openCalls, id) &&
         (!Object.hasOwn(local.clock.openCalls, id) || !Object.hasOwn(remote.clock.openCalls, id));
-      if (!answeredElsewhere) openCalls[id] = key;
+      if (!answeredElsewhere) Object.defineProperty(openCalls, id, { value: key, enumerable: true, writable: true, configurable: true });
     }
   }
   const turns = [local.clock.turnKey, remote.clock.turnKey].filter((k): k is string => k !== undefined).sort(compareKeys);
+  const turnKey = turns.at(-1);
   const clock: ThreadClock = {
     maxHlc: maxHlc(local.clock.maxHlc, remote.clock.maxHlc),
-    openCalls: Object.fromEntries(Object.entries(openCalls).sort(([a], [b]) => compareKeys(a, b))),
+    // Only the merged turn's calls stay open, and only the newest calling messages' (open-calls.ts).
+    openCalls: boundCalls(openCalls, turnKey),
     stamps,
     hidden,
   };
-  if (turns.length) clock.turnKey = turns[turns.length - 1]!;
+  if (turnKey !== undefined) clock.turnKey = turnKey;
   out.clock = clock;
 
   // v counts the ops of the merged log: base, plus each side's new ops, less the ones both hold.

@@ -115,6 +115,12 @@ export interface StorageBackend {
   messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]>;
   /** A visible message by id (no counting: what a cursor needs). */
   findMessage(id: ThreadID, messageId: string): Promise<Message | undefined>;
+  /**
+   * The key of the message (visible or not) that made tool call `callId`, the newest by key, from
+   * an index kept beside the message rows: how a result finds a call the head no longer remembers.
+   * Optional: without it, such a result is keyed in the open turn.
+   */
+  callKey?(id: ThreadID, callId: string): Promise<string | undefined>;
   /** A visible message and its index (oldest = 0), by id or by index. */
   locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined>;
 

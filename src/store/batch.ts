@@ -4,6 +4,7 @@
  * ranges to hide. Needs the backend only to find the message a `thread:truncate` starts at.
  */
 import { completeOp, step, type ThreadCore } from '../model/apply.js';
+import { callKeyIn } from '../model/open-calls.js';
 import type { Delta, HiddenRange, Message, Op, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 
@@ -11,6 +12,8 @@ import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 export interface MessageLookup {
   at(index: number): Promise<Message | undefined>;
   indexOf(messageId: string): Promise<number | undefined>;
+  /** The key of the stored message that made a tool call (for results whose call the head forgot). */
+  callKey?(callId: string): Promise<string | undefined>;
 }
 
 /** A lookup over a backend's stored visible messages. */
@@ -18,6 +21,7 @@ export function backendLookup(backend: StorageBackend, head: ThreadHead): Messag
   return {
     at: async (index) => (await backend.locate(head.id, { index }))?.message,
     indexOf: async (messageId) => (await backend.locate(head.id, { messageId }))?.index,
+    ...(backend.callKey && { callKey: (callId: string) => backend.callKey!(head.id, callId) }),
   };
 }
 
@@ -54,11 +58,21 @@ export async function buildBatch(
         if (message) resolved = { index, message };
       }
     }
+    // Results whose call the head no longer remembers: the call is looked up (this batch first).
+    const calls = new Map<string, string | undefined>();
+    const results = delta && typeof delta === 'object' && 'message' in delta ? delta.message?.toolResults : undefined;
+    if (Array.isArray(results))
+      for (const r of results) {
+        const callId = (r as { toolCallId?: unknown } | null)?.toolCallId;
+        if (typeof callId !== 'string' || Object.hasOwn(core.clock.openCalls, callId) || calls.has(callId)) continue;
+        calls.set(callId, callKeyIn(pending, callId) ?? (await opts.lookup.callKey?.(callId)));
+      }
     const op = completeOp(core, delta, {
       clientId: opts.clientId,
       now: opts.now,
       messageAt: (index) => (resolved?.index === index ? resolved.message : undefined),
       indexOf: (id) => (resolved?.message.id === id ? resolved.index : undefined),
+      callKey: (id) => calls.get(id),
     });
     const { core: next, effect } = step(core, op);
     core = next;

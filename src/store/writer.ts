@@ -12,6 +12,7 @@ import { parseOp } from '../model/schema.js';
 import type { Delta, Op, Thread, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 import { batchFromOps, buildBatch } from './batch.js';
+import { callKeyIn } from '../model/open-calls.js';
 
 /** What a writer needs from its store. */
 export interface WriterHost {
@@ -110,6 +111,7 @@ export class ThreadWriter {
             const i = messages.findIndex((m) => m.id === id);
             return i < 0 ? undefined : i;
           },
+          callKey: async (callId) => callKeyIn(messages, callId),
         },
       });
       return this.commitOps(before, batch, ops, commit);

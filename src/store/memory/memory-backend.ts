@@ -141,6 +141,13 @@ export class MemoryBackend implements StorageBackend {
     return this.threads.get(id)?.opIds.has(opId) ?? false;
   }
 
+  async callKey(id: ThreadID, callId: string): Promise<string | undefined> {
+    // A scan from the newest row: results mostly answer recent calls.
+    const rows = this.threads.get(id)?.rows ?? [];
+    for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.message.toolCalls?.some((c) => c.id === callId)) return rows[i]!.key;
+    return undefined;
+  }
+
   private visible(id: ThreadID): Row[] {
     return this.threads.get(id)?.rows.filter((r) => !r.hidden) ?? [];
   }

@@ -79,6 +79,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tid, model, day)
   ) WITHOUT ROWID;
   `,
-  // 2: full-text search (FTS5), kept by triggers on the view tables; existing rows are indexed.
+  // 2: tool calls -> key of the message that made them (the newest by key), so that a result finds
+  // a call the thread's head no longer remembers; filled from the stored messages.
+  `
+  CREATE TABLE tool_calls (
+    tid INTEGER NOT NULL,
+    call_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (tid, call_id)
+  ) WITHOUT ROWID;
+  INSERT INTO tool_calls (tid, call_id, key)
+    SELECT m.tid, json_extract(c.value, '$.id'), max(m.key)
+    FROM messages m JOIN ops o ON o.seq = m.seq, json_each(o.body, '$.message.toolCalls') c
+    WHERE json_type(c.value, '$.id') = 'text'
+    GROUP BY 1, 2;
+  `,
+  // 3: full-text search (FTS5), kept by triggers on the view tables; existing rows are indexed.
   SEARCH_MIGRATION,
 ];

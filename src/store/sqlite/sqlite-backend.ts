@@ -80,24 +80,25 @@ export class SqliteBackend implements StorageBackend {
 
   private commitOne(b: CommitBatch, now: number): void {
     const s = this.s;
-    let row = s.commitRow!.get(b.threadId) as { tid: number; v: number; evicted: number | null; msgs: number } | undefined;
+    let row = s.commitRow.get(b.threadId) as { tid: number; v: number; evicted: number | null; msgs: number } | undefined;
     checkVersion(b.threadId, row?.v, b.baseVersion);
     checkNotEvicted(b.threadId, row?.evicted);
-    checkLease(b.threadId, s.lease!.get(b.threadId) as LeaseState | undefined, b.fence, now);
+    checkLease(b.threadId, s.lease.get(b.threadId) as LeaseState | undefined, b.fence, now);
     let count = row ? row.msgs : 0;
     if (!row) {
-      const tid = Number(s.insertThread!.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
+      const tid = Number(s.insertThread.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
       row = { tid, v: 0, evicted: null, msgs: 0 };
     }
     const seqOf = this.insertOps(row.tid, b.threadId, b.ops);
     for (const { message, hidden } of b.inserts) {
-      s.insertMsg!.run(row.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      s.insertMsg.run(row.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      this.insertCalls(row.tid, message);
       if (!hidden) count++;
     }
-    for (const r of b.hides) count -= s.hide!.run(row.tid, r.fromKey, r.toKey).changes;
+    for (const r of b.hides) count -= s.hide.run(row.tid, r.fromKey, r.toKey).changes;
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
-    s.updateThread!.run(b.head.v, lastSeq, b.head.updated, JSON.stringify({ ...b.head, messageCount: count }), row.tid);
+    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify({ ...b.head, messageCount: count }), row.tid);
   }
 
   /** Inserts ops; returns the sequence number of each message op by message id (and '' -> the last). */
@@ -115,6 +116,15 @@ export class SqliteBackend implements StorageBackend {
       seqOf.set(messageOf(op)?.id ?? '', seq);
     }
     return seqOf;
+  }
+
+  /** Indexes the tool calls a message makes (inside the caller's transaction). */
+  private insertCalls(tid: number, message: Message): void {
+    for (const c of message.toolCalls ?? []) this.s.insertCall.run(tid, c.id, message.key);
+  }
+
+  async callKey(id: ThreadID, callId: string): Promise<string | undefined> {
+    return (this.s.callKey.get(id, callId) as { key: string } | undefined)?.key;
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
@@ -146,9 +156,11 @@ export class SqliteBackend implements StorageBackend {
       (this.s.opSeqs.all(tid) as { seq: number; op_id: string }[]).map((x) => [x.op_id, x.seq]),
     );
     this.s.deleteMsgs.run(tid);
+    this.s.deleteCalls.run(tid);
     let count = 0;
     for (const { message, hidden } of rows) {
       this.s.insertMsg.run(tid, message.key, seqs.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+      this.insertCalls(tid, message);
       if (!hidden) count++;
     }
     let last = 0;
@@ -260,6 +272,7 @@ export class SqliteBackend implements StorageBackend {
         this.s.setEvicted.run(now, r.tid);
         this.s.sumUsage.run(r.tid);
         this.s.deleteMsgs.run(r.tid);
+        this.s.deleteCalls.run(r.tid);
         this.s.deleteOps.run(r.tid);
       })
       .immediate();
@@ -279,8 +292,10 @@ export class SqliteBackend implements StorageBackend {
           lastSeq = Number(this.s.insertOp.run(r.tid, op.v, op.opId, opBody(op)).lastInsertRowid);
           seqOf.set(op.opId, lastSeq);
         }
-        for (const { message, hidden } of rows)
+        for (const { message, hidden } of rows) {
           this.s.insertMsg.run(r.tid, message.key, seqOf.get(message.id), hidden ? 1 : 0, ...usageColumns(message));
+          this.insertCalls(r.tid, message);
+        }
         this.s.dropUsage.run(r.tid);
         this.s.unevict.run(lastSeq, r.tid);
       })

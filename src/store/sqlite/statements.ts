@@ -15,6 +15,9 @@ export const SQLITE_STATEMENTS = {
   insertOp: 'INSERT INTO ops (tid, v, op_id, body) VALUES (?, ?, ?, ?)',
   insertMsg:
     'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insertCall: 'INSERT INTO tool_calls (tid, call_id, key) VALUES (?, ?, ?) ON CONFLICT (tid, call_id) DO UPDATE SET key = max(key, excluded.key)',
+  deleteCalls: 'DELETE FROM tool_calls WHERE tid = ?',
+  callKey: 'SELECT c.key FROM tool_calls c JOIN threads t ON t.tid = c.tid WHERE t.id = ? AND c.call_id = ?',
   hide: 'UPDATE messages SET hidden = 1 WHERE tid = ? AND key >= ? AND key < ? AND hidden = 0',
   ops: 'SELECT o.v, o.op_id, o.body FROM ops o WHERE o.tid = ? AND o.v > ? AND o.v <= ? ORDER BY o.v',
   hasOp: 'SELECT 1 FROM ops WHERE tid = ? AND op_id = ?',
