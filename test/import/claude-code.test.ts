@@ -337,7 +337,7 @@ describe('claude-code quirks', () => {
     assert.equal(snapshotOnly.messages.length, 0);
   });
 
-  it('a record the store refuses (a __proto__ key in a tool input) is reported by line; the rest of the batch imports', async () => {
+  it('a __proto__ key in a tool input is kept as data (an agent working on prototype pollution writes exactly this)', async () => {
     const s = sid(2).replace(/2$/, 'a');
     const file = join(dir, 'p', `${s}.jsonl`);
     writeFileSync(
@@ -349,11 +349,13 @@ describe('claude-code quirks', () => {
       ].join('\n') + '\n',
     );
     const r = await importTranscripts(store, { source: 'claude-code', paths: [file] });
-    assert.equal(r.skipped.length, 1);
-    assert.equal(r.skipped[0]!.line, 2);
-    assert.match(r.skipped[0]!.reason, /refused by the store/);
-    assert.equal(r.messages, 2);
-    assert.deepEqual((await byImportKey(store, `claude-code:${s}`)).messages.map((m) => m.content), ['one', 'three']);
+    assert.deepEqual(r.skipped, []);
+    assert.equal(r.messages, 3);
+    const t = await byImportKey(store, `claude-code:${s}`);
+    const input = t.messages[1]!.toolCalls![0]!.input as Record<string, unknown>;
+    assert.ok(Object.prototype.hasOwnProperty.call(input, '__proto__'), 'kept as an own key');
+    assert.equal(JSON.stringify(input), '{"__proto__":{"x":1}}');
+    assert.equal(({} as Record<string, unknown>).x, undefined, 'no prototype was touched');
   });
 
   it('a missing path is NOT_FOUND and changes nothing', async () => {
