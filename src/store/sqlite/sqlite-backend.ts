@@ -54,10 +54,7 @@ export class SqliteBackend implements StorageBackend {
   /** The commit transaction, made once: better-sqlite3 wrappers are not free to create per call. */
   private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
 
-  constructor(
-    private readonly file: string,
-    options: SqliteBackendOptions = {},
-  ) {
+  constructor(file: string, options: SqliteBackendOptions = {}) {
     this.db = openSqlite(file, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' });
     this.db.pragma('foreign_keys = OFF');
     migrate(this.db, SQLITE_MIGRATIONS);
@@ -133,7 +130,7 @@ export class SqliteBackend implements StorageBackend {
     try {
       this.commitTx.immediate(batches, now);
     } catch (err) {
-      throw writeFailure(err, this.file);
+      throw writeFailure(err, 'the store database');
     }
   }
 
