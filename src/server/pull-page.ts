@@ -4,6 +4,8 @@
  * ops is never loaded whole), each op is serialized once, and the page stops before the op that
  * would take it over `maxBytes` (an op larger than the cap goes alone, on a page of its own).
  * The answer is handed out as a stream of chunks, so no string ever holds the whole page.
+ * Ops of the asking device are left out, but their thread's change still says up to which
+ * version the server holds (a change may carry no ops).
  */
 import type { Op } from '../model/types.js';
 import type { StorageBackend } from '../store/backend.js';
@@ -38,12 +40,14 @@ export async function readPullPage(
   let bytes = 0;
   let hasMore = false;
   let batch = 8;
-  const add = (op: Op, text: string) => {
+  // A left-out op still moves its thread's toVersion: a device whose sync state is behind its own
+  // ops (a copied or restored store) sees the versions it lacks and fetches them.
+  const add = (op: Op, text: string | undefined) => {
     const g = groups.get(op.threadId);
     if (g) {
-      g.ops.push(text);
+      if (text !== undefined) g.ops.push(text);
       g.toVersion = op.v;
-    } else groups.set(op.threadId, { id: op.threadId, fromVersion: op.v - 1, toVersion: op.v, ops: [text] });
+    } else groups.set(op.threadId, { id: op.threadId, fromVersion: op.v - 1, toVersion: op.v, ops: text === undefined ? [] : [text] });
   };
   outer: while (read < options.limit) {
     const want = Math.min(batch, options.limit - read);
@@ -58,7 +62,7 @@ export async function readPullPage(
         }
         add(op, text);
         bytes += size;
-      }
+      } else add(op, undefined);
       cursor = seq;
       read++;
     }

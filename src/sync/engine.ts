@@ -374,8 +374,12 @@ export class SyncEngine implements SyncHandle {
     const s = this.state.get(id);
     const remoteV = Math.max(s.remoteV, change.toVersion);
     let ops = change.ops.filter((o) => o.v > s.syncedV);
-    if (ops.length === 0) return 0;
+    if (ops.length === 0 && change.toVersion <= s.syncedV) return 0;
     try {
+      // The server left out ops this device wrote, yet its sync state is behind them (a copied or
+      // restored store, or a lost acknowledgement): fetch what it may lack.
+      if (ops.length === 0) ops = (await this.client.threadOps(id, s.syncedV)).ops;
+      if (ops.length === 0) return 0;
       // A gap (ops this device wrote are left out of pulls, or an earlier page was missed): fetch the range.
       if (ops.some((o, i) => o.v !== s.syncedV + 1 + i)) ops = (await this.client.threadOps(id, s.syncedV)).ops;
       // The local tier only: a tiered read would fetch a thread missing here from the server,

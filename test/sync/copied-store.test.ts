@@ -61,6 +61,36 @@ describe('copied and restored stores', () => {
     await assertConverged([a, b], server.url, token);
   });
 
+  test('copies that keep one client id (given explicitly) still receive what the other wrote', async () => {
+    const dirA = mkdtempSync(join(tmpdir(), 'skein-same-a-'));
+    const open = (dir: string) =>
+      openStore({ dir, clientId: 'c-shared-id', durability: 'normal', remote: { url: server.url, token, autoStart: false, backoffBaseMs: 20, backoffCapMs: 200 } });
+    const a: Device = { name: 'same-a', dir: dirA, store: await open(dirA), reopen: async () => undefined, close: async () => rmSync(dirA, { recursive: true, force: true }) };
+    cleanup.push(async () => {
+      await a.store.close();
+      await a.close();
+    });
+    const t1 = await a.store.createThread({ title: 'shared before' });
+    await settle([a]);
+    await a.store.close();
+    const dirB = mkdtempSync(join(tmpdir(), 'skein-same-b-'));
+    cpSync(dirA, dirB, { recursive: true });
+    a.store = await open(dirA);
+    const b: Device = { name: 'same-b', dir: dirB, store: await open(dirB), reopen: async () => undefined, close: async () => rmSync(dirB, { recursive: true, force: true }) };
+    cleanup.push(async () => {
+      await b.store.close();
+      await b.close();
+    });
+    assert.equal(b.store.clientId, a.store.clientId);
+
+    const t2 = await b.store.createThread({ title: 'on b, same id' });
+    await b.store.append(t1.id, { type: 'user:message', message: { content: 'b wrote to t1' } });
+    await settle([b]);
+    await settle([a]);
+    assert.equal((await a.store.backend.getHead(t2.id))?.title, 'on b, same id');
+    assert.equal((await a.store.getThread(t1.id))?.messages.at(-1)?.content, 'b wrote to t1');
+  });
+
   test('a store restored from its backup gets back what it wrote after the backup', async () => {
     const d = await openDevice('restored', server.url, token);
     cleanup.push(() => d.close());
