@@ -87,7 +87,7 @@ describe('copied and restored stores', () => {
     await b.store.append(t1.id, { type: 'user:message', message: { content: 'b wrote to t1' } });
     await settle([b]);
     await settle([a]);
-    assert.equal((await a.store.backend.getHead(t2.id))?.title, 'on b, same id');
+    assert.equal((await a.store['core'].backend.getHead(t2.id))?.title, 'on b, same id');
     assert.equal((await a.store.getThread(t1.id))?.messages.at(-1)?.content, 'b wrote to t1');
   });
 
