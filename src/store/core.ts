@@ -143,14 +143,10 @@ export class StoreCore {
   }
 
   /** Updates the memory tier and emits `thread:updated` after a commit. */
-  async afterWrite(id: ThreadID, before: ThreadHead, ops: Op[]): Promise<Thread | undefined> {
+  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[]): void {
     const cached = this.cache.get(id);
-    let thread: Thread | undefined;
-    if (cached && cached.v === before.v) {
-      thread = applyOps(cached, ops);
-      this.remember(thread);
-    } else this.cache.delete(id);
+    if (cached && cached.v === before.v) this.remember(applyOps(cached, ops));
+    else this.cache.delete(id);
     this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
-    return thread;
   }
 }
