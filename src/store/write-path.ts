@@ -47,7 +47,7 @@ export function writeThread(core: StoreCore, id: ThreadID, deltas: Delta[], opts
         }
         throw err;
       }
-      core.afterWrite(id, head, ops);
+      core.afterWrite(id, head, ops, true);
       return { head: batch.head, ops };
     }
   });
@@ -82,7 +82,8 @@ export async function createThread(
     });
   }
   const thread = foldOps(id, created.ops);
-  core.remember(thread);
+  // The memory tier keeps its own copy: it extends its threads in place (see core.afterWrite).
+  core.remember(structuredClone(thread));
   core.events.emit('thread:created', structuredClone(thread));
   return thread;
 }
