@@ -9,7 +9,7 @@ import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchReque
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { sqliteReindex, sqliteSearch } from './search-sql.js';
+import { catchUpSearch, sqliteReindex, sqliteSearch } from './search-sql.js';
 
 /** Options of the SQLite backend. */
 export interface SqliteBackendOptions {
@@ -310,7 +310,8 @@ export class SqliteBackend implements StorageBackend {
         checkVersion(id, r.v, v);
         checkNotEvicted(id, r.evicted);
         checkLease(id, this.s.lease!.get(id) as LeaseState | undefined, undefined, now);
-        // Marked first: the search index keeps the documents of an evicted thread's rows.
+        // Indexed first (queued rows included), then marked: the search index keeps the documents of an evicted thread's rows.
+        catchUpSearch(this.db);
         this.s.setEvicted!.run(now, r!.tid);
         this.s.sumUsage!.run(r!.tid);
         this.s.deleteMsgs!.run(r!.tid);
