@@ -5,6 +5,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { appendBench } from './append.js';
+import { appendColdBench } from './append-cold.js';
 import { bytesBench } from './bytes.js';
 import { memoryBench } from './memory.js';
 import { pageBench } from './page.js';
@@ -16,7 +17,7 @@ import { viewerBench } from './viewer.js';
 import { lengthBench } from './thread-length.js';
 import { BenchContext, SCALE, now, removeTempDirs, resultTable, saveResults, type Benchmark, type ResultRow } from './helpers.js';
 
-const BENCHMARKS: Benchmark[] = [appendBench, bytesBench, pageBench, lengthBench, memoryBench, filesBench, syncBench, searchBench, importBench, viewerBench];
+const BENCHMARKS: Benchmark[] = [appendBench, appendColdBench, bytesBench, pageBench, lengthBench, memoryBench, filesBench, syncBench, searchBench, importBench, viewerBench];
 
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');

@@ -78,7 +78,8 @@ async function skeinLatency(edits: number): Promise<{ push: number[]; withAppend
     for (let i = 0; i < WARMUP + edits; i++) {
       const t0 = now();
       const after = await a.append(thread.id, deltas[i % deltas.length]!);
-      const id = after.messages.at(-1)!.id;
+      const op = after.ops[0]!;
+      const id = 'message' in op ? op.message.id : '';
       const tPush = now();
       const synced = a.sync.now();
       const ok = await arrivals.arrived(id);

@@ -175,7 +175,8 @@ export interface StorageBackend {
 
   /**
    * Full-text search over visible messages (text, tool names, tool inputs and outputs) and
-   * thread titles, archived threads included. The index is kept in the transaction of every write.
+   * thread titles, archived threads included. What every committed write added is found (a backend
+   * may index in the write's transaction or in a batch before the search reads).
    */
   search(request: SearchRequest): Promise<SearchHit[]>;
   /**

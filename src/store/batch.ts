@@ -8,6 +8,12 @@ import { callKeyIn } from '../model/open-calls.js';
 import type { Delta, HiddenRange, Message, Op, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 
+/** What a commit made: the thread's new head and the ops written. */
+export interface Written {
+  head: ThreadHead;
+  ops: Op[];
+}
+
 /** Where a batch's truncations look up visible messages. */
 export interface MessageLookup {
   at(index: number): Promise<Message | undefined>;

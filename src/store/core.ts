@@ -8,9 +8,10 @@
 import type { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, VersionConflictError, notFound } from '../errors.js';
-import { applyOps } from '../model/apply.js';
+import { applyOps, step, type ThreadCore } from '../model/apply.js';
+import { compareKeys } from '../model/order-key.js';
 import type { ThreadID } from '../model/ids.js';
-import type { Op, Thread, ThreadHead } from '../model/types.js';
+import type { Message, Op, Thread, ThreadHead } from '../model/types.js';
 import type { Fence, StorageBackend } from './backend.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { LruCache } from './lru-cache.js';
@@ -142,15 +143,40 @@ export class StoreCore {
     return this.queues.run(id, () => fn(undefined, undefined));
   }
 
-  /** Updates the memory tier and emits `thread:updated` after a commit. */
-  async afterWrite(id: ThreadID, before: ThreadHead, ops: Op[]): Promise<Thread | undefined> {
+  /**
+   * Updates the memory tier and emits `thread:updated` after a commit. `own`: the ops were made
+   * on this head by this store's write path (new, complete, none already held).
+   */
+  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], own = false): void {
     const cached = this.cache.get(id);
-    let thread: Thread | undefined;
-    if (cached && cached.v === before.v) {
-      thread = applyOps(cached, ops);
-      this.remember(thread);
-    } else this.cache.delete(id);
+    if (cached && cached.v === before.v) this.remember((own && appendInPlace(cached, ops)) || applyOps(cached, ops));
+    else this.cache.delete(id);
     this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
-    return thread;
   }
+}
+
+/**
+ * Folds a write's own ops into a cached thread without copying its messages, when every message
+ * they add sorts after the last one and none hides any (an append: the common case). The new
+ * thread shares (and extends) the cached message array: the memory tier never hands its objects
+ * out (reads answer clones), so the superseded one is not seen again. Undefined otherwise.
+ */
+function appendInPlace(cached: Thread, ops: Op[]): Thread | undefined {
+  const { messages, ...rest } = cached;
+  let core: ThreadCore = rest;
+  let last = messages.at(-1)?.key;
+  const added: Message[] = [];
+  for (const op of ops) {
+    const r = step(core, op);
+    core = r.core;
+    if (r.effect.kind === 'hide') return undefined;
+    if (r.effect.kind === 'insert' && !r.effect.hidden) {
+      const key = r.effect.message.key!;
+      if (last !== undefined && compareKeys(key, last) <= 0) return undefined;
+      added.push(r.effect.message);
+      last = key;
+    }
+  }
+  for (const m of added) messages.push(m);
+  return { ...core, messages };
 }

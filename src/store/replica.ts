@@ -66,7 +66,7 @@ export class StoreReplica implements SyncReplica {
         throw new ValidationError('ops', `must be consecutive versions of ${id} from ${expected + 1}`);
       const now = core.now();
       await backend.commit([batchFromOps(head, ops, now, fence)], now);
-      await core.afterWrite(id, head, ops);
+      core.afterWrite(id, head, ops);
       return current && applyOps(current, ops);
     });
   }

@@ -19,13 +19,13 @@ import { listThreads, readHistory, readInfo, readPage, readThread, type ReadCont
 import { relatedThreads, threadTree, usageReport, type RelatedThreads, type RelationsHost, type ThreadTree, type UsageReport } from './relations.js';
 import { importLog } from './replica.js';
 import { recoverViews } from './replay.js';
-import type { AppendOptions, MessagePage, StoreEvents, ThreadInfo } from './types.js';
+import { appendResult, type AppendOptions, type AppendResult, type MessagePage, type StoreEvents, type ThreadInfo } from './types.js';
 import type { ThreadWriter } from './writer.js';
 import { acquireWriter } from './writers.js';
 import { createThread, writeThread } from './write-path.js';
 import { searchBackend, type SearchOptions, type SearchResults } from './search/search.js';
 
-export type { AppendOptions, MessagePage, StoreEvents, ThreadInfo } from './types.js';
+export type { AppendOptions, AppendResult, MessagePage, StoreEvents, ThreadInfo } from './types.js';
 
 /** What the composition root plugs into a store besides its core. */
 export interface StoreParts {
@@ -86,17 +86,17 @@ export class Store extends EventEmitter<StoreEvents> {
 
   /**
    * Appends one delta, or several atomically (one op each, v + n). Resolves after the ops are
-   * committed to the local database, with the updated thread.
+   * committed to the local database, with the new head (no messages) and the ops written: its
+   * cost does not depend on the thread's length. Read the messages with `loadPage` or `getThread`.
    */
-  async append(id: ThreadID, delta: Delta | Delta[], options: AppendOptions = {}): Promise<Thread> {
+  async append(id: ThreadID, delta: Delta | Delta[], options: AppendOptions = {}): Promise<AppendResult> {
     this.core.open();
     parseThreadId(id);
     const deltas = Array.isArray(delta) ? delta : [delta];
     if (deltas.length === 0) throw new ValidationError('delta', 'nothing to append');
     if (options.expectedVersion !== undefined) parseCount(options.expectedVersion, 'expectedVersion');
-    const thread = await writeThread(this.core, id, deltas, options);
-    // A copy of the cached thread's top level, so that a caller changing it cannot change the cache.
-    return thread ? { ...thread, messages: thread.messages.slice() } : (await this.getThread(id))!;
+    const { head, ops } = await writeThread(this.core, id, deltas, options);
+    return appendResult(head, ops);
   }
 
   /**

@@ -5,6 +5,13 @@ import type { Message, Op, Thread, ThreadHead } from '../model/types.js';
 /** A thread without its messages, as lists and trees show it. */
 export type ThreadInfo = Omit<ThreadHead, 'clock'>;
 
+/**
+ * What a write answers (`store.append`, `writer.apply`): the new head without messages or merge
+ * bookkeeping, and the ops written (completed: ids, versions, stamps). Its size does not depend on
+ * the thread's length; a caller who wants the messages asks for them (`loadPage`, `getThread`).
+ */
+export type AppendResult = ThreadInfo & { ops: Op[] };
+
 /** One page of a thread's visible messages, oldest first. */
 export interface MessagePage {
   id: ThreadID;
@@ -35,4 +42,9 @@ export interface AppendOptions {
 export function infoOf(head: ThreadHead): ThreadInfo {
   const { clock: _c, ...rest } = head;
   return rest;
+}
+
+/** A write's answer: the new head as lists show it, and the ops written. */
+export function appendResult(head: ThreadHead, ops: Op[]): AppendResult {
+  return { ...infoOf(head), ops };
 }

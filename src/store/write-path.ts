@@ -9,7 +9,7 @@ import { applyOp, createOp, foldOps } from '../model/apply.js';
 import { newThreadId, type ThreadID } from '../model/ids.js';
 import type { CreateFields, Delta, Thread, ThreadHead } from '../model/types.js';
 import type { CommitBatch, StorageBackend } from './backend.js';
-import { backendLookup, buildBatch } from './batch.js';
+import { backendLookup, buildBatch, type Written } from './batch.js';
 import type { StoreCore } from './core.js';
 import { kindOf } from './policy.js';
 import type { AppendOptions } from './types.js';
@@ -18,10 +18,10 @@ import type { AppendOptions } from './types.js';
 type CommitWith = (batch: CommitBatch, backend: StorageBackend) => Promise<void>;
 
 /**
- * Completes `deltas` on the thread's current head and commits them; resolves with the new whole
- * thread when the memory tier or the writer has it (else undefined: read it).
+ * Completes `deltas` on the thread's current head and commits them; resolves with the new head
+ * and the ops. Never reads the thread's messages (a truncation looks up the one it starts at).
  */
-export function writeThread(core: StoreCore, id: ThreadID, deltas: Delta[], opts: AppendOptions, commit?: CommitWith): Promise<Thread | undefined> {
+export function writeThread(core: StoreCore, id: ThreadID, deltas: Delta[], opts: AppendOptions, commit?: CommitWith): Promise<Written> {
   const writer = core.writers.get(id);
   if (writer) return writer.write(deltas, opts.expectedVersion, commit);
   return core.queues.run(id, async () => {
@@ -47,7 +47,8 @@ export function writeThread(core: StoreCore, id: ThreadID, deltas: Delta[], opts
         }
         throw err;
       }
-      return core.afterWrite(id, head, ops);
+      core.afterWrite(id, head, ops, true);
+      return { head: batch.head, ops };
     }
   });
 }
@@ -81,7 +82,8 @@ export async function createThread(
     });
   }
   const thread = foldOps(id, created.ops);
-  core.remember(thread);
+  // The memory tier keeps its own copy: it extends its threads in place (see core.afterWrite).
+  core.remember(structuredClone(thread));
   core.events.emit('thread:created', structuredClone(thread));
   return thread;
 }

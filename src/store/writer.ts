@@ -11,8 +11,9 @@ import { compress, decompress } from '../model/codec.js';
 import { parseOp } from '../model/schema.js';
 import type { Delta, Op, Thread, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
-import { batchFromOps, buildBatch } from './batch.js';
+import { batchFromOps, buildBatch, type Written } from './batch.js';
 import { callKeyIn } from '../model/open-calls.js';
+import { appendResult, type AppendResult } from './types.js';
 
 /** What a writer needs from its store. */
 export interface WriterHost {
@@ -20,7 +21,7 @@ export interface WriterHost {
   clientId: string;
   leaseTtlMs: number;
   now(): number;
-  afterWrite(before: ThreadHead, ops: Op[]): Promise<unknown>;
+  afterWrite(before: ThreadHead, ops: Op[]): void;
   released(writer: ThreadWriter): void;
 }
 
@@ -88,12 +89,12 @@ export class ThreadWriter {
     const t = applyOps(before, ops);
     this.current = t;
     for (const l of this.listeners) l(t);
-    await this.host.afterWrite(headOf(before, before.created), ops);
+    this.host.afterWrite(headOf(before, before.created), ops);
     return t;
   }
 
-  /** The store's write path for a thread this writer holds. */
-  write(deltas: Delta[], expectedVersion?: number, commit?: (b: CommitBatch, backend: StorageBackend) => Promise<void>): Promise<Thread> {
+  /** The store's write path for a thread this writer holds: resolves with the new head and the ops. */
+  write(deltas: Delta[], expectedVersion?: number, commit?: (b: CommitBatch, backend: StorageBackend) => Promise<void>): Promise<Written> {
     return this.serialize(async () => {
       this.check();
       const before = this.current;
@@ -114,15 +115,21 @@ export class ThreadWriter {
           callKey: async (callId) => callKeyIn(messages, callId),
         },
       });
-      return this.commitOps(before, batch, ops, commit);
+      await this.commitOps(before, batch, ops, commit);
+      return { head: batch.head, ops };
     });
   }
 
-  /** Appends one delta or several (atomically); resolves after commit with the new thread. */
-  apply(delta: Delta | Delta[]): Promise<Thread> {
+  /**
+   * Appends one delta or several (atomically); resolves after commit with the new head (no
+   * messages) and the ops written, like `store.append`. Listeners have seen the new thread by
+   * then, and `writer.thread` is it.
+   */
+  async apply(delta: Delta | Delta[]): Promise<AppendResult> {
     const deltas = Array.isArray(delta) ? delta : [delta];
-    if (deltas.length === 0) return Promise.reject(new ValidationError('delta', 'nothing to apply'));
-    return this.write(deltas);
+    if (deltas.length === 0) throw new ValidationError('delta', 'nothing to apply');
+    const { head, ops } = await this.write(deltas);
+    return appendResult(head, ops);
   }
 
   /**

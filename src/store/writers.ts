@@ -24,7 +24,7 @@ export async function acquireWriter(ctx: ReadContext, id: ThreadID, waitMs: numb
           clientId: core.config.clientId,
           leaseTtlMs: core.config.leaseTtlMs,
           now: () => core.now(),
-          afterWrite: (before, ops) => core.afterWrite(id, before, ops),
+          afterWrite: (before, ops) => core.afterWrite(id, before, ops, true),
           released: (w) => {
             if (core.writers.get(id) === w) core.writers.delete(id);
           },

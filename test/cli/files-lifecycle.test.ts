@@ -17,8 +17,8 @@ describe('command line: files, rollback, rewind, archive, restore, du', () => {
     await s.append(id, { type: 'user:message', message: { content: 'first' } });
     await s.files.recordFileChange(id, 'call-1', { path: 'a.txt', type: 'modify', newContent: 'a1' });
     writeFileSync(t.at('a.txt'), 'a1');
-    const th = await s.append(id, { type: 'user:message', message: { content: 'second' } });
-    secondMessage = th.messages.at(-1)!.id;
+    await s.append(id, { type: 'user:message', message: { content: 'second' } });
+    secondMessage = (await s.getThread(id))!.messages.at(-1)!.id;
     await s.files.recordFileChange(id, 'call-2', { path: 'b.txt', type: 'create', newContent: 'b1' });
     writeFileSync(t.at('b.txt'), 'b1');
     await s.close();

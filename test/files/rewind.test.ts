@@ -18,8 +18,8 @@ describe('file change tracking: rewind', () => {
     await s.append(th.id, { type: 'user:message', message: { content: 'first request' } });
     await s.files.recordFileChange(th.id, 'call-1', { path: 'app.ts', type: 'modify', newContent: 'v1' });
     writeFileSync(t.at('app.ts'), 'v1');
-    const second = await s.append(th.id, { type: 'user:message', message: { content: 'second request' } });
-    const secondId = second.messages.at(-1)!.id;
+    await s.append(th.id, { type: 'user:message', message: { content: 'second request' } });
+    const secondId = (await s.getThread(th.id))!.messages.at(-1)!.id;
     await s.files.recordFileChange(th.id, 'call-2', { path: 'app.ts', type: 'modify', newContent: 'v2' });
     writeFileSync(t.at('app.ts'), 'v2');
     await s.append(th.id, { type: 'assistant:message', message: { content: 'done' } });

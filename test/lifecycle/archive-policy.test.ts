@@ -60,7 +60,9 @@ describe('lifecycle: which threads are archived, and how', () => {
     let clock = Date.UTC(2024, 0, 1);
     const s = await openStore({ dir: ':memory:', now: () => clock });
     stores.push(s);
-    const th = await s.append((await s.createThread()).id, { type: 'user:message', message: { content: 'kept', resourceUsage: { model: 'm', costUSD: 1.5 } } });
+    const id0 = (await s.createThread()).id;
+    await s.append(id0, { type: 'user:message', message: { content: 'kept', resourceUsage: { model: 'm', costUSD: 1.5 } } });
+    const th = (await s.getThread(id0))!;
     clock += 31 * DAY;
     assert.deepEqual((await s.archiveInactiveThreads()).archived, [th.id]);
     assert.equal((await s.usage(th.id)).costUSD, 1.5);
@@ -73,7 +75,9 @@ describe('lifecycle: which threads are archived, and how', () => {
   test('a restore stopped after the log was put back is finished by running it again', async () => {
     let clock = Date.UTC(2024, 0, 1);
     t = await tempStore({ now: () => clock });
-    const th = await t.store.append((await t.store.createThread()).id, { type: 'user:message', message: { content: 'x' } });
+    const id0 = (await t.store.createThread()).id;
+    await t.store.append(id0, { type: 'user:message', message: { content: 'x' } });
+    const th = (await t.store.getThread(id0))!;
     clock += 31 * DAY;
     await t.store.archiveInactiveThreads();
     // What a crash between reinstating the log and appending `restore` leaves: the log is back,

@@ -16,12 +16,12 @@ describe('lifecycle: a corrupted archive entry', () => {
     t = await tempStore({ now: () => clock });
     for (let i = 0; i < 4; i++) {
       const th = await t.store.createThread({ title: `t${i}` });
-      const full = await t.store.append(th.id, [
+      await t.store.append(th.id, [
         { type: 'user:message', message: { content: `hello ${i}` } },
         { type: 'assistant:message', message: { content: 'x'.repeat(2000), resourceUsage: { model: 'm', inputTokens: 9 } } },
       ]);
       ids.push(th.id);
-      originals.set(th.id, full);
+      originals.set(th.id, (await t.store.getThread(th.id))!);
     }
     clock += 31 * DAY;
     const r = await t.store.archiveInactiveThreads();

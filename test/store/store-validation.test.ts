@@ -97,7 +97,7 @@ for (const kind of KINDS) {
           { type: 'assistant:message', message: { content: '', toolCalls: [{ id: 'c1', name: 'read', input: { p: 1 } }] } },
         ]);
         const child = await store.spawnSubAgentThread(main.id, 'sub task');
-        const ids = { main: main.id, child: child.id, ghost: newThreadId(), msg: t.messages[0]!.id };
+        const ids = { main: main.id, child: child.id, ghost: newThreadId(), msg: (t.ops[0] as { message: { id: string } }).message.id };
         const before = await storeState(store, [ids.main, ids.child, ids.ghost]);
         const failures: string[] = [];
         for (const [label, code, run] of CALLS) {

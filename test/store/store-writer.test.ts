@@ -23,10 +23,14 @@ for (const kind of KINDS) {
         const t4 = await w.apply([say('two'), { type: 'assistant:message', message: { content: 'three' } }]);
         order.push(`resolved v${t4.v}`);
         assert.deepEqual(order, ['listener v2', 'resolved v2', 'listener v4', 'resolved v4']);
-        assert.deepEqual(seen, [t2, t4]);
-        assert.deepEqual(w.thread, t4);
-        assert.deepEqual(await store.getThread(t.id), t4);
-        if (kind === 'sqlite') assert.deepEqual(await (await open()).getThread(t.id), t4, 'durable before apply resolves');
+        // apply answers the head and the ops; listeners and `writer.thread` have the whole thread.
+        assert.deepEqual(seen.map((s) => s.v), [2, 4]);
+        assert.deepEqual(seen[0]!.messages.map((m) => m.content), ['one']);
+        assert.deepEqual([t2.ops.length, t4.ops.length, 'messages' in t4], [1, 2, false]);
+        assert.deepEqual(seen[1]!.messages.map((m) => m.id), [seen[0]!.messages[0]!.id, ...t4.ops.map((op) => (op as { message: { id: string } }).message.id)]);
+        assert.equal(w.thread, seen[1]);
+        assert.deepEqual(await store.getThread(t.id), seen[1]);
+        if (kind === 'sqlite') assert.deepEqual(await (await open()).getThread(t.id), seen[1], 'durable before apply resolves');
         stop();
         await w.apply(say('unheard'));
         assert.equal(seen.length, 2, 'an unsubscribed listener hears nothing');
@@ -97,7 +101,7 @@ for (const kind of KINDS) {
         w.observe((th) => heard.push(th.v));
         const t2 = await store.append(t.id, say('via store'));
         assert.equal(t2.v, 2);
-        assert.deepEqual(w.thread, t2);
+        assert.deepEqual(w.thread, await store.getThread(t.id));
         assert.deepEqual(heard, [2]);
         await rejectsWithCode(store.append(t.id, say('stale'), { expectedVersion: 1 }), ErrorCode.VERSION_CONFLICT);
         if (kind === 'sqlite') {
@@ -105,8 +109,8 @@ for (const kind of KINDS) {
           await rejectsWithCode(other.append(t.id, say('not the holder')), ErrorCode.THREAD_BUSY);
           assert.equal((await other.history(t.id)).length, 2, 'nothing written');
         }
-        const t3 = await w.apply(say('via writer'));
-        assert.deepEqual(t3.messages.map((m) => m.content), ['via store', 'via writer']);
+        await w.apply(say('via writer'));
+        assert.deepEqual(w.thread.messages.map((m) => m.content), ['via store', 'via writer']);
         await w.dispose();
         if (kind === 'sqlite') assert.equal((await (await open()).append(t.id, say('free again'))).v, 4);
       }));

@@ -28,9 +28,11 @@ for (const kind of KINDS) {
     test('append with expectedVersion: the right version writes, a wrong one is VERSION_CONFLICT and writes nothing', () =>
       withStore(kind, async ({ store }) => {
         const t = await store.createThread();
-        const t2 = await store.append(t.id, say('hi'), { expectedVersion: 1 });
-        assert.equal(t2.v, 2);
+        const r2 = await store.append(t.id, say('hi'), { expectedVersion: 1 });
+        assert.equal(r2.v, 2);
+        const t2 = (await store.getThread(t.id))!;
         const m = t2.messages[0]!;
+        assert.deepEqual(r2.ops, (await store.history(t.id)).slice(-1), 'the answer carries the op written');
         assert.deepEqual([m.role, m.content, typeof m.id, typeof m.timestamp, typeof m.key], ['user', 'hi', 'string', 'number', 'string']);
         for (const expectedVersion of [1, 3, 0]) {
           await assert.rejects(store.append(t.id, say('stale'), { expectedVersion }), (err: unknown) => {
@@ -47,8 +49,8 @@ for (const kind of KINDS) {
     test('a delta[] is one op per delta, written atomically: one bad delta writes none of them', () =>
       withStore(kind, async ({ store }) => {
         const t = await store.createThread();
-        const t3 = await store.append(t.id, [say('q'), reply('a')]);
-        assert.equal(t3.v, 3);
+        assert.equal((await store.append(t.id, [say('q'), reply('a')])).v, 3);
+        const t3 = await store.getThread(t.id);
         const bad: unknown[][] = [
           [say('ok'), { type: 'user:message', message: { content: 42 } }],
           [say('ok'), reply('fine'), { type: 'thread:truncate', fromIndex: 99 }],
@@ -85,7 +87,7 @@ for (const kind of KINDS) {
           { type: 'meta:set', key: 'k', value: [1, 2] },
           reply('4'),
         ];
-        for (const d of deltas) versions.push(await store.append(id, d));
+        for (const d of deltas) versions.push((await store.append(id, d).then(() => store.getThread(id)))!);
         for (const t of versions) assert.deepEqual(await store.getThread(id, { atVersion: t.v }), t, `at v${t.v}`);
         const history = await store.history(id);
         assert.equal(history.length, 8);
@@ -99,7 +101,8 @@ for (const kind of KINDS) {
     test('loadPage offset counts back from the newest message; the window is oldest first; hasMore says older exist', () =>
       withStore(kind, async ({ store }) => {
         const t = await store.createThread({ title: 'paged' });
-        const all = (await store.append(t.id, Array.from({ length: 12 }, (_, i) => (i % 2 ? reply(`m${i}`) : say(`m${i}`))))).messages;
+        await store.append(t.id, Array.from({ length: 12 }, (_, i) => (i % 2 ? reply(`m${i}`) : say(`m${i}`))));
+        const all = (await store.getThread(t.id))!.messages;
         const page = (offset: number, limit = 5) => store.loadPage(t.id, { limit, offset });
         const p0 = await page(0);
         assert.deepEqual(p0.messages, all.slice(7, 12));
@@ -119,7 +122,8 @@ for (const kind of KINDS) {
     test('before/after cursors neither skip nor repeat a message while appends happen between and during reads', () =>
       withStore(kind, async ({ store }) => {
         const t = await store.createThread();
-        const initial = (await store.append(t.id, Array.from({ length: 17 }, (_, i) => say(`old ${i}`)))).messages;
+        await store.append(t.id, Array.from({ length: 17 }, (_, i) => say(`old ${i}`)));
+        const initial = (await store.getThread(t.id))!.messages;
         // Backwards from the newest, with `before`: exactly the messages that existed at the start.
         let page = await store.loadPage(t.id, { limit: 4 });
         const back = [...page.messages];

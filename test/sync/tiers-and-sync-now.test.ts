@@ -41,7 +41,7 @@ describe('server tier and explicit sync', () => {
     // b never saw the thread: the write path finds it through the server tier.
     const after = await b.store.append(t.id, { type: 'user:message', message: { content: 'from b' } });
     assert.equal(after.v, 2);
-    assert.deepEqual(after.messages.map((m) => m.content), ['from b']);
+    assert.deepEqual((await b.store.getThread(t.id))!.messages.map((m) => m.content), ['from b']);
     assert.equal((await b.store.sync.now()).pushed, 1);
     assert.deepEqual((await serverOps(server.url, token, t.id)).map((op) => op.type), ['thread:create', 'user:message']);
   });

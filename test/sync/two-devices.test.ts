@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SkeinError, type Delta, type Thread } from '../../src/index.js';
+import { SkeinError, type AppendResult, type Delta } from '../../src/index.js';
 import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { assertConverged, assertToolPairsAdjacent, openDevice, settle, type Device } from '../helpers/sync-devices.js';
@@ -50,13 +50,14 @@ describe('two devices editing one thread offline', () => {
     devices.push(laptop, desktop);
 
     const t = await laptop.store.createThread({ title: 'shared' });
-    await laptop.store.append(t.id, { type: 'user:message', message: { content: 'base message' } });
+    const base = await laptop.store.append(t.id, { type: 'user:message', message: { content: 'base message' } });
     await settle([laptop, desktop]);
     assert.equal((await desktop.store.getThread(t.id))?.messages.length, 1, 'the desktop has the thread before going offline');
 
     proxy.down();
     const written = new Set<string>();
-    const keep = (th: Thread) => th.messages.forEach((m) => written.add(m.id));
+    const keep = (r: AppendResult) => r.ops.forEach((op) => 'message' in op && written.add(op.message.id));
+    keep(base);
     for (let i = 0; i < 3; i++) {
       keep(await laptop.store.append(t.id, turn(`laptop${i}`)));
       keep(await desktop.store.append(t.id, turn(`desktop${i}`)));

@@ -35,8 +35,7 @@ export const appendCommand: Command = {
     const toolResults = jsonOpt(args.values, 'tool-results');
     const expectedVersion = intOpt(args.values, 'expected-version');
     const content = await ctx.text(args.values, 'content', { allowEmpty: toolCalls !== undefined || toolResults !== undefined });
-    // Shapes are left to the library's schema, which names the offending field. The id is made
-    // here so that the appended message can be found in the returned thread, wherever it sorts.
+    // Shapes are left to the library's schema, which names the offending field.
     const message = {
       id: uuidv7(),
       content,
@@ -46,14 +45,16 @@ export const appendCommand: Command = {
     } as MessageInput;
     const store = await ctx.openStore();
     const delta = { type: `${role}:message`, message } as Delta;
-    const thread = await asOptions(store.append(id, delta, expectedVersion === undefined ? {} : { expectedVersion }), {
+    const written = await asOptions(store.append(id, delta, expectedVersion === undefined ? {} : { expectedVersion }), {
       'delta.message.resourceUsage': '--usage',
       'delta.message.toolCalls': '--tool-calls',
       'delta.message.toolResults': '--tool-results',
       'delta.message.content': '--content',
     });
-    const added = thread.messages.find((m) => m.id === message.id);
-    if (ctx.json) ctx.printJson({ id, v: thread.v, message: added });
-    else ctx.print(`${id} v${thread.v}  [${role}] ${added?.id ?? ''}${added?.resourceUsage ? `  ${usageLine(added.resourceUsage)}` : ''}`);
+    // The answer carries the op written (its message completed), not the thread: O(1) at any length.
+    const op = written.ops[0];
+    const added = op && 'message' in op ? op.message : undefined;
+    if (ctx.json) ctx.printJson({ id, v: written.v, message: added });
+    else ctx.print(`${id} v${written.v}  [${role}] ${added?.id ?? ''}${added?.resourceUsage ? `  ${usageLine(added.resourceUsage)}` : ''}`);
   },
 };

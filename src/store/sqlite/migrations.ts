@@ -1,4 +1,4 @@
-import { SEARCH_MIGRATION } from './search-sql.js';
+import { LAZY_SEARCH_MIGRATION, SEARCH_MIGRATION } from './search-sql.js';
 
 /** The local store's schema, as an ordered array: the index is the version (PRAGMA user_version). */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -96,4 +96,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
   // 3: full-text search (FTS5), kept by triggers on the view tables; existing rows are indexed.
   SEARCH_MIGRATION,
+  // 4: a message is indexed for search in a batch before the next search, not in its own commit.
+  LAZY_SEARCH_MIGRATION,
 ];

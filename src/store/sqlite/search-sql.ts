@@ -1,9 +1,10 @@
 /**
  * Full-text search on SQLite (FTS5). `search_docs` has one row per indexed document (a visible
  * message, keyed by its thread and order key; or a thread's title, key ''), and `search_fts` its
- * text, with the document's id as rowid. Triggers on the view tables keep both in the transaction
- * of every write, so the commit code does not know about search: a message row inserted adds its
- * document, hidden or deleted removes it, a title change replaces the title's. An evicted
+ * text, with the document's id as rowid. Triggers on the view tables keep both, so the commit
+ * code does not know about search: a message row inserted is queued (indexed in a batch before
+ * the next search, reindex or eviction: see LAZY_SEARCH_MIGRATION), hidden or deleted removes its
+ * document, a title change replaces the title's. An evicted
  * (archived) thread's message rows go without taking their documents along, so it is still found.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
@@ -47,8 +48,42 @@ const addTitleDocs = (from: string, where: string) => `
       SELECT d.id, json_extract(t.head, '$.title') FROM ${from} JOIN search_docs d ON d.tid = t.tid AND d.key = ''
       WHERE json_extract(t.head, '$.title') IS NOT NULL AND ${where};`;
 
+/**
+ * Migration 3: a message row no longer indexes itself in its commit (the FTS5 segment flushed at
+ * every commit was the largest single cost of an append); it is queued in `search_pending` (one
+ * small row) and indexed in a batch by `catchUpSearch` before anything reads or moves documents.
+ */
+export const LAZY_SEARCH_MIGRATION = `
+  DROP TRIGGER search_message_added;
+  CREATE TABLE search_pending (
+    tid INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (tid, key)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER search_message_queued AFTER INSERT ON messages WHEN NEW.hidden = 0 BEGIN
+    INSERT OR IGNORE INTO search_pending (tid, key) VALUES (NEW.tid, NEW.key);
+  END;`;
+
+/**
+ * Indexes the queued message rows (inside a caller's transaction): each replaces the document its
+ * key had; rows since hidden or deleted are skipped.
+ */
+const CATCH_UP_SQL = `
+  DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM search_pending p JOIN search_docs d ON d.tid = p.tid AND d.key = p.key);
+  DELETE FROM search_docs WHERE EXISTS (SELECT 1 FROM search_pending p WHERE p.tid = search_docs.tid AND p.key = search_docs.key);
+  ${addMessageDocs('search_pending p JOIN messages m ON m.tid = p.tid AND m.key = p.key', '1')}
+  DELETE FROM search_pending;`;
+
+/** Indexes queued messages, when any (in a caller's transaction, or in its own). */
+export function catchUpSearch(db: SqliteDatabase): void {
+  if (!db.prepare('SELECT 1 FROM search_pending LIMIT 1').get()) return;
+  if (db.inTransaction) db.exec(CATCH_UP_SQL);
+  else db.transaction(() => db.exec(CATCH_UP_SQL)).immediate();
+}
+
 /** Rebuilds every document of threads whose ops are held (evicted threads keep theirs) and every title. */
 export const REBUILD_SEARCH_SQL = `
+  DELETE FROM search_pending;
   DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM search_docs d JOIN threads t ON t.tid = d.tid WHERE t.evicted IS NULL OR d.key = '');
   DELETE FROM search_docs WHERE key = '' OR tid IN (SELECT tid FROM threads WHERE evicted IS NULL);
   ${addMessageDocs('messages m', '1')}
@@ -109,6 +144,7 @@ type HitRow = { thread: ThreadID; msg_id: string | null; title: string | null; b
 
 /** Runs a search: ranks by bm25 then recency, then reads text and titles for the page only. */
 export function sqliteSearch(db: SqliteDatabase, r: SearchRequest): SearchHit[] {
+  catchUpSearch(db);
   const where: string[] = ['search_fts MATCH @match'];
   const params: Record<string, unknown> = { match: toFts5(r.query), limit: r.limit, offset: r.offset };
   if (r.kind) where.push(KIND_SQL[r.kind]);

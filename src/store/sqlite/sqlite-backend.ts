@@ -10,7 +10,7 @@ import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, mes
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
-import { sqliteReindex, sqliteSearch } from './search-sql.js';
+import { catchUpSearch, sqliteReindex, sqliteSearch } from './search-sql.js';
 
 /** Options of the SQLite backend. */
 export interface SqliteBackendOptions {
@@ -268,7 +268,8 @@ export class SqliteBackend implements StorageBackend {
         checkVersion(id, r.v, v);
         checkNotEvicted(id, r.evicted);
         checkLease(id, this.s.lease.get(id) as LeaseState | undefined, undefined, now);
-        // Marked first: the search index keeps the documents of an evicted thread's rows.
+        // Indexed first (queued rows included), then marked: the search index keeps the documents of an evicted thread's rows.
+        catchUpSearch(this.db);
         this.s.setEvicted.run(now, r.tid);
         this.s.sumUsage.run(r.tid);
         this.s.deleteMsgs.run(r.tid);
