@@ -88,9 +88,12 @@ export function resultHref(r: Pick<SearchResult, 'threadId' | 'messageId'>): str
 export function renderResult(r: SearchResult): SafeHtml {
   const title = titleOf({ id: r.threadId, title: r.title ?? undefined });
   return html`<li class="result" data-thread="${r.threadId}"${r.messageId !== null ? html` data-message="${r.messageId}"` : ''}><a class="result-link" href="${resultHref(r)}">
-<span class="result-title">${title}</span>
-<span class="snippet">${highlightSnippet(r.snippet, r.highlights)}</span>
-<span class="row-meta">${r.messageId === null ? html`<span class="badge">title</span>` : ''}${r.archived ? html`<span class="badge archived">archived</span>` : ''}<span class="muted">${r.threadId.slice(0, 13)}</span><span class="when">${timeTag(r.timestamp)}</span></span></a></li>`;
+${
+    // A title match marks the words in the title itself (its snippet is the title).
+    r.messageId === null ? html`<span class="result-title">${highlightSnippet(r.snippet, r.highlights)}</span>` : html`<span class="result-title">${title}</span>
+<span class="snippet">${highlightSnippet(r.snippet, r.highlights)}</span>`
+  }
+<span class="row-meta">${r.messageId === null ? html`<span class="badge">title</span>` : ''}${r.archived ? html`<span class="badge archived">archived</span>` : ''}<span class="when">${timeTag(r.timestamp)}</span></span></a></li>`;
 }
 
 /** Results and the sentinel that loads the next page on scroll (a plain link without the script). */
