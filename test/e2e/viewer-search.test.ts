@@ -2,7 +2,8 @@
  * The viewer's search end to end: a real `skein ui` child process over a real store, read by
  * Debian's Chromium. `/` focuses the header's box; a query and Enter show the results page with
  * marked words; a result opens its thread at the message, deep in a long thread; hostile text in a
- * snippet stays text; bad syntax is said on the page. Screenshots go under test-results/.
+ * snippet stays text; bad syntax is said on the page. Behind `skein serve`, search answers for
+ * the signed-in workspace only. Screenshots go under test-results/.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, shot, type TestBrowser } from '../helpers/browser.js';
-import { startUiProcess, type UrlProcess } from '../helpers/ui-process.js';
+import { skein, skeinJson } from '../helpers/cli.js';
+import { startUiProcess, startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { openStore, type Delta, type ThreadID } from '../../src/index.js';
 import { seedViewerStore } from '../helpers/viewer-fixtures.js';
 
@@ -134,6 +136,68 @@ describe('skein ui: search in the viewer', () => {
     const scrollWidth = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
     assert.ok(scrollWidth <= 390, `nothing wider than the screen (${scrollWidth}px)`);
     await shot(page, 'viewer-search-phone-dark');
+    await page.close();
+  });
+});
+
+describe('skein serve: search behind the sign-in, per workspace', () => {
+  let dir: string;
+  let server: UrlProcess;
+  let base: string;
+  let browser: TestBrowser;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skein-viewer-search-serve-'));
+    const data = join(dir, 'server');
+    server = await startUrlProcess(['serve', '--demo', '--data', data, '--port', '0']);
+    base = new URL(server.url).origin;
+    // Another workspace holds a thread with a word the demo workspace lacks.
+    const device = join(dir, 'device');
+    const store = await openStore({ dir: device });
+    const t = await store.createThread({ title: 'Secret plans' });
+    await store.append(t.id, { type: 'user:message', message: { content: 'the okapi protocol is confidential' } });
+    await store.close();
+    const { token } = await skeinJson<{ token: string }>(['token', 'create', '--workspace', 'other', '--data', data]);
+    const run = await skein(['sync', '--remote', base, '--token', token, '--dir', device]);
+    assert.equal(run.code, 0, run.stderr);
+    // The word is on the server, found in its own workspace: a miss elsewhere means something.
+    const own = (await (await fetch(`${base}/v1/search?q=okapi`, { headers: { authorization: `Bearer ${token}` } })).json()) as { results: unknown[] };
+    assert.equal(own.results.length, 1);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('signed out sees the sign-in page; signed in finds its own workspace only', async () => {
+    const page = await browser.newPage();
+    const anon = await page.goto(`${base}/search?q=okapi`);
+    assert.equal(anon?.status(), 401);
+    assert.equal(await page.locator('.result').count(), 0);
+    assert.equal(await page.locator('#search-q').count(), 0, 'no search box before sign-in');
+    assert.doesNotMatch(await page.content(), /okapi protocol/);
+    await page.goto(server.url);
+    await page.waitForURL(`${base}/`);
+    await page.keyboard.press('/');
+    await page.keyboard.type('okapi');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/search\?q=okapi$/);
+    await page.locator('.empty').waitFor();
+    assert.equal(await page.locator('.result').count(), 0, "another workspace's thread is not found");
+    await page.locator('#search-q').fill('login');
+    await page.locator('#search-q').press('Enter');
+    await page.waitForURL(/q=login$/);
+    await page.locator('.result mark').first().waitFor();
+    assert.ok((await page.locator('.result').count()) > 0);
+    await shot(page, 'viewer-search-serve');
+    const first = page.locator('.result[data-message]').first();
+    const messageId = await first.getAttribute('data-message');
+    await first.locator('a').click();
+    await page.waitForURL(new RegExp(`/t/T-[^#]+#m-${messageId}$`));
+    await page.locator(`#m-${messageId}.focus`).waitFor();
     await page.close();
   });
 });
