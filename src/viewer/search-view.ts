@@ -84,16 +84,16 @@ export function resultHref(r: Pick<SearchResult, 'threadId' | 'messageId'>): str
   return r.messageId === null ? `/t/${r.threadId}` : `/t/${r.threadId}#m-${r.messageId}`;
 }
 
-/** One result. */
+/** One result: its thread's title (marked, when the title is what matched), marks and time, then the snippet. */
 export function renderResult(r: SearchResult): SafeHtml {
-  const title = titleOf({ id: r.threadId, title: r.title ?? undefined });
-  return html`<li class="result" data-thread="${r.threadId}"${r.messageId !== null ? html` data-message="${r.messageId}"` : ''}><a class="result-link" href="${resultHref(r)}">
-${
-    // A title match marks the words in the title itself (its snippet is the title).
-    r.messageId === null ? html`<span class="result-title">${highlightSnippet(r.snippet, r.highlights)}</span>` : html`<span class="result-title">${title}</span>
-<span class="snippet">${highlightSnippet(r.snippet, r.highlights)}</span>`
-  }
-<span class="row-meta">${r.messageId === null ? html`<span class="badge">title</span>` : ''}${r.archived ? html`<span class="badge archived">archived</span>` : ''}<span class="when">${timeTag(r.timestamp)}</span></span></a></li>`;
+  const marked = highlightSnippet(r.snippet, r.highlights);
+  // A title match's snippet is the title: it is shown once, marked.
+  const isTitle = r.messageId === null;
+  const title = isTitle ? marked : titleOf({ id: r.threadId, title: r.title ?? undefined });
+  return html`<li class="result" data-thread="${r.threadId}"${isTitle ? '' : html` data-message="${r.messageId}"`}><a class="result-link" href="${resultHref(r)}">
+<span class="result-head"><span class="result-title">${title}</span>${isTitle ? html`<span class="badge">title</span>` : ''}${r.archived ? html`<span class="badge archived">archived</span>` : ''}<span class="when">${timeTag(r.timestamp)}</span></span>${
+    isTitle ? '' : html`<span class="snippet">${marked}</span>`
+  }</a></li>`;
 }
 
 /** Results and the sentinel that loads the next page on scroll (a plain link without the script). */

@@ -18,7 +18,8 @@ main{max-width:980px;margin:0 auto;padding:12px 16px 80px}
 .results{list-style:none;margin:0;padding:0}
 .result{border-bottom:1px solid var(--line)}.result.focus,.result:focus-within{background:var(--card)}
 .result-link{display:block;padding:10px 6px;color:var(--fg)}.result-link:hover{text-decoration:none;background:var(--card)}
-.result-title{display:block;font-weight:600;overflow-wrap:anywhere}
+.result-head{display:flex;flex-wrap:wrap;gap:2px 8px;align-items:baseline}.result-head .when{font-size:13px;color:var(--muted);white-space:nowrap}
+.result-title{font-weight:600;overflow-wrap:anywhere;min-width:0}
 .snippet{display:block;font-size:14px;color:var(--muted);overflow-wrap:anywhere;margin-top:2px}
 mark{background:var(--mark);color:var(--fg);border-radius:2px;padding:0 1px}
 .search-filters input[type=date]{flex:0 1 auto}
