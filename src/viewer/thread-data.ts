@@ -38,7 +38,7 @@ export interface ThreadView {
 }
 
 function isArchivedRead(err: unknown): boolean {
-  return err instanceof SkeinError && err.code === ErrorCode.VALIDATION && (err.details as { archived?: boolean } | undefined)?.archived === true;
+  return err instanceof SkeinError && err.code === ErrorCode.ARCHIVED;
 }
 
 /** The window `spec` of a list of messages in memory (a past version, or an archived thread). */

@@ -14,7 +14,8 @@ import { viewerRoutes } from '../../src/viewer/routes.js';
 import { highlightSnippet } from '../../src/viewer/search-view.js';
 
 const HOST = { host: '127.0.0.1:7421' };
-const HOSTILE = 'zebrafish <script>window.__pwned=1</script> <img src=x onerror="alert(1)"> & "quoted"';
+// Between two matched words, so that it sits inside the marked part of the snippet.
+const HOSTILE = 'zebrafish <script>window.__pwned=1</script> <img src=x onerror="alert(1)"> & "quoted" zebrafish';
 
 let dir: string;
 let store: Store;
@@ -86,7 +87,7 @@ describe('viewer search', () => {
     assert.equal(hrefs(body).length, 1);
     assert.doesNotMatch(body, /<script>window/);
     assert.doesNotMatch(body, /<img src=x/);
-    assert.match(body, /<mark>zebrafish<\/mark> &lt;script&gt;window\.__pwned=1&lt;\/script&gt; &lt;img src=x onerror=&quot;alert\(1\)&quot;&gt; &amp; &quot;quoted&quot;/);
+    assert.match(body, /<mark>zebrafish<\/mark> &lt;script&gt;window\.__pwned=1&lt;\/script&gt; &lt;img src=x onerror=&quot;alert\(1\)&quot;&gt; &amp; &quot;quoted&quot; <mark>zebrafish<\/mark>/);
     // The query itself is shown back escaped too.
     const q = await get(`/search?q=${encodeURIComponent('"<b>zebrafish</b>"')}`);
     assert.doesNotMatch(q.body, /<b>zebrafish<\/b>/);
@@ -111,6 +112,14 @@ describe('viewer search', () => {
     assert.equal(hrefs(body).length, 1);
     assert.match(hrefs(body)[0]!, new RegExp(`^/t/${old}#m-`));
     assert.match(body, /<span class="badge archived">archived<\/span>/);
+    // The link opens: the thread is read whole from its archive, the message on the page.
+    const [path, msg] = hrefs(body)[0]!.split('#');
+    const opened = await get(path!);
+    assert.equal(opened.status, 200);
+    assert.match(opened.body, new RegExp(`id="${msg}"`));
+    const around = await get(`/ui/t/${old}/messages?around=${msg!.slice(2)}`);
+    assert.equal(around.status, 200);
+    assert.match(around.body, /axolotl regrows/);
     const other = await get('/search?q=zebrafish');
     assert.doesNotMatch(other.body, /badge archived/);
   });
