@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { launchBrowser, shot, type TestBrowser } from '../helpers/browser.js';
 import { skein, skeinJson } from '../helpers/cli.js';
 import { startUiProcess, startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
@@ -30,6 +30,15 @@ let deepId: string;
 /** The element that has the keyboard focus: its id (a function: the CSP forbids strings). */
 function activeId(page: Page): Promise<string | undefined> {
   return page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id?: string } | null } }).document.activeElement?.id);
+}
+
+/** The message is in view, below the sticky header (not hidden under it). */
+async function belowHeader(page: Page, target: Locator): Promise<void> {
+  const box = await target.boundingBox();
+  const header = await page.locator('header.top').boundingBox();
+  const height = page.viewportSize()!.height;
+  assert.ok(box && header, 'both laid out');
+  assert.ok(box.y >= header.y + header.height && box.y < height, `the message is in view below the header (y ${box.y}, header ends at ${header.y + header.height})`);
 }
 
 function pwned(page: Page): Promise<unknown> {
@@ -94,8 +103,7 @@ describe('skein ui: search in the viewer', () => {
     assert.match((await target.textContent()) ?? '', /the narwhal cache evicts/);
     // Shown in the window, not the newest page: the thread's last message is not on the page.
     assert.equal(await page.locator('article.msg', { hasText: `step ${LONG - 1} of` }).count(), 0);
-    const box = await target.boundingBox();
-    assert.ok(box && box.y >= 0 && box.y < 800, `the message is in view (y ${box?.y})`);
+    await belowHeader(page, target);
     await shot(page, 'viewer-search-landed');
     await page.close();
   });
@@ -120,7 +128,7 @@ describe('skein ui: search in the viewer', () => {
     await page.close();
   });
 
-  test('bad syntax is said on the page; at phone width the box sits on its own line', async () => {
+  test('bad syntax is said on the page; at phone width the box sits on its own line and a result lands below the header', async () => {
     const page = await browser.newPage({ width: 390, height: 800, colorScheme: 'dark' });
     const res = await page.goto(`${ui.url}search?q=${encodeURIComponent('"narwhal')}`);
     assert.equal(res?.status(), 400);
@@ -136,6 +144,13 @@ describe('skein ui: search in the viewer', () => {
     const scrollWidth = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
     assert.ok(scrollWidth <= 390, `nothing wider than the screen (${scrollWidth}px)`);
     await shot(page, 'viewer-search-phone-dark');
+    // At phone width the header is two lines high: the landed message still shows whole below it.
+    await page.locator(`.result[data-message="${deepId}"] a`).click();
+    await page.waitForURL(new RegExp(`#m-${deepId}$`));
+    const target = page.locator(`#m-${deepId}.focus`);
+    await target.waitFor();
+    await belowHeader(page, target);
+    await shot(page, 'viewer-search-phone-landed');
     await page.close();
   });
 });

@@ -47,6 +47,7 @@ h1{font-size:1.4em;margin:.4em 0;overflow-wrap:anywhere}h2{font-size:1.1em}
 .msg{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:10px 0;background:var(--bg);scroll-margin-top:60px;outline:none}
 .msg.role-user{background:var(--user)}.msg.role-system{border-style:dashed}
 .msg.focus{box-shadow:0 0 0 2px var(--accent)}.msg.paired{display:none}
+@media (max-width:600px){.msg{scroll-margin-top:100px}}
 .msg>header{display:flex;flex-wrap:wrap;gap:4px 10px;align-items:baseline;font-size:12px;color:var(--muted)}
 .msg .role{font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:var(--fg)}.permalink{color:var(--muted)}
 .md{overflow-wrap:anywhere}.md p{margin:.4em 0}.md pre,pre.code{background:var(--code);padding:8px 10px;border-radius:6px;overflow:auto;max-height:480px}
