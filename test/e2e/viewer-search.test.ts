@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { launchBrowser, shot, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, shot, waitForCount, type TestBrowser } from '../helpers/browser.js';
 import { skein, skeinJson } from '../helpers/cli.js';
 import { startUiProcess, startUrlProcess, type UrlProcess } from '../helpers/ui-process.js';
 import { openStore, type Delta, type ThreadID } from '../../src/index.js';
@@ -55,7 +55,10 @@ describe('skein ui: search in the viewer', () => {
       long = (await store.createThread({ title: 'A long debugging session', env: { cwd: '/home/dev/app' } })).id;
       const deltas: Delta[] = Array.from({ length: LONG }, (_, i) => ({
         type: i % 2 ? 'assistant:message' : 'user:message',
-        message: { content: i === DEEP ? 'Found it: the narwhal cache evicts entries before the session expires.' : `step ${i} of the investigation` },
+        message: {
+          content:
+            i === DEEP ? 'Found it: the narwhal cache evicts entries before the session expires.' : i % 100 === 50 ? `wombat sighting number ${i}` : `step ${i} of the investigation`,
+        },
       }));
       await store.append(long, deltas);
       // `offset` counts back from the newest message.
@@ -105,6 +108,20 @@ describe('skein ui: search in the viewer', () => {
     assert.equal(await page.locator('article.msg', { hasText: `step ${LONG - 1} of` }).count(), 0);
     await belowHeader(page, target);
     await shot(page, 'viewer-search-landed');
+    await page.close();
+  });
+
+  test('more results load as the page scrolls, each once', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${ui.url}search?q=wombat`);
+    const results = page.locator('.result');
+    await results.first().waitFor();
+    assert.equal(await results.count(), 20, 'the first page');
+    await page.locator('.sentinel').scrollIntoViewIfNeeded();
+    await waitForCount(page, '.result', LONG / 100);
+    assert.equal(await page.locator('.sentinel').count(), 0, 'no more pages');
+    const ids = await page.locator('.result').evaluateAll((els) => els.map((e) => e.getAttribute('data-message')));
+    assert.equal(new Set(ids).size, LONG / 100);
     await page.close();
   });
 
