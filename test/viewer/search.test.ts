@@ -47,10 +47,10 @@ describe('viewer search', () => {
     store = await openStore({ dir: join(dir, 'store'), durability: 'normal' });
     hostile = (await store.createThread({ title: 'hostile' })).id;
     await store.append(hostile, { type: 'user:message', message: { content: HOSTILE } });
-    titled = (await store.createThread({ title: 'Quokka migration plan', env: { cwd: '/work/zoo' } })).id;
+    titled = (await store.createThread({ title: 'Quokka migration plan', env: { cwd: '/srv/zoo' } })).id;
     await store.append(titled, { type: 'assistant:message', message: { content: 'nothing to see', resourceUsage: { model: 'model-a', costUSD: 0 } } });
     for (let i = 0; i < 45; i++) {
-      const t = await store.createThread({ title: `pangolin ${i}`, env: { cwd: i % 3 === 0 ? '/work/alpha' : '/work/beta' } });
+      const t = await store.createThread({ title: `pangolin ${i}`, env: { cwd: i % 3 === 0 ? '/srv/alpha' : '/srv/beta' } });
       await store.append(t.id, { type: 'user:message', message: { content: `the pangolin count is ${i}` } });
       many.push(t.id);
     }
@@ -166,12 +166,12 @@ describe('viewer search', () => {
   });
 
   test('filters: directory, kind, model and since narrow the results and stay in the paging links', async () => {
-    const alpha = await get('/search?q=pangolin+count&cwd=%2Fwork%2Falpha');
+    const alpha = await get('/search?q=pangolin+count&cwd=%2Fsrv%2Falpha');
     assert.equal(hrefs(alpha.body).length, 15);
     assert.equal(nextOf(alpha.body), undefined);
-    assert.match(alpha.body, /<input name="cwd" placeholder="[^"]*" value="\/work\/alpha">/);
-    const beta = await get('/search?q=pangolin&cwd=%2Fwork%2Fbeta');
-    assert.match(nextOf(beta.body) ?? '', /cwd=%2Fwork%2Fbeta/);
+    assert.match(alpha.body, /<input name="cwd" placeholder="[^"]*" value="\/srv\/alpha">/);
+    const beta = await get('/search?q=pangolin&cwd=%2Fsrv%2Fbeta');
+    assert.match(nextOf(beta.body) ?? '', /cwd=%2Fsrv%2Fbeta/);
     assert.equal((hrefs((await get('/search?q=pangolin&kind=subagent')).body)).length, 0);
     assert.equal(hrefs((await get('/search?q=nothing&model=model-a')).body).length, 1);
     assert.equal(hrefs((await get('/search?q=nothing&model=model-b')).body).length, 0);
