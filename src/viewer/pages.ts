@@ -21,15 +21,20 @@ export interface PageContext {
 }
 
 /** The page frame. */
-export function layout(ctx: PageContext, title: string, body: HtmlValue, attrs: { page: string; data?: Record<string, string | number> }): SafeHtml {
+export function layout(ctx: PageContext, title: string, body: HtmlValue, attrs: { page: string; data?: Record<string, string | number>; query?: string }): SafeHtml {
   const data = Object.entries(attrs.data ?? {}).map(([k, v]) => html` data-${k}="${v}"`);
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><link rel="icon" href="data:,"><title>${title} · skein</title>
 <link rel="stylesheet" href="/ui/assets/style.css?v=${ASSET_VERSION}"><script src="/ui/assets/app.js?v=${ASSET_VERSION}" defer></script></head>
 <body data-page="${attrs.page}"${data}>
-<header class="top"><a class="brand" href="/">skein</a><span class="where">${ctx.where}</span>${attrs.page === 'list' || attrs.page === 'thread' ? html`<span class="live" id="live" title="live updates">●</span>` : ''}${ctx.signedIn ? html`<a class="signout" href="/signout">sign out</a>` : ''}</header>
+<header class="top"><a class="brand" href="/">skein</a><span class="where">${ctx.where}</span>${attrs.page === 'signin' ? '' : searchBox(attrs.query)}${attrs.page === 'list' || attrs.page === 'thread' ? html`<span class="live" id="live" title="live updates">●</span>` : ''}${ctx.signedIn ? html`<a class="signout" href="/signout">sign out</a>` : ''}</header>
 <main>${body}</main></body></html>`;
+}
+
+/** The header's search field (`/` focuses it); it goes to the results page. */
+function searchBox(query: string | undefined): SafeHtml {
+  return html`<form class="search" method="get" action="/search" role="search"><input type="search" name="q" id="search-q" placeholder="Search threads  /" aria-label="Search threads" aria-keyshortcuts="/" autocomplete="off" value="${query ?? ''}"></form>`;
 }
 
 const KIND_LABEL: Record<ThreadKind, string> = { main: 'main', subagent: 'sub-agent', summary: 'summary' };

@@ -1,7 +1,7 @@
 /**
  * The viewer's routes (a Hono app), mounted by `skein serve` for its workspaces and by
  * `skein ui` for the local store. Pages: `/` (threads), `/t/:id` (a thread; `?v=` a past
- * version; `#m-<id>` a message). Fragments and events for the client script live under `/ui/`.
+ * version; `#m-<id>` a message), `/search?q=` (full-text search). Fragments and events for the client script live under `/ui/`.
  * With a `workspaceOf` (the server) every page needs a signed-in token (a cookie set by
  * `/signin`); without it (the local viewer) every request must name a loopback host.
  */
@@ -18,6 +18,7 @@ import { renderFileChanges } from './files-view.js';
 import type { SafeHtml } from './html.js';
 import { listPage, listRow, parseFilters } from './list.js';
 import { renderError, renderListPage, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
+import { isBadSearch, parseSearchParams, renderResults, renderSearchPage, runSearch } from './search-view.js';
 import { loadThreadView, loadUsage, loadWindow, type WindowSpec } from './thread-data.js';
 
 /** A change to a thread, as the viewer's event stream sends it. */
@@ -104,7 +105,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
   }
 
   // Everything below needs a workspace: a signed-in token (server) or a loopback host (local).
-  const guarded = ['/', '/t/*', '/ui/list', '/ui/row/*', '/ui/t/*', '/ui/events'];
+  const guarded = ['/', '/t/*', '/search', '/ui/search', '/ui/list', '/ui/row/*', '/ui/t/*', '/ui/events'];
   for (const path of guarded)
     app.use(path, async (c, next) => {
       if (!server) {
@@ -149,6 +150,26 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const filters = parseFilters(c.req.query());
     const { rows, nextCursor } = await listPage(s, filters, {});
     return page(c, renderListPage(pageCtx(c), rows, nextCursor, filters));
+  });
+
+  // Search: a refused query (bad syntax, a bad filter or cursor) is said on the page, with a 400.
+  app.get('/search', async (c) => {
+    const s = await store(c);
+    const p = parseSearchParams(c.req.query());
+    if (!p.q) return page(c, renderSearchPage(pageCtx(c), p, undefined));
+    try {
+      return page(c, renderSearchPage(pageCtx(c), p, await runSearch(s, p)));
+    } catch (err) {
+      if (!isBadSearch(err)) throw err;
+      return page(c, renderSearchPage(pageCtx(c), p, undefined, err.message), 400);
+    }
+  });
+
+  app.get('/ui/search', async (c) => {
+    const s = await store(c);
+    const p = parseSearchParams(c.req.query());
+    const { results, nextCursor } = await runSearch(s, p);
+    return page(c, renderResults(results, p, nextCursor));
   });
 
   app.get('/ui/list', async (c) => {

@@ -1,7 +1,7 @@
 /**
  * The viewer mounted in the server app on PostgreSQL storage (in process, `app.request`): the
  * demo workspace signs in, lists, opens a thread, pages it and sums its usage through the
- * Postgres backend; another workspace's thread is 404.
+ * Postgres backend, and searches it; another workspace's thread is 404 and not found.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,5 +56,17 @@ describe('the viewer on PostgreSQL', { skip: PG_SKIPPED && 'SKEIN_PG_URL=skip' }
     const usage = await (await app.app.request(`/ui/t/${id}/usage`, { headers: { cookie } })).text();
     assert.match(usage, /With sub-agents and summaries/);
     assert.equal((await app.app.request(`/t/${otherId}`, { headers: { cookie } })).status, 404);
+  });
+
+  test('the search page answers from Postgres full-text search, for the signed-in workspace only', async () => {
+    const res = await app.app.request('/search?q=login', { headers: { cookie } });
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    assert.match(body, /<mark>login<\/mark>/i);
+    assert.match(body, /<a class="result-link" href="\/t\/T-[^"#]+#m-[^"]+">/);
+    const elsewhere = await (await app.app.request('/search?q=elsewhere', { headers: { cookie } })).text();
+    assert.doesNotMatch(elsewhere, /result-link/, "another workspace's title is not found");
+    assert.equal((await app.app.request('/search?q=%22login', { headers: { cookie } })).status, 400);
+    assert.equal((await app.app.request('/search?q=login')).status, 401);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The viewer's one client script (no build step, no framework): relative times, tool results
  * moved next to their calls, scroll paging (older and newer messages, more threads), live updates
- * over Server-Sent Events with reconnects, the version slider, and j/k between messages or rows.
+ * over Server-Sent Events with reconnects, the version slider, j/k between messages, rows or
+ * search results, and / to the search box.
  * Kept as a string so that it ships inside the package's JavaScript; it is plain ES2020.
  */
 export const CLIENT_SCRIPT = String.raw`
@@ -219,7 +220,7 @@ export const CLIENT_SCRIPT = String.raw`
 
   // Keyboard: j/k move between messages (or rows), Enter opens a row.
   function items() {
-    return Array.prototype.slice.call(document.querySelectorAll(page === 'list' ? '.row' : '.msg:not(.paired)'));
+    return Array.prototype.slice.call(document.querySelectorAll(page === 'list' ? '.row' : page === 'search' ? '.result' : '.msg:not(.paired)'));
   }
   var current = -1;
   function focusItem(i) {
@@ -233,10 +234,15 @@ export const CLIENT_SCRIPT = String.raw`
     current = i;
     if (page === 'thread') history.replaceState(null, '', '#' + el.id);
   }
+  var searchBox = document.getElementById('search-q');
   document.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
-    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) {
+      if (t === searchBox && e.key === 'Escape') searchBox.blur();
+      return;
+    }
+    if (e.key === '/' && searchBox) { e.preventDefault(); searchBox.focus(); searchBox.select(); return; }
     var all = items();
     if (current < 0 || current >= all.length || !all[current].classList.contains('focus')) {
       var h = location.hash ? document.getElementById(location.hash.slice(1)) : null;
@@ -244,7 +250,7 @@ export const CLIENT_SCRIPT = String.raw`
     }
     if (e.key === 'j') { focusItem(current + 1); e.preventDefault(); }
     else if (e.key === 'k') { focusItem(current - 1); e.preventDefault(); }
-    else if (e.key === 'Enter' && page === 'list' && current >= 0) { var a = all[current].querySelector('a'); if (a) a.click(); }
+    else if (e.key === 'Enter' && (page === 'list' || page === 'search') && current >= 0) { var a = all[current].querySelector('a'); if (a) a.click(); }
   });
 
   // Version slider: shows the number while dragging, goes to that version when let go.

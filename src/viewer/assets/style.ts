@@ -1,9 +1,9 @@
 /** The viewer's stylesheet: light and dark following the system, readable from phone width up. */
 export const STYLE = `
 :root{--bg:#fff;--fg:#1d2127;--muted:#66707c;--line:#e3e6ea;--card:#f7f8fa;--accent:#2f6feb;--user:#eef4ff;--err:#c62828;--errbg:#fdecec;--ok:#1b7f3b;--add:#e6ffec;--del:#ffebe9;--code:#f3f4f6;
---k1:#a626a4;--k2:#50a14f;--k3:#986801;--k4:#4078f2;--k5:#e45649;--k6:#0184bc}
+--k1:#a626a4;--k2:#50a14f;--k3:#986801;--k4:#4078f2;--k5:#e45649;--k6:#0184bc;--mark:#ffe98a}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1217;--fg:#dde2e8;--muted:#8b96a3;--line:#262c35;--card:#161b22;--accent:#6ea0ff;--user:#14203a;--err:#ff7b72;--errbg:#3a1618;--ok:#56d364;--add:#12301d;--del:#3b1618;--code:#11161c;
---k1:#d2a8ff;--k2:#a5d6a7;--k3:#e3b341;--k4:#79c0ff;--k5:#ff7b72;--k6:#56d4dd}}
+--k1:#d2a8ff;--k2:#a5d6a7;--k3:#e3b341;--k4:#79c0ff;--k5:#ff7b72;--k6:#56d4dd;--mark:#6b5600}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -12,6 +12,17 @@ main{max-width:980px;margin:0 auto;padding:12px 16px 80px}
 .top{position:sticky;top:0;z-index:5;display:flex;gap:12px;align-items:center;padding:8px 16px;background:var(--bg);border-bottom:1px solid var(--line)}
 .brand{font-weight:700;color:var(--fg)}.where{color:var(--muted);flex:1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .live{color:var(--muted);font-size:12px}.live.on{color:var(--ok)}
+.top{flex-wrap:wrap}.search{flex:0 1 340px;min-width:0;margin:0}
+.search input{width:100%;font:inherit;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg)}
+@media (max-width:600px){.top{gap:6px 12px}.search{order:9;flex:1 1 100%}}
+.results{list-style:none;margin:0;padding:0}
+.result{border-bottom:1px solid var(--line)}.result.focus,.result:focus-within{background:var(--card)}
+.result-link{display:block;padding:10px 6px;color:var(--fg)}.result-link:hover{text-decoration:none;background:var(--card)}
+.result-head{display:flex;flex-wrap:wrap;gap:2px 8px;align-items:baseline}.result-head .when{font-size:13px;color:var(--muted);white-space:nowrap}
+.result-title{font-weight:600;overflow-wrap:anywhere;min-width:0}
+.snippet{display:block;font-size:14px;color:var(--muted);overflow-wrap:anywhere;margin-top:2px}
+mark{background:var(--mark);color:var(--fg);border-radius:2px;padding:0 1px}
+.search-filters input[type=date]{flex:0 1 auto}
 h1{font-size:1.4em;margin:.4em 0;overflow-wrap:anywhere}h2{font-size:1.1em}
 .muted{color:var(--muted)}code,pre{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .badge{display:inline-block;padding:0 6px;border-radius:9px;border:1px solid var(--line);font-size:12px;color:var(--muted)}
@@ -36,6 +47,7 @@ h1{font-size:1.4em;margin:.4em 0;overflow-wrap:anywhere}h2{font-size:1.1em}
 .msg{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:10px 0;background:var(--bg);scroll-margin-top:60px;outline:none}
 .msg.role-user{background:var(--user)}.msg.role-system{border-style:dashed}
 .msg.focus{box-shadow:0 0 0 2px var(--accent)}.msg.paired{display:none}
+@media (max-width:600px){.msg{scroll-margin-top:100px}}
 .msg>header{display:flex;flex-wrap:wrap;gap:4px 10px;align-items:baseline;font-size:12px;color:var(--muted)}
 .msg .role{font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:var(--fg)}.permalink{color:var(--muted)}
 .md{overflow-wrap:anywhere}.md p{margin:.4em 0}.md pre,pre.code{background:var(--code);padding:8px 10px;border-radius:6px;overflow:auto;max-height:480px}
