@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import { parseCount, parseCreateFields, parseOp, parseThreadId } from '../model/schema.js';
-import type { CreateFields, Delta, Op, Thread } from '../model/types.js';
+import { parseCount, parseCreateFields, parseDelta, parseOp, parseThreadId } from '../model/schema.js';
+import type { CreateFields, Delta, Op, Thread, Visibility } from '../model/types.js';
 import type { FileTracker } from '../files/file-tracker.js';
 import type { ArchiveOptions, ArchiveResult } from '../lifecycle/archive.js';
 import type { DiskUsage } from '../lifecycle/disk-usage.js';
