@@ -208,6 +208,17 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /**
+   * Sets who may see the thread on a server (`private`, `workspace` or `public`): a
+   * `visibility:set` op, so it syncs and has history. Making it `public` draws a new random share
+   * link id (`thread.shareId`); leaving `public` drops it, which revokes the link.
+   */
+  async setVisibility(id: ThreadID, value: Visibility): Promise<Thread> {
+    this.core.open();
+    parseThreadId(id);
+    return this.append(id, parseDelta({ type: 'visibility:set', value }, 'visibility'));
+  }
+
+  /**
    * Takes the thread's exclusive writer. Fails with THREAD_BUSY when another writer holds it (in
    * this process or another), unless it frees up within `waitMs`.
    */
