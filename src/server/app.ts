@@ -312,6 +312,10 @@ export function createApp(options: AppOptions) {
   const viewer = viewerRoutes({
     storeOf,
     workspaceOf: (token) => storage.workspaceOf(token),
+    visibleTo: async (token, ids) => {
+      const tok = await storage.tokenOf(token);
+      return tok ? visibleIds(storage, tok.workspace, tok.user, ids) : new Set<string>();
+    },
     // A catch-up poke after the database came back names no thread; the viewer follows named changes.
     subscribe: (ws, listener) =>
       storage.subscribe((w, ev) => {

@@ -139,6 +139,34 @@ export function visibilityMatrix(name: string, storage: () => Promise<{ choice: 
 
     if (!options.full) return;
 
+    test('viewer pages and fragments follow the same rules', async () => {
+      for (const who of ['creator', 'other'] as const) {
+        const signin = await fetch(`${server.url}/signin?token=${encodeURIComponent(tokens.get(who)!)}`, { redirect: 'manual' });
+        assert.equal(signin.status, 303);
+        const cookie = signin.headers.get('set-cookie')!.split(';')[0]!;
+        const get = (path: string) => fetch(`${server.url}${path}`, { headers: { cookie } });
+        const list = await (await get('/')).text();
+        const more = await (await get('/ui/list')).text();
+        for (const v of VIS) {
+          const id = ids.get(v)!;
+          const ok = allowed(who, v);
+          const what = `${who} x ${v}`;
+          assert.equal((await get(`/t/${id}`)).status, ok ? 200 : 404, `${what}: page`);
+          assert.equal((await get(`/ui/t/${id}/messages`)).status, ok ? 200 : 404, `${what}: messages fragment`);
+          assert.equal((await get(`/ui/t/${id}/usage`)).status, ok ? 200 : 404, `${what}: usage fragment`);
+          const row = await get(`/ui/row/${id}`);
+          assert.equal(row.status === 404, !ok, `${what}: row fragment (${row.status})`);
+          assert.equal(list.includes(id), ok, `${what}: list page`);
+          assert.equal(more.includes(id), ok, `${what}: list fragment`);
+          if (!ok) assert.ok(!(await (await get(`/t/${id}`)).text()).includes('zebrafish'), `${what}: content leaked`);
+        }
+      }
+      // Signed out: a sign-in page, never a thread.
+      const anon = await fetch(`${server.url}/t/${ids.get('workspace')!}`);
+      assert.equal(anon.status, 401);
+      assert.ok(!(await anon.text()).includes('zebrafish'));
+    });
+
     test('another user cannot push into a private thread', async () => {
       const privId = ids.get('private')!;
       const ops = await device.history(privId);
