@@ -167,6 +167,33 @@ export function visibilityMatrix(name: string, storage: () => Promise<{ choice: 
       assert.ok(!(await anon.text()).includes('zebrafish'));
     });
 
+    test('skein share: sets visibility, syncs, prints the link; stable JSON; bad use is one line', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'skein-share-cli-'));
+      try {
+        const id = (await skeinJson<{ id: string }>(['new', '--title', 'cli shared', '--dir', dir])).id;
+        const offline = await skeinJson<Record<string, unknown>>(['share', id, '--private', '--dir', dir]);
+        assert.deepEqual(offline, { id, visibility: 'private', v: 2, synced: false });
+        const env = { SKEIN_REMOTE: server.url, SKEIN_TOKEN: tokens.get('creator')! };
+        const pub = await skeinJson<{ url: string; shareId: string; synced: boolean; visibility: string }>(['share', id, '--public', '--dir', dir], { env });
+        assert.deepEqual(Object.keys(pub), ['id', 'visibility', 'v', 'shareId', 'url', 'synced']);
+        assert.equal(pub.synced, true);
+        assert.equal(pub.url, `${server.url}/s/${pub.shareId}`);
+        assert.equal((await api(pub.url, undefined, `/s/${pub.shareId}.json`)).status, 200);
+        const human = await skein(['share', id, '--workspace', '--dir', dir], { env });
+        assert.equal(human.code, 0);
+        assert.equal((await fetch(pub.url)).status, 404, 'revoked through the CLI');
+        for (const bad of [['share', id, '--dir', dir], ['share', id, '--public', '--private', '--dir', dir], ['share', 'T-nope', '--public', '--dir', dir]]) {
+          const r = await skein(bad);
+          assert.notEqual(r.code, 0, bad.join(' '));
+          assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        }
+        const log = await skeinJson<{ ops: { type: string; value?: string }[] }>(['log', id, '--dir', dir]);
+        assert.deepEqual(log.ops.filter((op) => op.type === 'visibility:set').map((op) => op.value), ['private', 'public', 'workspace'], 'each change is an op in the history');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('another user cannot push into a private thread', async () => {
       const privId = ids.get('private')!;
       const ops = await device.history(privId);
