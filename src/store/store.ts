@@ -35,6 +35,11 @@ export interface StoreParts {
   sync?: () => SyncHandle;
 }
 
+/** The op that makes a new thread private when the thread it comes from is (sub-agents, summaries). */
+function privateLike(from: { visibility?: Visibility }): Delta[] {
+  return from.visibility === 'private' ? [{ type: 'visibility:set', value: 'private' }] : [];
+}
+
 /** See the module comment. */
 export class Store extends EventEmitter<StoreEvents> {
   /** This replica's id. */
@@ -164,16 +169,19 @@ export class Store extends EventEmitter<StoreEvents> {
     parseThreadId(parentId, 'parentId');
     const parent = (await this.core.mustLocate(parentId)).head;
     const fields = parseCreateFields({ mainThreadID: parentId, ...(parent.env && { env: parent.env }), ...(options.title !== undefined && { title: options.title }) });
-    return createThread(this.core, fields, [{ type: 'user:message', message: { content: task } }], { parent: parentId, type: 'child:link' });
+    // A sub-agent of a private thread is private too: its task would otherwise show what the parent hides.
+    const deltas: Delta[] = [{ type: 'user:message', message: { content: task } }, ...privateLike(parent)];
+    return createThread(this.core, fields, deltas, { parent: parentId, type: 'child:link' });
   }
 
   /** A summary thread: `content` is its first message (role assistant); the source gets a `summary:link`. */
   async createSummaryThread(sourceId: ThreadID, content: string, options: { title?: string } = {}): Promise<Thread> {
     this.core.open();
     parseThreadId(sourceId, 'sourceId');
-    await this.core.mustLocate(sourceId);
+    const source = (await this.core.mustLocate(sourceId)).head;
     const fields = parseCreateFields({ originThreadID: sourceId, ...(options.title !== undefined && { title: options.title }) });
-    return createThread(this.core, fields, [{ type: 'assistant:message', message: { content } }], { parent: sourceId, type: 'summary:link' });
+    const deltas: Delta[] = [{ type: 'assistant:message', message: { content } }, ...privateLike(source)];
+    return createThread(this.core, fields, deltas, { parent: sourceId, type: 'summary:link' });
   }
 
   /** The seed's relationship graph: the thread, its parent, its summaries and its children. */
