@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/index.js';
-import { SkeinError } from '../../src/errors.js';
+import type { SkeinError } from '../../src/errors.js';
 
 test('setVisibility validates, is an op in the history, and sub-agents and summaries of a private thread are private', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skein-vis-store-'));
