@@ -30,10 +30,11 @@ import { importCommand } from './commands/import.js';
 import { exportCommand } from './commands/export.js';
 import { uiCommand } from './commands/ui.js';
 import { doctorCommand } from './commands/doctor.js';
+import { shareCommand } from './commands/share.js';
 
 /** Every command, in the order `skein --help` lists them. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, searchCommand, reindexCommand, duCommand, doctorCommand, importCommand, exportCommand, mcpCommand, syncCommand, serveCommand, uiCommand, tokenCommand, demoCommand].map(
+  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, searchCommand, reindexCommand, shareCommand, duCommand, doctorCommand, importCommand, exportCommand, mcpCommand, syncCommand, serveCommand, uiCommand, tokenCommand, demoCommand].map(
     (c) => [c.name, c] as const,
   ),
 );

@@ -69,6 +69,8 @@ export function opDetail(op: Op): string {
     case 'archive':
     case 'restore':
       return '';
+    case 'visibility:set':
+      return op.value;
   }
 }
 

@@ -4,13 +4,14 @@
  * to the message rows; `applyOp`/`applyDelta` do the same on a whole in-memory thread. Stores,
  * the writer, sync, merge and replay all call these, so every replica folds the same way.
  */
+import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
-import type { CreateFields, Delta, HiddenRange, Message, Op, Role, Stamp, Thread, ThreadClock } from './types.js';
+import type { CreateFields, Delta, HiddenRange, Message, Op, Role, Stamp, Thread, ThreadClock, Visibility } from './types.js';
 
 /** A thread without its messages, as `step` sees it. */
 export type ThreadCore = Omit<Thread, 'messages'>;
@@ -144,6 +145,11 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
     case 'archive':
     case 'restore':
       return { ...header, type: delta.type };
+    case 'visibility:set':
+      // A fresh random link each time a thread becomes public: an old link never comes back.
+      return delta.value === 'public'
+        ? { ...header, type: 'visibility:set', value: 'public', shareId: randomBytes(18).toString('base64url') }
+        : { ...header, type: 'visibility:set', value: delta.value };
   }
 }
 
@@ -167,6 +173,14 @@ function setMeta(core: ThreadCore, key: string, value: unknown): void {
   else Object.defineProperty(meta, key, { value, writable: true, enumerable: true, configurable: true });
   if (Object.keys(meta).length > 0) core.meta = meta;
   else delete core.meta;
+}
+
+/** Sets a thread's visibility (absent means `workspace`) and its share link id (only while public). */
+export function setVisibility(core: { visibility?: Visibility; shareId?: string }, value: Visibility, shareId: string | undefined): void {
+  if (value === 'workspace') delete core.visibility;
+  else core.visibility = value;
+  if (value === 'public' && shareId !== undefined) core.shareId = shareId;
+  else delete core.shareId;
 }
 
 function addSorted(ids: ThreadID[], id: ThreadID): ThreadID[] {
@@ -237,6 +251,9 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
     case 'restore':
       if (wins(clock, 'archived', op)) delete next.archived;
       break;
+    case 'visibility:set':
+      if (wins(clock, 'visibility', op)) setVisibility(next, op.value, op.shareId);
+      break;
   }
   return { core: next, effect };
 }
@@ -280,6 +297,8 @@ function scalarOf(op: Op): string | undefined {
     case 'archive':
     case 'restore':
       return 'archived';
+    case 'visibility:set':
+      return 'visibility';
     default:
       return undefined;
   }

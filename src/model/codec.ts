@@ -44,7 +44,10 @@ export function compress(oldThread: Thread, newThread: Thread): CompressedDelta 
     else if (name === 'env') ops.push({ ...h, type: 'env:set', env: newThread.env ?? {} });
     else if (name === 'archived')
       ops.push(newThread.archived !== undefined ? { ...h, at: newThread.archived, type: 'archive' } : { ...h, type: 'restore' });
-    else if (name.startsWith('meta.')) {
+    else if (name === 'visibility') {
+      const value = newThread.visibility ?? 'workspace';
+      ops.push(value === 'public' && newThread.shareId !== undefined ? { ...h, type: 'visibility:set', value, shareId: newThread.shareId } : { ...h, type: 'visibility:set', value: value === 'public' ? 'workspace' : value });
+    } else if (name.startsWith('meta.')) {
       const key = name.slice(5);
       const value = newThread.meta && Object.hasOwn(newThread.meta, key) ? newThread.meta[key] : null;
       ops.push({ ...h, type: 'meta:set', key, value });

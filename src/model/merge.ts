@@ -8,7 +8,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { compareKeys, maxHlc } from './order-key.js';
-import { compareStamps, isHidden } from './apply.js';
+import { compareStamps, isHidden, setVisibility } from './apply.js';
 import { boundCalls } from './open-calls.js';
 import type { HiddenRange, Message, Stamp, Thread, ThreadClock, ThreadID } from './types.js';
 
@@ -75,6 +75,7 @@ export function merge(base: Thread, local: Thread, remote: Thread): Thread {
     if (name === 'title') out.title = side.title;
     else if (name === 'env') out.env = side.env;
     else if (name === 'archived') out.archived = side.archived;
+    else if (name === 'visibility') setVisibility(out, side.visibility ?? 'workspace', side.shareId);
     else if (name.startsWith('meta.')) {
       const key = name.slice(5);
       const meta = { ...out.meta };

@@ -119,6 +119,9 @@ const environment = z.unknown().superRefine((e, ctx) => {
 const metaKey = z.string().min(1).max(200);
 const meta = z.record(metaKey, json);
 const title = z.string().max(10_000);
+const visibility = z.enum(['private', 'workspace', 'public'], { message: 'must be private, workspace or public' });
+/** A share link id: random URL-safe characters, never a thread id. */
+const shareId = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/);
 
 const deltaSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['user:message', 'assistant:message', 'system:message']), message: messageInput }),
@@ -136,12 +139,13 @@ const deltaSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('env:set'), env: environment }),
   z.strictObject({ type: z.enum(['child:link', 'summary:link']), threadId }),
   z.strictObject({ type: z.enum(['archive', 'restore']) }),
+  z.strictObject({ type: z.literal('visibility:set'), value: visibility }),
 ]);
 
 /** The delta type names (the `type`s of `deltaSchema`), for a clear error on an unknown one. */
 const DELTA_TYPES: ReadonlySet<string> = new Set([
   'user:message', 'assistant:message', 'system:message', 'title', 'thread:truncate', 'meta:set', 'env:set',
-  'child:link', 'summary:link', 'archive', 'restore',
+  'child:link', 'summary:link', 'archive', 'restore', 'visibility:set',
 ]);
 
 const createFields = z.strictObject({
@@ -189,6 +193,9 @@ const opSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...opHeader, type: z.literal('env:set'), env: environment }),
   z.strictObject({ ...opHeader, type: z.enum(['child:link', 'summary:link']), linked: threadId }),
   z.strictObject({ ...opHeader, type: z.enum(['archive', 'restore']) }),
+  z
+    .strictObject({ ...opHeader, type: z.literal('visibility:set'), value: visibility, shareId: shareId.optional() })
+    .refine((op) => (op.value === 'public') === (op.shareId !== undefined), { message: 'a public visibility carries a shareId, no other does', path: ['shareId'] }),
 ]);
 
 /** The fields that hold more of skein's own structure (not a caller's data). */

@@ -81,6 +81,9 @@ export interface ThreadClock {
   hidden: HiddenRange[];
 }
 
+/** Who may see a thread on a server: its creator only, its workspace (the default), or anyone with its share link. */
+export type Visibility = 'private' | 'workspace' | 'public';
+
 /** A conversation between a person and an agent. */
 export interface Thread {
   id: ThreadID;
@@ -97,6 +100,10 @@ export interface Thread {
   meta?: Record<string, unknown>;
   /** When it was archived (ms), while archived. */
   archived?: number;
+  /** Who may see it on a server; absent means `workspace` (the default). */
+  visibility?: Visibility;
+  /** The random id of its share link (`/s/<shareId>`), while it is `public`. */
+  shareId?: string;
   clock: ThreadClock;
 }
 
@@ -136,7 +143,8 @@ export type Delta =
   | { type: 'meta:set'; key: string; value: unknown }
   | { type: 'env:set'; env: Environment }
   | { type: 'child:link' | 'summary:link'; threadId: ThreadID }
-  | { type: 'archive' | 'restore' };
+  | { type: 'archive' | 'restore' }
+  | { type: 'visibility:set'; value: Visibility };
 
 /** The type names of deltas and ops. */
 export type DeltaType = Delta['type'] | 'thread:create';
@@ -162,6 +170,7 @@ export type Op = OpHeader &
     | { type: 'env:set'; env: Environment }
     | { type: 'child:link' | 'summary:link'; linked: ThreadID }
     | { type: 'archive' | 'restore' }
+    | { type: 'visibility:set'; value: Visibility; shareId?: string }
   );
 
 /** Ops between two versions of one thread (the seed's compressed delta). */

@@ -20,6 +20,8 @@ import { readPullPage } from './pull-page.js';
 import { applyPushedThread } from './push.js';
 import type { ServerStorage } from './server-storage.js';
 import { viewerRoutes } from '../viewer/routes.js';
+import { shareRoutes } from './share-routes.js';
+import { hiddenFrom, mustSee, noteAfterPush, visibleIds } from './visibility.js';
 
 /** Options of the app. */
 export interface AppOptions {
@@ -33,7 +35,7 @@ export interface AppOptions {
   now?: () => number;
 }
 
-type Env = { Variables: { workspace: string } };
+type Env = { Variables: { workspace: string; user: string } };
 
 const MAX_PULL = 5000;
 const GZIP_MIN_BYTES = 1024;
@@ -132,14 +134,16 @@ export function createApp(options: AppOptions) {
   app.use('/v1/*', async (c, next) => {
     const auth = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
-    const ws = m ? await storage.workspaceOf(m[1]!) : undefined;
-    if (!ws) {
+    const tok = m ? await storage.tokenOf(m[1]!) : undefined;
+    const ws = tok?.workspace;
+    if (!tok || !ws) {
       const scheme = /^(\S+)/.exec(auth)?.[1];
       const why = m ? 'invalid token' : scheme ? `the ${JSON.stringify(scheme.slice(0, 20))} authorization scheme is not supported: send Authorization: Bearer <token>` : 'missing bearer token (send Authorization: Bearer <token>)';
       const e = new SkeinError(ErrorCode.UNAUTHORIZED, why);
       return c.json(errorBody(e), 401, { 'www-authenticate': 'Bearer' });
     }
     c.set('workspace', ws);
+    c.set('user', tok.user);
     await next();
   });
   app.use(
@@ -155,10 +159,20 @@ export function createApp(options: AppOptions) {
   app.use('/v1/*', compress({ encoding: 'gzip', threshold: GZIP_MIN_BYTES }));
   app.post('/v1/sync/push', async (c) => {
     const ws = c.get('workspace');
+    const user = c.get('user');
     const req = parsePushRequest(await readJson(c));
     const backend = await storage.backend(ws);
+    // Another user's private thread cannot be written (nor its existence learned) by a push.
+    const visible = await visibleIds(storage, ws, user, req.threads.map((t) => t.id));
     const settled = await Promise.allSettled(
-      req.threads.map((t) => queues.run(`${ws}/${t.id}`, () => applyPushedThread(backend, t, now()))),
+      req.threads.map((t) =>
+        queues.run(`${ws}/${t.id}`, async () => {
+          if (!visible.has(t.id)) return { id: t.id, status: 'rejected' as const, code: ErrorCode.NOT_FOUND, message: `thread ${t.id} not found`, applied: 0 };
+          const r = await applyPushedThread(backend, t, now());
+          if (r.applied > 0) await noteAfterPush(storage, await storeOf(ws), ws, user, t.id, t.ops);
+          return r;
+        }),
+      ),
     );
     const results: PushResult[] = [];
     const cursor = await backend.maxSeq();
@@ -192,15 +206,17 @@ export function createApp(options: AppOptions) {
     const cursor = intParam(c, 'cursor', 0);
     const limit = intParam(c, 'limit', 1000, MAX_PULL, 1);
     const backend = await storage.backend(c.get('workspace'));
+    const hidden = await hiddenFrom(storage, c.get('workspace'), c.get('user'));
     // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
     // Pages are capped by bytes too, and streamed (see pull-page.ts).
-    const page = await readPullPage(backend, { cursor, limit, exclude: c.req.query('exclude'), ...(options.maxPullBytes !== undefined && { maxBytes: options.maxPullBytes }) });
+    const page = await readPullPage(backend, { cursor, limit, exclude: c.req.query('exclude'), hidden, ...(options.maxPullBytes !== undefined && { maxBytes: options.maxPullBytes }) });
     metrics.inc('skein_sync_pulled_ops_total', {}, page.read);
     return new Response(page.body(), { status: 200, headers: { 'content-type': 'application/json' } });
   });
 
   app.get('/v1/events', async (c) => {
     const ws = c.get('workspace');
+    const user = c.get('user');
     const since = intParam(c, 'cursor', -1);
     const backend = await storage.backend(ws);
     return streamSSE(c, async (stream) => {
@@ -209,7 +225,10 @@ export function createApp(options: AppOptions) {
       const finished = new Promise<void>((r) => (done = r));
       streams.add(done);
       const unsubscribe = storage.subscribe((w, ev) => {
-        if (w === ws) void stream.writeSSE({ event: 'poke', data: JSON.stringify({ type: 'poke', ...ev }) }).catch(done);
+        if (w !== ws) return;
+        // A poke naming another user's private thread is not sent (its id would leak).
+        const seen = ev.id === undefined ? Promise.resolve(true) : visibleIds(storage, ws, user, [ev.id]).then((v) => v.has(ev.id!));
+        void seen.then((ok) => (ok ? stream.writeSSE({ event: 'poke', data: JSON.stringify({ type: 'poke', ...ev }) }) : undefined)).catch(done);
       });
       stream.onAbort(done);
       const timer = setInterval(() => void stream.write(': keep-alive\n\n').catch(done), keepAliveMs);
@@ -231,11 +250,15 @@ export function createApp(options: AppOptions) {
     const store = await storeOf(c.get('workspace'));
     const limit = intParam(c, 'limit', 50, 1000, 1);
     const cursor = c.req.query('cursor');
-    return json(c, await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) }));
+    const page = await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) });
+    // Another user's private threads are left out (a page may then hold fewer than `limit`).
+    const visible = await visibleIds(storage, c.get('workspace'), c.get('user'), page.threads.map((t) => t.id));
+    return json(c, { ...page, threads: page.threads.filter((t) => visible.has(t.id)) });
   });
 
   app.get('/v1/threads/:id', async (c) => {
     const id = parseThreadId(c.req.param('id'), 'id');
+    await mustSee(storage, c.get('workspace'), c.get('user'), id);
     const store = await storeOf(c.get('workspace'));
     const since = c.req.query('sinceVersion');
     if (since !== undefined) {
@@ -252,6 +275,7 @@ export function createApp(options: AppOptions) {
 
   app.get('/v1/threads/:id/messages', async (c) => {
     const id = parseThreadId(c.req.param('id'), 'id');
+    await mustSee(storage, c.get('workspace'), c.get('user'), id);
     const store = await storeOf(c.get('workspace'));
     const q = c.req.query();
     return json(
@@ -270,21 +294,28 @@ export function createApp(options: AppOptions) {
     const store = await storeOf(c.get('workspace'));
     const q = c.req.query();
     const since = q.since !== undefined && /^\d+$/.test(q.since) ? Number(q.since) : q.since;
-    return c.json(
-      await store.search(q.q as string, {
+    const found = await store.search(q.q as string, {
         limit: intParam(c, 'limit', 20, 100),
         ...(q.cursor !== undefined && { cursor: q.cursor }),
         ...(q.kind !== undefined && { kind: q.kind as 'main' }),
         ...(q.model !== undefined && { model: q.model }),
         ...(q.cwd !== undefined && { cwd: q.cwd }),
         ...(since !== undefined && { since }),
-      }),
-    );
+      });
+    // Hits in another user's private threads are left out (a page may then hold fewer than `limit`).
+    const visible = await visibleIds(storage, c.get('workspace'), c.get('user'), [...new Set(found.results.map((r) => r.threadId))]);
+    return c.json({ ...found, results: found.results.filter((r) => visible.has(r.threadId)) });
   });
+  // Public share links: a read-only page and JSON, no token (share-routes.ts).
+  app.route('/', shareRoutes({ storage, storeOf }));
   // The web viewer at / (pages sign in with a workspace token once, kept in a cookie).
   const viewer = viewerRoutes({
     storeOf,
     workspaceOf: (token) => storage.workspaceOf(token),
+    visibleTo: async (token, ids) => {
+      const tok = await storage.tokenOf(token);
+      return tok ? visibleIds(storage, tok.workspace, tok.user, ids) : new Set<string>();
+    },
     // A catch-up poke after the database came back names no thread; the viewer follows named changes.
     subscribe: (ws, listener) =>
       storage.subscribe((w, ev) => {

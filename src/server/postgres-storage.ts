@@ -8,7 +8,7 @@ import { openPostgresBackend, type PostgresBackend } from '../store/postgres/pos
 import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations.js';
 import { createPgPool, migrate, quoteSchema, type PgPool } from '../store/postgres/driver.js';
 import { ListenConnection } from './listen-connection.js';
-import { hashToken, newToken, parseWorkspace, type ServerStorage, type ChangeEvent, type StorageStatus } from './server-storage.js';
+import { accessFromRow, hashToken, newToken, parseUser, parseWorkspace, userOfToken, type ServerStorage, type ChangeEvent, type StorageStatus, type ThreadAccess, type TokenInfo } from './server-storage.js';
 
 type Listener = (workspace: string, event: ChangeEvent) => void;
 
@@ -18,6 +18,11 @@ type Listener = (workspace: string, event: ChangeEvent) => void;
  */
 export const SERVER_POSTGRES_MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, workspace TEXT NOT NULL, created BIGINT NOT NULL);`,
+  // 2: tokens name a user; who created each thread, its visibility and share link id (visibility.ts)
+  `ALTER TABLE tokens ADD COLUMN "user" TEXT;
+   CREATE TABLE thread_access (workspace TEXT NOT NULL, thread TEXT NOT NULL, creator TEXT, visibility TEXT NOT NULL, share_id TEXT, PRIMARY KEY (workspace, thread));
+   CREATE UNIQUE INDEX thread_access_share ON thread_access (share_id) WHERE share_id IS NOT NULL;
+   CREATE INDEX thread_access_private ON thread_access (workspace) WHERE visibility = 'private';`,
 ];
 
 /** Options of the Postgres storage. */
@@ -134,16 +139,50 @@ class PostgresServerStorage implements ServerStorage {
     return b;
   }
 
-  async createToken(workspace: string): Promise<string> {
+  async createToken(workspace: string, user?: string): Promise<string> {
     const ws = parseWorkspace(workspace);
+    const u = user === undefined ? null : parseUser(user);
     const token = newToken();
-    await this.pool.query(`INSERT INTO ${this.q}.tokens (hash, workspace, created) VALUES ($1, $2, $3)`, [hashToken(token), ws, Date.now()]);
+    await this.pool.query(`INSERT INTO ${this.q}.tokens (hash, workspace, created, "user") VALUES ($1, $2, $3, $4)`, [hashToken(token), ws, Date.now(), u]);
     return token;
   }
 
   async workspaceOf(token: string): Promise<string | undefined> {
-    const r = await this.pool.query(`SELECT workspace FROM ${this.q}.tokens WHERE hash = $1`, [hashToken(token)]);
-    return (r.rows[0] as { workspace: string } | undefined)?.workspace;
+    return (await this.tokenOf(token))?.workspace;
+  }
+
+  async tokenOf(token: string): Promise<TokenInfo | undefined> {
+    const hash = hashToken(token);
+    const r = await this.pool.query(`SELECT workspace, "user" FROM ${this.q}.tokens WHERE hash = $1`, [hash]);
+    const row = r.rows[0] as { workspace: string; user: string | null } | undefined;
+    return row && { workspace: row.workspace, user: userOfToken(hash, row.user) };
+  }
+
+  async noteThread(workspace: string, a: ThreadAccess): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.q}.thread_access (workspace, thread, creator, visibility, share_id) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (workspace, thread) DO UPDATE SET visibility = excluded.visibility, share_id = excluded.share_id`,
+      [workspace, a.id, a.creator ?? null, a.visibility, a.shareId ?? null],
+    );
+  }
+
+  async accessOf(workspace: string, ids: readonly string[]): Promise<Map<string, ThreadAccess>> {
+    const out = new Map<string, ThreadAccess>();
+    if (ids.length === 0) return out;
+    const r = await this.pool.query(`SELECT thread, creator, visibility, share_id FROM ${this.q}.thread_access WHERE workspace = $1 AND thread = ANY($2::text[])`, [workspace, [...ids]]);
+    for (const row of r.rows as Parameters<typeof accessFromRow>[0][]) out.set(row.thread, accessFromRow(row));
+    return out;
+  }
+
+  async privateThreads(workspace: string): Promise<ThreadAccess[]> {
+    const r = await this.pool.query(`SELECT thread, creator, visibility, share_id FROM ${this.q}.thread_access WHERE workspace = $1 AND visibility = 'private'`, [workspace]);
+    return (r.rows as Parameters<typeof accessFromRow>[0][]).map(accessFromRow);
+  }
+
+  async shareOf(shareId: string): Promise<{ workspace: string; id: string } | undefined> {
+    const r = await this.pool.query(`SELECT workspace, thread FROM ${this.q}.thread_access WHERE share_id = $1`, [shareId]);
+    const row = r.rows[0] as { workspace: string; thread: string } | undefined;
+    return row && { workspace: row.workspace, id: row.thread };
   }
 
   async publish(workspace: string, event: ChangeEvent): Promise<void> {

@@ -28,10 +28,10 @@ export interface PullPage {
 
 type Group = { id: string; fromVersion: number; toVersion: number; ops: string[] };
 
-/** Reads one page after `cursor`; ops by `exclude` (a client id) are left out but passed. */
+/** Reads one page after `cursor`; ops by `exclude` (a client id) or of `hidden` threads are left out but passed. */
 export async function readPullPage(
   backend: Pick<StorageBackend, 'opsSince'>,
-  options: { cursor: number; limit: number; maxBytes?: number; exclude?: string | undefined },
+  options: { cursor: number; limit: number; maxBytes?: number; exclude?: string | undefined; hidden?: ReadonlySet<string> },
 ): Promise<PullPage> {
   const maxBytes = options.maxBytes ?? DEFAULT_PULL_BYTES;
   const groups = new Map<string, Group>();
@@ -53,7 +53,8 @@ export async function readPullPage(
     const want = Math.min(batch, options.limit - read);
     const rows = await backend.opsSince(cursor, want);
     for (const { seq, op } of rows) {
-      if (op.clientId !== options.exclude) {
+      // Ops of threads hidden from this reader (another user's private threads) are passed too.
+      if (op.clientId !== options.exclude && !options.hidden?.has(op.threadId)) {
         const text = JSON.stringify(op);
         const size = Buffer.byteLength(text);
         if (bytes > 0 && bytes + size > maxBytes) {

@@ -30,16 +30,41 @@ export interface StorageStatus {
   live?: { state: string; reconnects: number; downSince?: number; lastError?: string };
 }
 
+/** Who a token belongs to: its workspace and its user (the token's own identity when made without `--user`). */
+export interface TokenInfo {
+  workspace: string;
+  user: string;
+}
+
+/** What the server knows of a thread's access: who created it and its visibility (from its head). */
+export interface ThreadAccess {
+  id: string;
+  /** The user of the token that first pushed the thread (its `thread:create`); absent when unknown. */
+  creator?: string;
+  visibility: 'private' | 'workspace' | 'public';
+  shareId?: string;
+}
+
 /** What the server needs of its storage. */
 export interface ServerStorage {
   /** A short description for logs (`sqlite:/data`, `postgres:...`). */
   readonly description: string;
   /** The backend of a workspace (created on first use). */
   backend(workspace: string): Promise<StorageBackend>;
-  /** Makes a token for a workspace; only its hash is kept. */
-  createToken(workspace: string): Promise<string>;
+  /** Makes a token for a workspace (naming a user, when given); only its hash is kept. */
+  createToken(workspace: string, user?: string): Promise<string>;
   /** The workspace a token belongs to, or undefined. */
   workspaceOf(token: string): Promise<string | undefined>;
+  /** The workspace and user of a token, or undefined. */
+  tokenOf(token: string): Promise<TokenInfo | undefined>;
+  /** Records a thread's visibility and share id; the creator is kept from the first record. */
+  noteThread(workspace: string, access: ThreadAccess): Promise<void>;
+  /** The access records of these threads (threads never recorded are absent: `workspace`). */
+  accessOf(workspace: string, ids: readonly string[]): Promise<Map<string, ThreadAccess>>;
+  /** Every private thread of a workspace. */
+  privateThreads(workspace: string): Promise<ThreadAccess[]>;
+  /** The thread a share link id names, whatever its visibility now (callers check it is still public). */
+  shareOf(shareId: string): Promise<{ workspace: string; id: string } | undefined>;
   /**
    * Tells every server instance on this storage that a workspace changed (Postgres: NOTIFY), and
    * subscribes to such news. Single-instance storages call listeners directly.
@@ -67,6 +92,29 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+const USER_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+/** Validates a user name given to `skein token create --user`. */
+export function parseUser(value: unknown): string {
+  if (typeof value !== 'string' || !USER_RE.test(value)) throw new ValidationError('user', 'must be 1-64 characters of A-Z a-z 0-9 _ . @ -');
+  return value;
+}
+
+/**
+ * The user a token acts as: its `--user`, or, for a token made without one, an identity of its
+ * own (`token:` and the start of its hash), so that a private thread it creates is its alone.
+ */
+export function userOfToken(hash: string, user: string | null | undefined): string {
+  return user ?? `token:${hash.slice(0, 16)}`;
+}
+
+type AccessRow = { thread: string; creator: string | null; visibility: string; share_id: string | null };
+
+/** A stored access row as a `ThreadAccess`. */
+export function accessFromRow(r: AccessRow): ThreadAccess {
+  return { id: r.thread, ...(r.creator !== null && { creator: r.creator }), visibility: r.visibility as ThreadAccess['visibility'], ...(r.share_id !== null && { shareId: r.share_id }) };
+}
+
 /** A new random token. */
 export function newToken(): string {
   return `skn_${randomBytes(32).toString('base64url')}`;
@@ -74,6 +122,11 @@ export function newToken(): string {
 
 const SERVER_MIGRATIONS = [
   `CREATE TABLE tokens (hash TEXT PRIMARY KEY, workspace TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;`,
+  // 2: tokens name a user; who created each thread, its visibility and share link id (visibility.ts)
+  `ALTER TABLE tokens ADD COLUMN user TEXT;
+   CREATE TABLE thread_access (workspace TEXT NOT NULL, thread TEXT NOT NULL, creator TEXT, visibility TEXT NOT NULL, share_id TEXT, PRIMARY KEY (workspace, thread)) WITHOUT ROWID;
+   CREATE UNIQUE INDEX thread_access_share ON thread_access (share_id) WHERE share_id IS NOT NULL;
+   CREATE INDEX thread_access_private ON thread_access (workspace) WHERE visibility = 'private';`,
 ];
 
 /** The embedded default: `<dir>/server.db` for tokens, `<dir>/workspaces/<name>.db` per workspace. */
@@ -101,16 +154,51 @@ export class SqliteServerStorage implements ServerStorage {
     return b;
   }
 
-  async createToken(workspace: string): Promise<string> {
+  async createToken(workspace: string, user?: string): Promise<string> {
     const ws = parseWorkspace(workspace);
+    const u = user === undefined ? null : parseUser(user);
     const token = newToken();
-    this.db.prepare('INSERT INTO tokens (hash, workspace, created) VALUES (?, ?, ?)').run(hashToken(token), ws, Date.now());
+    this.db.prepare('INSERT INTO tokens (hash, workspace, created, user) VALUES (?, ?, ?, ?)').run(hashToken(token), ws, Date.now(), u);
     return token;
   }
 
   async workspaceOf(token: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT workspace FROM tokens WHERE hash = ?').get(hashToken(token)) as { workspace: string } | undefined;
-    return row?.workspace;
+    return (await this.tokenOf(token))?.workspace;
+  }
+
+  async tokenOf(token: string): Promise<TokenInfo | undefined> {
+    const hash = hashToken(token);
+    const row = this.db.prepare('SELECT workspace, user FROM tokens WHERE hash = ?').get(hash) as { workspace: string; user: string | null } | undefined;
+    return row && { workspace: row.workspace, user: userOfToken(hash, row.user) };
+  }
+
+  async noteThread(workspace: string, a: ThreadAccess): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO thread_access (workspace, thread, creator, visibility, share_id) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (workspace, thread) DO UPDATE SET visibility = excluded.visibility, share_id = excluded.share_id`,
+      )
+      .run(workspace, a.id, a.creator ?? null, a.visibility, a.shareId ?? null);
+  }
+
+  async accessOf(workspace: string, ids: readonly string[]): Promise<Map<string, ThreadAccess>> {
+    const out = new Map<string, ThreadAccess>();
+    const get = this.db.prepare('SELECT thread, creator, visibility, share_id FROM thread_access WHERE workspace = ? AND thread = ?');
+    for (const id of ids) {
+      const r = get.get(workspace, id) as AccessRow | undefined;
+      if (r) out.set(id, accessFromRow(r));
+    }
+    return out;
+  }
+
+  async privateThreads(workspace: string): Promise<ThreadAccess[]> {
+    const rows = this.db.prepare(`SELECT thread, creator, visibility, share_id FROM thread_access WHERE workspace = ? AND visibility = 'private'`).all(workspace) as AccessRow[];
+    return rows.map(accessFromRow);
+  }
+
+  async shareOf(shareId: string): Promise<{ workspace: string; id: string } | undefined> {
+    const r = this.db.prepare('SELECT workspace, thread FROM thread_access WHERE share_id = ?').get(shareId) as { workspace: string; thread: string } | undefined;
+    return r && { workspace: r.workspace, id: r.thread };
   }
 
   async publish(workspace: string, event: ChangeEvent): Promise<void> {

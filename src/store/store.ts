@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import { parseCount, parseCreateFields, parseOp, parseThreadId } from '../model/schema.js';
-import type { CreateFields, Delta, Op, Thread } from '../model/types.js';
+import { parseCount, parseCreateFields, parseDelta, parseOp, parseThreadId } from '../model/schema.js';
+import type { CreateFields, Delta, Op, Thread, Visibility } from '../model/types.js';
 import type { FileTracker } from '../files/file-tracker.js';
 import type { ArchiveOptions, ArchiveResult } from '../lifecycle/archive.js';
 import type { DiskUsage } from '../lifecycle/disk-usage.js';
@@ -33,6 +33,11 @@ export interface StoreParts {
   cold: () => ColdStorage;
   /** The sync engine, when the store has a remote. */
   sync?: () => SyncHandle;
+}
+
+/** The op that makes a new thread private when the thread it comes from is (sub-agents, summaries). */
+function privateLike(from: { visibility?: Visibility }): Delta[] {
+  return from.visibility === 'private' ? [{ type: 'visibility:set', value: 'private' }] : [];
 }
 
 /** See the module comment. */
@@ -164,16 +169,19 @@ export class Store extends EventEmitter<StoreEvents> {
     parseThreadId(parentId, 'parentId');
     const parent = (await this.core.mustLocate(parentId)).head;
     const fields = parseCreateFields({ mainThreadID: parentId, ...(parent.env && { env: parent.env }), ...(options.title !== undefined && { title: options.title }) });
-    return createThread(this.core, fields, [{ type: 'user:message', message: { content: task } }], { parent: parentId, type: 'child:link' });
+    // A sub-agent of a private thread is private too: its task would otherwise show what the parent hides.
+    const deltas: Delta[] = [{ type: 'user:message', message: { content: task } }, ...privateLike(parent)];
+    return createThread(this.core, fields, deltas, { parent: parentId, type: 'child:link' });
   }
 
   /** A summary thread: `content` is its first message (role assistant); the source gets a `summary:link`. */
   async createSummaryThread(sourceId: ThreadID, content: string, options: { title?: string } = {}): Promise<Thread> {
     this.core.open();
     parseThreadId(sourceId, 'sourceId');
-    await this.core.mustLocate(sourceId);
+    const source = (await this.core.mustLocate(sourceId)).head;
     const fields = parseCreateFields({ originThreadID: sourceId, ...(options.title !== undefined && { title: options.title }) });
-    return createThread(this.core, fields, [{ type: 'assistant:message', message: { content } }], { parent: sourceId, type: 'summary:link' });
+    const deltas: Delta[] = [{ type: 'assistant:message', message: { content } }, ...privateLike(source)];
+    return createThread(this.core, fields, deltas, { parent: sourceId, type: 'summary:link' });
   }
 
   /** The seed's relationship graph: the thread, its parent, its summaries and its children. */
@@ -205,6 +213,13 @@ export class Store extends EventEmitter<StoreEvents> {
       info: (id) => this.info(id),
       usageRows: async (ids, by) => [...(await backend.usage(ids, by)), ...(await ephemeral.usage(ids, by))],
     };
+  }
+
+  /** Who may see the thread on a server: a `visibility:set` op (synced, in history); `public` draws a new share id, leaving it revokes the link. */
+  async setVisibility(id: ThreadID, value: Visibility): Promise<AppendResult> {
+    this.core.open();
+    parseThreadId(id);
+    return this.append(id, parseDelta({ type: 'visibility:set', value }, 'visibility'));
   }
 
   /**

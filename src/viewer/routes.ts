@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { ASSETS } from './assets.js';
 import { renderFileChanges } from './files-view.js';
 import type { SafeHtml } from './html.js';
-import { listPage, listRow, parseFilters } from './list.js';
+import { listPage, listRow, parseFilters, type ListRow } from './list.js';
 import { renderError, renderListPage, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
 import { isBadSearch, parseSearchParams, renderResults, renderSearchPage, runSearch } from './search-view.js';
 import { loadThreadView, loadUsage, loadWindow, type WindowSpec } from './thread-data.js';
@@ -35,6 +35,11 @@ export interface ViewerOptions {
   subscribe(workspace: string, listener: (change: ThreadChange) => void): () => void;
   /** The workspace a token signs in to (server). Absent: no sign-in, the local store only. */
   workspaceOf?: (token: string) => Promise<string | undefined>;
+  /**
+   * Of these thread ids, the ones a signed-in token may see (server: another user's private
+   * threads are left out). Absent: every thread of the workspace.
+   */
+  visibleTo?: (token: string, ids: readonly string[]) => Promise<Set<string>>;
   /** The name shown in the header for the local store. */
   localName?: string;
   /** Interval of keep-alive comments on event streams (default 15 s). */
@@ -46,7 +51,7 @@ export const LOCAL_WORKSPACE = 'local';
 const COOKIE = 'skein_token';
 const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
 
-type Env = { Variables: { viewerWorkspace: string; viewerSignedIn: boolean } };
+type Env = { Variables: { viewerWorkspace: string; viewerSignedIn: boolean; viewerToken: string } };
 
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -123,8 +128,24 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
       }
       c.set('viewerWorkspace', ws);
       c.set('viewerSignedIn', true);
+      c.set('viewerToken', token!);
       return next();
     });
+
+  /** The ids of `ids` this request may see (visibility.ts on the server). */
+  const visible = async (c: Context<Env>, ids: readonly string[]): Promise<Set<string>> =>
+    options.visibleTo && c.get('viewerSignedIn') ? options.visibleTo(c.get('viewerToken'), ids) : new Set(ids);
+  // A thread the signed-in user may not see is answered as one that does not exist.
+  for (const path of ['/t/:id', '/ui/row/:id', '/ui/t/:id/*'])
+    app.use(path, async (c, next) => {
+      const id = c.req.param('id') ?? '';
+      if (!(await visible(c, [id])).has(id)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+      return next();
+    });
+  const onlyVisible = async (c: Context<Env>, rows: ListRow[]): Promise<ListRow[]> => {
+    const ok = await visible(c, rows.map((r) => r.info.id));
+    return rows.filter((r) => ok.has(r.info.id));
+  };
 
   const threadIdOr404 = (raw: string): ThreadID => {
     if (!isThreadId(raw)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${raw} not found`);
@@ -149,7 +170,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const s = await store(c);
     const filters = parseFilters(c.req.query());
     const { rows, nextCursor } = await listPage(s, filters, {});
-    return page(c, renderListPage(pageCtx(c), rows, nextCursor, filters));
+    return page(c, renderListPage(pageCtx(c), await onlyVisible(c, rows), nextCursor, filters));
   });
 
   // Search: a refused query (bad syntax, a bad filter or cursor) is said on the page, with a 400.
@@ -177,7 +198,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const filters = parseFilters(c.req.query());
     const cursor = c.req.query('cursor');
     const { rows, nextCursor } = await listPage(s, filters, { ...(cursor && { cursor }) });
-    return page(c, renderRows(rows, nextCursor, filters));
+    return page(c, renderRows(await onlyVisible(c, rows), nextCursor, filters));
   });
 
   app.get('/ui/row/:id', async (c) => {
@@ -226,7 +247,9 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
       const finished = new Promise<void>((r) => (done = r));
       streams.add(done);
       const unsubscribe = options.subscribe(ws, (change) => {
-        void stream.writeSSE({ event: 'change', data: JSON.stringify({ id: change.id, v: change.v }) }).catch(done);
+        void visible(c, [change.id])
+          .then((ok) => (ok.has(change.id) ? stream.writeSSE({ event: 'change', data: JSON.stringify({ id: change.id, v: change.v }) }) : undefined))
+          .catch(done);
       });
       stream.onAbort(done);
       const timer = setInterval(() => void stream.write(': keep-alive\n\n').catch(done), keepAliveMs);

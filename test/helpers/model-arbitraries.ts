@@ -87,6 +87,7 @@ export type Action =
   | { kind: 'link'; type: 'child:link' | 'summary:link'; pick: number }
   | { kind: 'archive' }
   | { kind: 'restore' }
+  | { kind: 'visibility'; value: 'private' | 'workspace' | 'public' }
   | { kind: 'truncate'; pick: number; byId: boolean };
 
 /** One step: an action, and how far the wall clock moves before it (may be 0 or negative). */
@@ -131,6 +132,7 @@ const scalarActions: fc.Arbitrary<Action>[] = [
   fc.record({ kind: fc.constant('link' as const), type: fc.constantFrom('child:link' as const, 'summary:link' as const), pick: fc.nat({ max: 7 }) }),
   fc.constant({ kind: 'archive' as const }),
   fc.constant({ kind: 'restore' as const }),
+  fc.record({ kind: fc.constant('visibility' as const), value: fc.constantFrom('private' as const, 'workspace' as const, 'public' as const) }),
 ];
 
 const truncateAction: fc.Arbitrary<Action> = fc.record({ kind: fc.constant('truncate' as const), pick: fc.nat({ max: 15 }), byId: fc.boolean() });
@@ -261,6 +263,8 @@ export function resolveAction(thread: Thread, action: Action, namer: Namer): Del
     case 'archive':
     case 'restore':
       return { type: action.kind };
+    case 'visibility':
+      return { type: 'visibility:set', value: action.value };
     case 'truncate': {
       const n = thread.messages.length;
       if (n === 0) return { type: 'system:message', message: { content: 'nothing to truncate' } };

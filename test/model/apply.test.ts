@@ -76,6 +76,8 @@ function withoutRandomIds(t: Thread): unknown {
   const uuid = (s: string) => (UUID_RE.test(s) ? '<uuid>' : s);
   return {
     ...t,
+    // A share link id is random by design (apply.ts draws it), like a message id.
+    ...(t.shareId !== undefined && { shareId: '<random>' }),
     messages: t.messages.map((m) => ({ ...m, id: uuid(m.id) })),
     clock: {
       ...t.clock,

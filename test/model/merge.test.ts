@@ -66,6 +66,7 @@ function expectedScalars(ops: readonly Op[]) {
     else if (op.type === 'meta:set') offer(`meta.${op.key}`, op, op.value);
     else if (op.type === 'archive') offer('archived', op, op.at);
     else if (op.type === 'restore') offer('archived', op, undefined);
+    else if (op.type === 'visibility:set') offer('visibility', op, op.value === 'workspace' ? undefined : op.value);
   }
   const meta: Record<string, unknown> = {};
   for (const [name, w] of wins) if (name.startsWith('meta.') && w.value !== null) meta[name.slice(5)] = w.value;
@@ -73,6 +74,7 @@ function expectedScalars(ops: readonly Op[]) {
     title: wins.get('title')?.value,
     env: wins.get('env')?.value,
     archived: wins.get('archived')?.value,
+    visibility: wins.get('visibility')?.value,
     meta: Object.keys(meta).length ? meta : undefined,
     stamps: Object.fromEntries([...wins].map(([name, { value: _v, ...stamp }]) => [name, stamp])),
   };
@@ -201,7 +203,7 @@ describe('merge: the seven rules of DESIGN section 3', () => {
     );
   });
 
-  test('rule 5: title, meta, env and archived go to the op with the larger (hlc, clientId) stamp', () => {
+  test('rule 5: title, meta, env, archived and visibility go to the op with the larger (hlc, clientId) stamp', () => {
     fc.assert(
       fc.property(scalarHeavy, (s) => {
         const M = mergeOf(s);
@@ -210,6 +212,7 @@ describe('merge: the seven rules of DESIGN section 3', () => {
         assert.deepStrictEqual(M.meta, want.meta);
         assert.deepStrictEqual(M.env, want.env);
         assert.equal(M.archived, want.archived);
+        assert.equal(M.visibility, want.visibility);
         assert.deepStrictEqual(M.clock.stamps, want.stamps);
       }),
       RUNS,

@@ -7,13 +7,15 @@ import { openServerStorage } from '../../server/open-storage.js';
 export const tokenCommand: Command = {
   name: 'token',
   summary: 'create an access token for a server workspace',
-  usage: 'skein token create --workspace W [--data DIR | --db postgres://... [--schema S]]',
+  usage: 'skein token create --workspace W [--user NAME] [--data DIR | --db postgres://... [--schema S]]',
   details: [
     '--workspace W  the workspace the token reads and writes (created on first use)',
+    '--user NAME    the user the token acts as: private threads are seen only by their creator\'s tokens',
+    '               (without it, the token is a user of its own)',
     '--data / --db  the server storage, as given to skein serve (with --schema for PostgreSQL)',
-    'The token is printed once; the server keeps only its hash. JSON: { token, workspace }.',
+    'The token is printed once; the server keeps only its hash. JSON: { token, workspace, user? }.',
   ],
-  options: { workspace: { type: 'string' }, data: { type: 'string' }, db: { type: 'string' }, schema: { type: 'string' } },
+  options: { workspace: { type: 'string' }, user: { type: 'string' }, data: { type: 'string' }, db: { type: 'string' }, schema: { type: 'string' } },
   async run(args, ctx) {
     const [verb] = expectPositionals(args, ['create']);
     if (verb !== 'create') throw usageError(`unknown token command ${JSON.stringify(verb)} (expected: create)`);
@@ -23,8 +25,9 @@ export const tokenCommand: Command = {
     const schema = stringOpt(args.values, 'schema');
     const storage = await openServerStorage(db !== undefined ? { db, ...(schema !== undefined && { schema }) } : { data: stringOpt(args.values, 'data') ?? join(ctx.dir, 'server') });
     try {
-      const token = await storage.createToken(workspace);
-      if (ctx.json) ctx.printJson({ token, workspace });
+      const user = stringOpt(args.values, 'user');
+      const token = await storage.createToken(workspace, user);
+      if (ctx.json) ctx.printJson({ token, workspace, ...(user !== undefined && { user }) });
       else ctx.print(token);
     } finally {
       await storage.close();

@@ -1,0 +1,51 @@
+/**
+ * Who may see a thread on the server (DESIGN: visibility). A thread is `workspace` (every token
+ * of its workspace), `private` (only tokens of its creator's user) or `public` (also anyone with
+ * its share link `/s/<shareId>`, read-only, without a token). The thread's head holds its
+ * visibility (a `visibility:set` op); the server keeps a copy with the creator in its storage
+ * (`thread_access`), written after every applied push, and checks it on every route.
+ *
+ * The creator is the user of the token whose push carried the thread's `thread:create`.
+ */
+import { SkeinError, ErrorCode } from '../errors.js';
+import type { ThreadID } from '../model/ids.js';
+import type { Store } from '../store/store.js';
+import type { ServerStorage, ThreadAccess } from './server-storage.js';
+
+/** True when `user` may see a thread with this access record (none recorded: `workspace`). */
+export function canSee(access: ThreadAccess | undefined, user: string): boolean {
+  return access === undefined || access.visibility !== 'private' || access.creator === user;
+}
+
+/** The subset of `ids` that `user` may see in `workspace`. */
+export async function visibleIds(storage: ServerStorage, workspace: string, user: string, ids: readonly string[]): Promise<Set<string>> {
+  const access = await storage.accessOf(workspace, ids);
+  return new Set(ids.filter((id) => canSee(access.get(id), user)));
+}
+
+/** The private threads of `workspace` that `user` may not see (left out of pulls). */
+export async function hiddenFrom(storage: ServerStorage, workspace: string, user: string): Promise<Set<string>> {
+  return new Set((await storage.privateThreads(workspace)).filter((a) => a.creator !== user).map((a) => a.id));
+}
+
+/**
+ * Fails with NOT_FOUND (as for a thread that does not exist, so that its existence does not
+ * leak) unless `user` may see the thread.
+ */
+export async function mustSee(storage: ServerStorage, workspace: string, user: string, id: string): Promise<void> {
+  const access = (await storage.accessOf(workspace, [id])).get(id);
+  if (!canSee(access, user)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+}
+
+/** Records the visibility of a thread after a push applied ops to it (the creator when `ops` create it). */
+export async function noteAfterPush(storage: ServerStorage, store: Store, workspace: string, user: string, id: ThreadID, ops: readonly unknown[]): Promise<void> {
+  const info = await store.info(id);
+  if (!info) return;
+  const creates = ops.some((op) => (op as { type?: unknown } | null)?.type === 'thread:create');
+  await storage.noteThread(workspace, {
+    id,
+    ...(creates && { creator: user }),
+    visibility: info.visibility ?? 'workspace',
+    ...(info.visibility === 'public' && info.shareId !== undefined && { shareId: info.shareId }),
+  });
+}
