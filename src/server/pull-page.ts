@@ -53,8 +53,15 @@ export async function readPullPage(
     const want = Math.min(batch, options.limit - read);
     const rows = await backend.opsSince(cursor, want);
     for (const { seq, op } of rows) {
-      // Ops of threads hidden from this reader (another user's private threads) are passed too.
-      if (op.clientId !== options.exclude && !options.hidden?.has(op.threadId)) {
+      // Ops of threads hidden from this reader (another user's private threads) are passed
+      // without a trace: not even their thread's id or version reaches the page.
+      if (options.hidden?.has(op.threadId)) {
+        cursor = seq;
+        read++;
+        continue;
+      }
+      if (op.clientId === options.exclude) add(op, undefined);
+      else {
         const text = JSON.stringify(op);
         const size = Buffer.byteLength(text);
         if (bytes > 0 && bytes + size > maxBytes) {
@@ -63,7 +70,7 @@ export async function readPullPage(
         }
         add(op, text);
         bytes += size;
-      } else add(op, undefined);
+      }
       cursor = seq;
       read++;
     }
