@@ -21,8 +21,10 @@ export interface Line {
 
 function decode(buf: Buffer): string | undefined {
   if (buf.includes(0) || !isUtf8(buf)) return undefined;
+  // A leading byte-order mark and a trailing CR are not part of the record.
+  const start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
   const end = buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
-  return buf.toString('utf8', 0, end);
+  return buf.toString('utf8', start, Math.max(start, end));
 }
 
 /** Lines of `path` from byte `start` (the line before it being number `startLine`). */
