@@ -3,6 +3,7 @@
  * the file. Each line comes with its 1-based number and the offset just after it; a last line
  * without its newline is reported as unterminated (a writer may still be writing it).
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -18,15 +19,12 @@ export interface Line {
   terminated: boolean;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 function decode(buf: Buffer): string | undefined {
-  if (buf.includes(0)) return undefined;
-  try {
-    return decoder.decode(buf).replace(/\r$/, '');
-  } catch {
-    return undefined;
-  }
+  if (buf.includes(0) || !isUtf8(buf)) return undefined;
+  // A leading byte-order mark and a trailing CR are not part of the record.
+  const start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  const end = buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
+  return buf.toString('utf8', start, Math.max(start, end));
 }
 
 /** Lines of `path` from byte `start` (the line before it being number `startLine`). */

@@ -11,6 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ThreadID } from '../model/types.js';
 
 interface Statement {
+  pluck(on?: boolean): Statement;
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
@@ -125,6 +126,9 @@ export class StateDb {
     return (this.st[sql] ??= this.db.prepare(sql));
   }
 
+  // Asked once per source record: a plucked statement answers the value without building a row object.
+  private ownerStmt: Statement | undefined;
+
   /** Runs `fn` in one transaction. */
   tx<R>(fn: () => R): R {
     return this.db.transaction(fn)();
@@ -210,7 +214,8 @@ export class StateDb {
 
   /** The thread that holds a uuid of an agent, if any. */
   uuidOwner(agent: string, uuid: string): string | undefined {
-    return (this.stmt('SELECT thread_id FROM uuids WHERE agent = ? AND uuid = ?').get(agent, uuid) as { thread_id: string } | undefined)?.thread_id;
+    this.ownerStmt ??= this.db.prepare('SELECT thread_id FROM uuids WHERE agent = ? AND uuid = ?').pluck(true);
+    return this.ownerStmt.get(agent, uuid) as string | undefined;
   }
 
   putUuid(agent: string, uuid: string, threadId: string): void {
