@@ -22,6 +22,7 @@ export function statements(s: string) {
     wsLock: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
     head: `SELECT head FROM ${s}.threads WHERE ws = $1 AND id = $2`,
     lockThread: `SELECT v, head, evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2 FOR UPDATE`,
+    lockThreads: `SELECT id FROM ${s}.threads WHERE ws = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
     insertThread: `INSERT INTO ${s}.threads (ws, id, v, last_seq, updated, head) VALUES ($1, $2, $3, 0, $4, $5)`,
     updateThread: `UPDATE ${s}.threads SET v = $3, last_seq = greatest(last_seq, $4), updated = $5, head = $6 WHERE ws = $1 AND id = $2`,
     setThread: `UPDATE ${s}.threads SET v = $3, last_seq = $4, updated = $5, head = $6 WHERE ws = $1 AND id = $2`,
