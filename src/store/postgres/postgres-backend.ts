@@ -151,11 +151,14 @@ export class PostgresBackend implements StorageBackend {
     id: ThreadID,
     check: { baseVersion: number; fence: Fence | undefined; now: number; mustExist: boolean },
   ): Promise<ThreadRow | undefined> {
-    const [row] = (await this.q<ThreadRow>(this.sql.lockThread, [id], c)).rows;
+    // One round trip: the thread row (FOR UPDATE) and then its lease (FOR SHARE), each may be absent.
+    type Locked = { v: number | null; head: string | null; evicted: number | null; owner: string | null; token: string; expires: string };
+    const [r] = (await this.q<Locked>(this.sql.lockThreadLease, [id], c)).rows;
+    const row: ThreadRow | undefined = r && r.v !== null && r.head !== null ? { v: r.v, head: r.head, evicted: r.evicted } : undefined;
     checkVersion(id, row?.v, check.baseVersion);
     if (check.mustExist && !row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
     checkNotEvicted(id, row?.evicted);
-    checkLease(id, leaseOf((await this.q<LeaseRow>(this.sql.leaseShared, [id], c)).rows[0]), check.fence, check.now);
+    checkLease(id, leaseOf(r && r.owner !== null ? { owner: r.owner, token: r.token, expires: r.expires } : undefined), check.fence, check.now);
     return row;
   }
 

@@ -73,7 +73,10 @@ export function statements(s: string) {
     unevict: `UPDATE ${s}.threads SET evicted = NULL, last_seq = $3 WHERE ws = $1 AND id = $2`,
     evicted: `SELECT evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2`,
     lease: `SELECT owner, token, expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2`,
-    leaseShared: `SELECT owner, token, expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2 FOR SHARE`,
+    // The thread row FOR UPDATE, then its lease FOR SHARE, in one round trip; a missing row is all NULLs.
+    lockThreadLease: `SELECT t.v, t.head, t.evicted, l.owner, l.token, l.expires FROM (SELECT 1) one
+      LEFT JOIN LATERAL (SELECT v, head, evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2 FOR UPDATE) t ON true
+      LEFT JOIN LATERAL (SELECT owner, token, expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2 FOR SHARE) l ON true`,
     // One statement, so two processes racing for a free lease cannot both get it.
     acquire: `INSERT INTO ${s}.leases AS l (ws, thread_id, owner, token, expires) VALUES ($1, $2, $3, 1, $4)
       ON CONFLICT (ws, thread_id) DO UPDATE SET owner = excluded.owner, token = l.token + 1, expires = excluded.expires
