@@ -15,7 +15,8 @@ import { progress, scaled, tempDir, type ResultRow } from './helpers.js';
 import type { DeviceConfig, DeviceResult } from './sync-device.js';
 import { PG_URL, postgresSink, sqliteSink, startNaiveServer, startSkeinServer } from './sync-servers.js';
 
-const DEVICES = 8;
+/** Device processes in every throughput run. */
+export const DEVICES = 8;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./sync-device.ts', import.meta.url));
 
@@ -80,7 +81,7 @@ class Device {
 }
 
 /** Runs the devices; also returns the CPU time this process (the server) used while they ran. */
-async function runDevices(configs: DeviceConfig[], ms: number): Promise<{ devices: DeviceResult[]; serverCpuMs: number }> {
+export async function runDevices(configs: DeviceConfig[], ms: number): Promise<{ devices: DeviceResult[]; serverCpuMs: number }> {
   const devices = configs.map((c) => new Device(c));
   try {
     await Promise.all(devices.map((d) => d.next('ready', 60_000)));
@@ -129,7 +130,8 @@ async function rawRun(engine: 'sqlite' | 'postgres', ms: number): Promise<Throug
   }
 }
 
-function summarize(engine: 'sqlite' | 'postgres', mode: 'skein' | 'raw', devices: DeviceResult[], serverCpuMs: number): ThroughputRun {
+/** Appends/s and CPU per append of one run. */
+export function summarize(engine: 'sqlite' | 'postgres', mode: 'skein' | 'raw', devices: DeviceResult[], serverCpuMs: number): ThroughputRun {
   const appends = devices.reduce((n, d) => n + d.appends, 0);
   const seconds = Math.max(...devices.map((d) => d.ms)) / 1000;
   const deviceCpuMs = devices.reduce((n, d) => n + d.cpuMs, 0);

@@ -2,18 +2,20 @@
  * The sync benchmarks, each against a naive baseline in the same run: transfer (push T threads x
  * 100 messages and pull them on a fresh device, then an incremental append, in time and bytes on
  * the wire), live latency (a push on one device to the other device's writer `observe`), and
- * appends per second through one server with 8 device processes, on SQLite and PostgreSQL.
- * Standalone: `node --import tsx bench/sync.ts [--only transfer|live|throughput]` prints the table
+ * appends per second through one server with 8 device processes, on SQLite and PostgreSQL, and
+ * through 1, 2 and 4 server processes on one PostgreSQL.
+ * Standalone: `node --import tsx bench/sync.ts [--only transfer|live|throughput|scaleout]` prints the table
  * and writes bench/results/sync.json; `SKEIN_BENCH_SCALE=0.1` shrinks every size.
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { SCALE, now, removeTempDirs, resultTable, saveResults, type BenchResult, type Benchmark, type ResultRow } from './helpers.js';
 import { liveBench } from './sync-live.js';
+import { scaleOutBench } from './sync-scaleout.js';
 import { throughputBench } from './sync-throughput.js';
 import { transferBench } from './sync-transfer.js';
 
-const PARTS = ['transfer', 'live', 'throughput'] as const;
+const PARTS = ['transfer', 'live', 'throughput', 'scaleout'] as const;
 type Part = (typeof PARTS)[number];
 
 async function runParts(parts: readonly Part[]): Promise<BenchResult> {
@@ -21,7 +23,7 @@ async function runParts(parts: readonly Part[]): Promise<BenchResult> {
   const details: Record<string, unknown> = {};
   for (const part of parts) {
     const t0 = now();
-    const r = part === 'transfer' ? await transferBench() : part === 'live' ? await liveBench() : await throughputBench();
+    const r = part === 'transfer' ? await transferBench() : part === 'live' ? await liveBench() : part === 'throughput' ? await throughputBench() : await scaleOutBench();
     rows.push(...r.rows);
     details[part] = { ...r.figures, seconds: (now() - t0) / 1000 };
   }

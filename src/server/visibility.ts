@@ -37,11 +37,18 @@ export async function mustSee(storage: ServerStorage, workspace: string, user: s
   if (!canSee(access, user)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
 }
 
-/** Records the visibility of a thread after a push applied ops to it (the creator when `ops` create it). */
+/**
+ * Records the visibility of a thread after a push applied ops to it (the creator when `ops` create
+ * it). Only a create or a `visibility:set` can change what is recorded, so other pushes (nearly
+ * all of them) write nothing: the record would be the same row again, at the price of a second
+ * durable write per push.
+ */
 export async function noteAfterPush(storage: ServerStorage, store: Store, workspace: string, user: string, id: ThreadID, ops: readonly unknown[]): Promise<void> {
+  const typeOf = (op: unknown) => (op as { type?: unknown } | null)?.type;
+  const creates = ops.some((op) => typeOf(op) === 'thread:create');
+  if (!creates && !ops.some((op) => typeOf(op) === 'visibility:set')) return;
   const info = await store.info(id);
   if (!info) return;
-  const creates = ops.some((op) => (op as { type?: unknown } | null)?.type === 'thread:create');
   await storage.noteThread(workspace, {
     id,
     ...(creates && { creator: user }),

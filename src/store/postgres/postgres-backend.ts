@@ -88,27 +88,43 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
-    await this.transaction(true, async (c) => {
-      for (const b of batches) await this.commitOne(c, b, now);
+    await this.transaction(async (c) => {
+      if (batches.length === 1) return this.commitOne(c, batches[0]!, now, true);
+      // Every lock on a thread row is taken before the workspace lock (see wsLock): several
+      // threads' rows are locked up front, in id order, so two such commits cannot deadlock.
+      const ids = [...new Set(batches.map((b) => b.threadId))].sort();
+      await this.q(this.sql.lockThreads, [ids], c);
+      await this.wsLock(c);
+      for (const b of batches) await this.commitOne(c, b, now, false);
     });
   }
 
-  /** Runs `fn` in one transaction; `addsOps` when it hands out sequence numbers. */
-  private async transaction(addsOps: boolean, fn: (c: PgQueryable) => Promise<void>): Promise<void> {
+  /** Runs `fn` in one transaction. */
+  private async transaction(fn: (c: PgQueryable) => Promise<void>): Promise<void> {
     this.checkOpen();
-    await inTransaction(this.pool, async (c) => {
-      // Sequence numbers are handed out before commit, so two writers of one workspace could make
-      // seq 11 visible before seq 10; a reader that saw 11 (a pull cursor, a listThreads
-      // snapshot) would then miss 10 for good. Writes that add ops to a workspace take turns.
-      if (addsOps) await c.query(this.sql.wsLock, [`skein:${this.schema}:${this.workspace}`]);
-      await fn(c);
-    });
+    await inTransaction(this.pool, fn);
   }
 
-  private async commitOne(c: PgQueryable, b: CommitBatch, now: number): Promise<void> {
+  /**
+   * Takes the workspace's write turn, held until the transaction ends. Sequence numbers are handed
+   * out before commit, so two writers of one workspace could make seq 11 visible before seq 10; a
+   * reader that saw 11 (a pull cursor, a listThreads snapshot) would then miss 10 for good. Writes
+   * that add ops take turns, but only from their first seq-assigning insert on: the thread row
+   * lock, version, eviction and lease checks come first, outside the turn. Every writer takes its
+   * thread row lock(s) before this lock, never after, so the two kinds of lock cannot deadlock.
+   */
+  private async wsLock(c: PgQueryable): Promise<void> {
+    await c.query(this.sql.wsLock, [`skein:${this.schema}:${this.workspace}`]);
+  }
+
+  /** Writes one batch; `takeTurn` when the workspace lock is still to be taken (after the row lock). */
+  private async commitOne(c: PgQueryable, b: CommitBatch, now: number, takeTurn: boolean): Promise<void> {
     const id = b.threadId;
     const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
     let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
+    // A new thread's row is inserted inside the turn: a racing creator of the same id then waits
+    // for the turn, not on the row's unique key while holding the turn.
+    if (takeTurn) await this.wsLock(c);
     if (!row) {
       try {
         await this.q(this.sql.insertThread, [id, b.head.v, b.head.updated, '{}'], c);
@@ -135,11 +151,14 @@ export class PostgresBackend implements StorageBackend {
     id: ThreadID,
     check: { baseVersion: number; fence: Fence | undefined; now: number; mustExist: boolean },
   ): Promise<ThreadRow | undefined> {
-    const [row] = (await this.q<ThreadRow>(this.sql.lockThread, [id], c)).rows;
+    // One round trip: the thread row (FOR UPDATE) and then its lease (FOR SHARE), each may be absent.
+    type Locked = { v: number | null; head: string | null; evicted: number | null; owner: string | null; token: string; expires: string };
+    const [r] = (await this.q<Locked>(this.sql.lockThreadLease, [id], c)).rows;
+    const row: ThreadRow | undefined = r && r.v !== null && r.head !== null ? { v: r.v, head: r.head, evicted: r.evicted } : undefined;
     checkVersion(id, row?.v, check.baseVersion);
     if (check.mustExist && !row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
     checkNotEvicted(id, row?.evicted);
-    checkLease(id, leaseOf((await this.q<LeaseRow>(this.sql.leaseShared, [id], c)).rows[0]), check.fence, check.now);
+    checkLease(id, leaseOf(r && r.owner !== null ? { owner: r.owner, token: r.token, expires: r.expires } : undefined), check.fence, check.now);
     return row;
   }
 
@@ -190,9 +209,10 @@ export class PostgresBackend implements StorageBackend {
     change: { threadId: ThreadID; baseVersion: number; keepVersion: number; ops: Op[]; head: ThreadHead; rows: { message: Message; hidden: boolean }[]; fence?: Fence },
     now: number,
   ): Promise<void> {
-    await this.transaction(true, async (c) => {
+    await this.transaction(async (c) => {
       const id = change.threadId;
       await this.lockThread(c, id, { baseVersion: change.baseVersion, fence: change.fence, now, mustExist: true });
+      await this.wsLock(c);
       await this.q(this.sql.deleteOpsAfter, [id, change.keepVersion], c);
       await this.insertOps(c, id, change.ops);
       await this.writeView(c, change.head, change.rows);
@@ -270,7 +290,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async evict(id: ThreadID, v: number, now: number): Promise<void> {
-    await this.transaction(false, async (c) => {
+    await this.transaction(async (c) => {
       await this.lockThread(c, id, { baseVersion: v, fence: undefined, now, mustExist: true });
       // Marked first: the search index keeps the documents of an evicted thread's rows.
       await this.q(this.sql.setEvicted, [id, now], c);
@@ -281,11 +301,12 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void> {
-    await this.transaction(true, async (c) => {
+    await this.transaction(async (c) => {
       const [row] = (await this.q<ThreadRow>(this.sql.lockThread, [id], c)).rows;
       if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
       if (row.evicted === null) throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is not archived`, { details: { threadId: id } });
       checkWholeLog(id, row.v, ops);
+      await this.wsLock(c);
       const seqOf = await this.insertOps(c, id, ops);
       await this.insertMessages(c, id, rows, seqOf);
       await this.q(this.sql.dropUsage, [id], c);
@@ -319,7 +340,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void> {
-    await this.transaction(false, async (c) => {
+    await this.transaction(async (c) => {
       if ((await this.q(this.sql.lockThread, [head.id], c)).rows.length === 0)
         throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${head.id} not found`);
       await this.writeView(c, head, rows);

@@ -22,6 +22,7 @@ export function statements(s: string) {
     wsLock: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
     head: `SELECT head FROM ${s}.threads WHERE ws = $1 AND id = $2`,
     lockThread: `SELECT v, head, evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2 FOR UPDATE`,
+    lockThreads: `SELECT id FROM ${s}.threads WHERE ws = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
     insertThread: `INSERT INTO ${s}.threads (ws, id, v, last_seq, updated, head) VALUES ($1, $2, $3, 0, $4, $5)`,
     updateThread: `UPDATE ${s}.threads SET v = $3, last_seq = greatest(last_seq, $4), updated = $5, head = $6 WHERE ws = $1 AND id = $2`,
     setThread: `UPDATE ${s}.threads SET v = $3, last_seq = $4, updated = $5, head = $6 WHERE ws = $1 AND id = $2`,
@@ -72,7 +73,10 @@ export function statements(s: string) {
     unevict: `UPDATE ${s}.threads SET evicted = NULL, last_seq = $3 WHERE ws = $1 AND id = $2`,
     evicted: `SELECT evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2`,
     lease: `SELECT owner, token, expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2`,
-    leaseShared: `SELECT owner, token, expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2 FOR SHARE`,
+    // The thread row FOR UPDATE, then its lease FOR SHARE, in one round trip; a missing row is all NULLs.
+    lockThreadLease: `SELECT t.v, t.head, t.evicted, l.owner, l.token, l.expires FROM (SELECT 1) one
+      LEFT JOIN LATERAL (SELECT v, head, evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2 FOR UPDATE) t ON true
+      LEFT JOIN LATERAL (SELECT owner, token, expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2 FOR SHARE) l ON true`,
     // One statement, so two processes racing for a free lease cannot both get it.
     acquire: `INSERT INTO ${s}.leases AS l (ws, thread_id, owner, token, expires) VALUES ($1, $2, $3, 1, $4)
       ON CONFLICT (ws, thread_id) DO UPDATE SET owner = excluded.owner, token = l.token + 1, expires = excluded.expires
