@@ -6,7 +6,7 @@
  * `handoff:link` / `fork:link` in the same transaction. The store's facade validates; this module
  * does the work.
  */
-import { notFound, ValidationError } from '../errors.js';
+import { ErrorCode, SkeinError, notFound, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import { mentionedThreadIds } from '../model/links.js';
 import { isMessageOp } from '../model/op-kinds.js';
@@ -157,16 +157,25 @@ export async function fork(ctx: ReadContext, sourceId: ThreadID, options: ForkOp
 /**
  * After an append to `id`: every other existing thread a new message names (`T-<id>` or
  * `@T-<id>`) gets a `mention:link` naming `id` and the message. Looks only at the new messages'
- * text, so its cost does not depend on any thread's length. Returns the threads linked.
+ * text, so its cost does not depend on any thread's length. An archived thread is not linked.
+ * Returns the threads linked.
  */
 export async function linkMentions(core: StoreCore, id: ThreadID, ops: readonly Op[]): Promise<ThreadID[]> {
   const linked: ThreadID[] = [];
   for (const op of ops) {
     if (!isMessageOp(op)) continue;
     for (const target of mentionedThreadIds(op.message.content)) {
-      if (target === id || !(await core.locate(target))) continue;
-      await writeThread(core, target, [{ type: 'mention:link', threadId: id, messageId: op.message.id }], {});
-      linked.push(target);
+      if (target === id) continue;
+      const found = await core.locate(target);
+      // An archived thread takes no ops until restored: it is not linked (the message is written).
+      if (!found || found.head.archived !== undefined) continue;
+      try {
+        await writeThread(core, target, [{ type: 'mention:link', threadId: id, messageId: op.message.id }], {});
+        linked.push(target);
+      } catch (err) {
+        // Archived or gone since the lookup: the append the caller made still stands.
+        if (!(err instanceof SkeinError && (err.code === ErrorCode.ARCHIVED || err.code === ErrorCode.NOT_FOUND))) throw err;
+      }
     }
   }
   return linked;

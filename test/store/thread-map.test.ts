@@ -145,6 +145,21 @@ describe('mention', () => {
     }));
 });
 
+describe('mention of an archived thread', () => {
+  test('the append succeeds and the archived thread is left alone', () =>
+    withDir(async (dir) => {
+      let now = Date.UTC(2024, 0, 1);
+      await using store = await openStore({ dir, now: () => now });
+      const old = await conversation(store, 'old', 1);
+      now += 40 * 86_400_000;
+      const fresh = await conversation(store, 'fresh', 0);
+      assert.deepEqual((await store.archiveInactiveThreads({ olderThanMs: 30 * 86_400_000 })).archived, [old]);
+      const r = await store.append(fresh, { type: 'user:message', message: { content: `see ${old}` } });
+      assert.equal(r.v, 2);
+      assert.equal((await store.getThread(old))!.links, undefined);
+    }));
+});
+
 describe('fork', () => {
   test('copies the visible messages up to and including one, with fresh ids; both ends linked', () =>
     withSqlite(async (store) => {
