@@ -40,7 +40,9 @@ export type {
   StoreEvents,
   AppendOptions,
 } from './store/store.js';
-export type { UsageReport, UsageTotals, RelatedThreads, ThreadTree } from './store/relations.js';
+export type { UsageReport, UsageTotals, RelatedThreads, ThreadTree, TreeLink, MapLink } from './store/relations.js';
+export type { ThreadLink, LinkRel } from './model/links.js';
+export { mentionedThreadIds } from './model/links.js';
 export type { SyncHandle, SyncResult, SyncStatus } from './store/ports.js';
 export type { SyncOptions } from './sync/engine.js';
 export type { RemoteOptions } from './sync/http-client.js';

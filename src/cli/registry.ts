@@ -14,6 +14,8 @@ import { showCommand } from './commands/show.js';
 import { spawnCommand } from './commands/spawn.js';
 import { summarizeCommand } from './commands/summarize.js';
 import { treeCommand } from './commands/tree.js';
+import { handoffCommand } from './commands/handoff.js';
+import { forkCommand } from './commands/fork.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { tokenCommand } from './commands/token.js';
@@ -34,7 +36,7 @@ import { shareCommand } from './commands/share.js';
 
 /** Every command, in the order `skein --help` lists them. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, searchCommand, reindexCommand, shareCommand, duCommand, doctorCommand, importCommand, exportCommand, mcpCommand, syncCommand, serveCommand, uiCommand, tokenCommand, demoCommand].map(
+  [initCommand, newCommand, appendCommand, lsCommand, showCommand, logCommand, treeCommand, spawnCommand, summarizeCommand, handoffCommand, forkCommand, costCommand, filesCommand, rollbackCommand, rewindCommand, archiveCommand, restoreCommand, searchCommand, reindexCommand, shareCommand, duCommand, doctorCommand, importCommand, exportCommand, mcpCommand, syncCommand, serveCommand, uiCommand, tokenCommand, demoCommand].map(
     (c) => [c.name, c] as const,
   ),
 );

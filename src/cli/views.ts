@@ -42,6 +42,8 @@ export function opDetail(op: Op): string {
       const parts = [f.title !== undefined ? JSON.stringify(f.title) : '(untitled)'];
       if (f.mainThreadID) parts.push(`sub-agent of ${f.mainThreadID}`);
       if (f.originThreadID) parts.push(`summary of ${f.originThreadID}`);
+      if (f.handoffFrom) parts.push(`handoff from ${f.handoffFrom}`);
+      if (f.forkedFrom) parts.push(`fork of ${f.forkedFrom} at ${f.forkedAt ?? '?'}`);
       if (f.env?.cwd) parts.push(`cwd ${f.env.cwd}`);
       return parts.join(', ');
     }
@@ -71,6 +73,11 @@ export function opDetail(op: Op): string {
       return '';
     case 'visibility:set':
       return op.value;
+    case 'handoff:link':
+      return op.linked;
+    case 'fork:link':
+    case 'mention:link':
+      return `${op.linked} (message ${op.messageId})`;
   }
 }
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
+import { unionLinks } from './links.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
@@ -145,6 +146,11 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
     case 'archive':
     case 'restore':
       return { ...header, type: delta.type };
+    case 'handoff:link':
+      return { ...header, type: 'handoff:link', linked: delta.threadId };
+    case 'fork:link':
+    case 'mention:link':
+      return { ...header, type: delta.type, linked: delta.threadId, messageId: delta.messageId };
     case 'visibility:set':
       // A fresh random link each time a thread becomes public: an old link never comes back.
       return delta.value === 'public'
@@ -202,6 +208,9 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       const f = op.fields;
       if (f.mainThreadID) next.mainThreadID = f.mainThreadID;
       if (f.originThreadID) next.originThreadID = f.originThreadID;
+      if (f.handoffFrom) next.handoffFrom = f.handoffFrom;
+      if (f.forkedFrom) next.forkedFrom = f.forkedFrom;
+      if (f.forkedAt) next.forkedAt = f.forkedAt;
       if (f.title !== undefined && wins(clock, 'title', op)) next.title = f.title;
       if (f.env !== undefined && wins(clock, 'env', op)) next.env = f.env;
       for (const [k, val] of Object.entries(f.meta ?? {})) if (wins(clock, `meta.${k}`, op)) setMeta(next, k, val);
@@ -253,6 +262,13 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       break;
     case 'visibility:set':
       if (wins(clock, 'visibility', op)) setVisibility(next, op.value, op.shareId);
+      break;
+    case 'handoff:link':
+      next.links = unionLinks(core.links, [{ rel: 'handoff', threadId: op.linked }]);
+      break;
+    case 'fork:link':
+    case 'mention:link':
+      next.links = unionLinks(core.links, [{ rel: op.type === 'fork:link' ? 'fork' : 'mention', threadId: op.linked, messageId: op.messageId }]);
       break;
   }
   return { core: next, effect };

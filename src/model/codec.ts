@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { applyOp } from './apply.js';
+import { hasLink } from './links.js';
 import { HLC_ZERO, keyClient, keyHlc, hlcMs, maxHlc, nextHlc } from './order-key.js';
 import type { CompressedDelta, Op, OpHeader, Stamp, Thread } from './types.js';
 
@@ -20,6 +21,9 @@ export function compress(oldThread: Thread, newThread: Thread): CompressedDelta 
     const fields = {
       ...(newThread.mainThreadID && { mainThreadID: newThread.mainThreadID }),
       ...(newThread.originThreadID && { originThreadID: newThread.originThreadID }),
+      ...(newThread.handoffFrom && { handoffFrom: newThread.handoffFrom }),
+      ...(newThread.forkedFrom && { forkedFrom: newThread.forkedFrom }),
+      ...(newThread.forkedAt && { forkedAt: newThread.forkedAt }),
     };
     // The create op's stamp follows from `created` (see createOp), so the clock stays exact.
     const hlc = nextHlc(HLC_ZERO, newThread.created);
@@ -63,6 +67,12 @@ export function compress(oldThread: Thread, newThread: Thread): CompressedDelta 
       // when the link was the latest op.
       ops.push({ opId: `${type}:${child}`, threadId: id, v: 0, at: newThread.created, clientId: 'codec', hlc: newThread.clock.maxHlc, type, linked: child });
     }
+  }
+  for (const l of newThread.links ?? []) {
+    if (hasLink(oldThread.links, l)) continue;
+    const h = { opId: `${l.rel}:link:${l.threadId}:${l.messageId ?? ''}`, threadId: id, v: 0, at: newThread.created, clientId: 'codec', hlc: newThread.clock.maxHlc };
+    if (l.rel === 'handoff') ops.push({ ...h, type: 'handoff:link', linked: l.threadId });
+    else ops.push({ ...h, type: l.rel === 'fork' ? 'fork:link' : 'mention:link', linked: l.threadId, messageId: l.messageId ?? '' });
   }
   ops.forEach((op, i) => (op.v = oldThread.v + i + 1));
   return { id, fromVersion: oldThread.v, toVersion: newThread.v, ops, maxHlc: newThread.clock.maxHlc };

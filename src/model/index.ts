@@ -8,3 +8,4 @@ export * from './merge.js';
 export * from './codec.js';
 export * from './op-kinds.js';
 export * from './open-calls.js';
+export * from './links.js';

@@ -10,6 +10,7 @@ import { ValidationError } from '../errors.js';
 import { compareKeys, maxHlc } from './order-key.js';
 import { compareStamps, isHidden, setVisibility } from './apply.js';
 import { boundCalls } from './open-calls.js';
+import { unionLinks } from './links.js';
 import type { HiddenRange, Message, Stamp, Thread, ThreadClock, ThreadID } from './types.js';
 
 function fingerprint(t: Thread): string {
@@ -19,6 +20,7 @@ function fingerprint(t: Thread): string {
     t.clock.hidden.map((r) => r.opId).sort(compareKeys),
     t.childThreadIDs,
     t.summaryThreadIDs,
+    t.links ?? [],
   ]);
 }
 
@@ -65,6 +67,9 @@ export function merge(base: Thread, local: Thread, remote: Thread): Thread {
     childThreadIDs: unionSorted(local.childThreadIDs, remote.childThreadIDs),
     summaryThreadIDs: unionSorted(local.summaryThreadIDs, remote.summaryThreadIDs),
   };
+  const links = unionLinks(local.links, remote.links);
+  if (links.length > 0) out.links = links;
+  else delete out.links;
   const stamps: Record<string, Stamp> = {};
   const names = new Set([...Object.keys(local.clock.stamps), ...Object.keys(remote.clock.stamps)]);
   for (const name of [...names].sort(compareKeys)) {

@@ -140,12 +140,15 @@ const deltaSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['child:link', 'summary:link']), threadId }),
   z.strictObject({ type: z.enum(['archive', 'restore']) }),
   z.strictObject({ type: z.literal('visibility:set'), value: visibility }),
+  z.strictObject({ type: z.literal('handoff:link'), threadId }),
+  z.strictObject({ type: z.enum(['fork:link', 'mention:link']), threadId, messageId: z.string().min(1).max(200) }),
 ]);
 
 /** The delta type names (the `type`s of `deltaSchema`), for a clear error on an unknown one. */
 const DELTA_TYPES: ReadonlySet<string> = new Set([
   'user:message', 'assistant:message', 'system:message', 'title', 'thread:truncate', 'meta:set', 'env:set',
   'child:link', 'summary:link', 'archive', 'restore', 'visibility:set',
+  'handoff:link', 'fork:link', 'mention:link',
 ]);
 
 const createFields = z.strictObject({
@@ -154,6 +157,9 @@ const createFields = z.strictObject({
   meta: meta.optional(),
   mainThreadID: threadId.optional(),
   originThreadID: threadId.optional(),
+  handoffFrom: threadId.optional(),
+  forkedFrom: threadId.optional(),
+  forkedAt: z.string().min(1).max(200).optional(),
 });
 
 const hlc = z.string().regex(/^[0-9a-f]{16}$/);
@@ -196,6 +202,8 @@ const opSchema = z.discriminatedUnion('type', [
   z
     .strictObject({ ...opHeader, type: z.literal('visibility:set'), value: visibility, shareId: shareId.optional() })
     .refine((op) => (op.value === 'public') === (op.shareId !== undefined), { message: 'a public visibility carries a shareId, no other does', path: ['shareId'] }),
+  z.strictObject({ ...opHeader, type: z.literal('handoff:link'), linked: threadId }),
+  z.strictObject({ ...opHeader, type: z.enum(['fork:link', 'mention:link']), linked: threadId, messageId: z.string().min(1).max(200) }),
 ]);
 
 /** The fields that hold more of skein's own structure (not a caller's data). */

@@ -1,5 +1,6 @@
 import type { ThreadID } from './ids.js';
 import type { Hlc } from './order-key.js';
+import type { ThreadLink } from './links.js';
 
 export type { ThreadID } from './ids.js';
 
@@ -96,6 +97,13 @@ export interface Thread {
   originThreadID?: ThreadID;
   childThreadIDs: ThreadID[];
   summaryThreadIDs: ThreadID[];
+  /** The thread this one continues (set at creation by `Store.handoff`). */
+  handoffFrom?: ThreadID;
+  /** The thread this one is a copy of, and the last message copied (set at creation by `Store.fork`). */
+  forkedFrom?: ThreadID;
+  forkedAt?: string;
+  /** Thread-map links to other threads (handoffs, forks, mentions), a set in canonical order; absent when empty. */
+  links?: ThreadLink[];
   env?: Environment;
   meta?: Record<string, unknown>;
   /** When it was archived (ms), while archived. */
@@ -133,6 +141,9 @@ export interface CreateFields {
   meta?: Record<string, unknown>;
   mainThreadID?: ThreadID;
   originThreadID?: ThreadID;
+  handoffFrom?: ThreadID;
+  forkedFrom?: ThreadID;
+  forkedAt?: string;
 }
 
 /** A change as a caller expresses it (the seed's delta). */
@@ -144,7 +155,9 @@ export type Delta =
   | { type: 'env:set'; env: Environment }
   | { type: 'child:link' | 'summary:link'; threadId: ThreadID }
   | { type: 'archive' | 'restore' }
-  | { type: 'visibility:set'; value: Visibility };
+  | { type: 'visibility:set'; value: Visibility }
+  | { type: 'handoff:link'; threadId: ThreadID }
+  | { type: 'fork:link' | 'mention:link'; threadId: ThreadID; messageId: string };
 
 /** The type names of deltas and ops. */
 export type DeltaType = Delta['type'] | 'thread:create';
@@ -171,6 +184,8 @@ export type Op = OpHeader &
     | { type: 'child:link' | 'summary:link'; linked: ThreadID }
     | { type: 'archive' | 'restore' }
     | { type: 'visibility:set'; value: Visibility; shareId?: string }
+    | { type: 'handoff:link'; linked: ThreadID }
+    | { type: 'fork:link' | 'mention:link'; linked: ThreadID; messageId: string }
   );
 
 /** Ops between two versions of one thread (the seed's compressed delta). */

@@ -5,6 +5,7 @@
  */
 import { notFound } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
+import type { LinkRel, ThreadLink } from '../model/links.js';
 import type { Thread } from '../model/types.js';
 import type { UsageRow, UsageTotals } from './backend.js';
 import { addUsage } from './view.js';
@@ -20,19 +21,50 @@ export interface UsageReport extends UsageTotals {
   byDay?: Record<string, UsageTotals>;
 }
 
-/** What `Store.getRelatedThreads` answers (seed shape). */
+/** A thread-map neighbour (handoff, fork, mention) and the message the link concerns. */
+export interface MapLink<T> {
+  thread: T;
+  /** `fork`: the last message copied (of the origin); `mention`: the message that names this thread. */
+  messageId?: string;
+}
+
+/**
+ * What `Store.getRelatedThreads` answers: the seed's shape (thread, parent, summaries, children)
+ * plus the thread map: handoffs to and from it, forks of it and its origin, and the threads whose
+ * messages mention it.
+ */
 export interface RelatedThreads {
   thread: Thread;
   parent: Thread | null;
   summaries: Thread[];
   children: Thread[];
+  /** The thread this one continues (`handoffFrom`). */
+  handoffFrom: Thread | null;
+  /** Threads that continue this one. */
+  handoffs: Thread[];
+  /** The thread this one is a copy of, and the last message copied. */
+  forkedFrom: MapLink<Thread> | null;
+  forks: MapLink<Thread>[];
+  /** Threads with a message that names this one (one entry per message). */
+  mentionedBy: MapLink<Thread>[];
 }
 
-/** A thread and everything spawned from or made of it. */
+/**
+ * A thread and everything spawned from or made of it (sub-agents and summaries, recursively), and
+ * its thread-map neighbours one step away (heads, not walked further).
+ */
 export interface ThreadTree {
   thread: ThreadInfo;
   children: ThreadTree[];
   summaries: ThreadTree[];
+  links: TreeLink[];
+}
+
+/** One thread-map edge of a tree node, seen from that node. */
+export interface TreeLink {
+  rel: 'handoff' | 'handoff-from' | 'fork' | 'forked-from' | 'mentioned-by';
+  thread: ThreadInfo;
+  messageId?: string;
 }
 
 /** The reads relations are built on. */
@@ -58,12 +90,38 @@ export async function relatedThreads(host: RelationsHost, id: ThreadID): Promise
   const thread = await host.getThread(id);
   if (!thread) throw notFound(`thread ${id}`);
   const load = async (ids: ThreadID[]) => (await Promise.all(ids.map((x) => host.getThread(x)))).filter((t): t is Thread => t !== null);
+  const loadLinks = async (rel: LinkRel) =>
+    (await Promise.all((thread.links ?? []).filter((l) => l.rel === rel).map(async (l) => ({ l, t: await host.getThread(l.threadId) }))))
+      .filter((x): x is { l: ThreadLink; t: Thread } => x.t !== null)
+      .map(({ l, t }) => ({ thread: t, ...(l.messageId !== undefined && { messageId: l.messageId }) }));
+  const origin = thread.forkedFrom ? await host.getThread(thread.forkedFrom) : null;
   return {
     thread,
     parent: thread.mainThreadID ? await host.getThread(thread.mainThreadID) : null,
     summaries: await load(thread.summaryThreadIDs),
     children: await load(thread.childThreadIDs),
+    handoffFrom: thread.handoffFrom ? await host.getThread(thread.handoffFrom) : null,
+    handoffs: (await loadLinks('handoff')).map((x) => x.thread),
+    forkedFrom: origin ? { thread: origin, ...(thread.forkedAt !== undefined && { messageId: thread.forkedAt }) } : null,
+    forks: await loadLinks('fork'),
+    mentionedBy: await loadLinks('mention'),
   };
+}
+
+const TREE_REL: Record<LinkRel, TreeLink['rel']> = { handoff: 'handoff', fork: 'fork', mention: 'mentioned-by' };
+
+/** A node's thread-map edges: both ends of handoffs and forks, and its mentions. */
+async function treeLinks(host: RelationsHost, head: ThreadInfo): Promise<TreeLink[]> {
+  const edges: { rel: TreeLink['rel']; id: ThreadID; messageId?: string }[] = [];
+  if (head.handoffFrom) edges.push({ rel: 'handoff-from', id: head.handoffFrom });
+  if (head.forkedFrom) edges.push({ rel: 'forked-from', id: head.forkedFrom, ...(head.forkedAt !== undefined && { messageId: head.forkedAt }) });
+  for (const l of head.links ?? []) edges.push({ rel: TREE_REL[l.rel], id: l.threadId, ...(l.messageId !== undefined && { messageId: l.messageId }) });
+  const out: TreeLink[] = [];
+  for (const e of edges) {
+    const info = await host.info(e.id);
+    if (info) out.push({ rel: e.rel, thread: info, ...(e.messageId !== undefined && { messageId: e.messageId }) });
+  }
+  return out;
 }
 
 /** The tree of heads under a thread (a thread reached twice is shown once). */
@@ -75,7 +133,7 @@ export async function threadTree(host: RelationsHost, id: ThreadID): Promise<Thr
     const head = await host.info(tid);
     if (!head) return undefined;
     const sub = async (ids: ThreadID[]) => (await Promise.all(ids.map(walk))).filter((t): t is ThreadTree => t !== undefined);
-    return { thread: head, children: await sub(head.childThreadIDs), summaries: await sub(head.summaryThreadIDs) };
+    return { thread: head, children: await sub(head.childThreadIDs), summaries: await sub(head.summaryThreadIDs), links: await treeLinks(host, head) };
   };
   const tree = await walk(id);
   if (!tree) throw notFound(`thread ${id}`);

@@ -23,6 +23,7 @@ import { appendResult, type AppendOptions, type AppendResult, type MessagePage, 
 import type { ThreadWriter } from './writer.js';
 import { acquireWriter } from './writers.js';
 import { createThread, writeThread } from './write-path.js';
+import { fork, handoff, linkMentions, parseForkOptions, parseHandoffOptions, spawnSubAgent, summaryThread } from './links.js';
 import { searchBackend, type SearchOptions, type SearchResults } from './search/search.js';
 
 export type { AppendOptions, AppendResult, MessagePage, StoreEvents, ThreadInfo } from './types.js';
@@ -33,11 +34,6 @@ export interface StoreParts {
   cold: () => ColdStorage;
   /** The sync engine, when the store has a remote. */
   sync?: () => SyncHandle;
-}
-
-/** The op that makes a new thread private when the thread it comes from is (sub-agents, summaries). */
-function privateLike(from: { visibility?: Visibility }): Delta[] {
-  return from.visibility === 'private' ? [{ type: 'visibility:set', value: 'private' }] : [];
 }
 
 /** See the module comment. */
@@ -101,6 +97,7 @@ export class Store extends EventEmitter<StoreEvents> {
     if (deltas.length === 0) throw new ValidationError('delta', 'nothing to append');
     if (options.expectedVersion !== undefined) parseCount(options.expectedVersion, 'expectedVersion');
     const { head, ops } = await writeThread(this.core, id, deltas, options);
+    await linkMentions(this.core, id, ops);
     return appendResult(head, ops);
   }
 
@@ -166,22 +163,27 @@ export class Store extends EventEmitter<StoreEvents> {
    */
   async spawnSubAgentThread(parentId: ThreadID, task: string, options: { title?: string } = {}): Promise<Thread> {
     this.core.open();
-    parseThreadId(parentId, 'parentId');
-    const parent = (await this.core.mustLocate(parentId)).head;
-    const fields = parseCreateFields({ mainThreadID: parentId, ...(parent.env && { env: parent.env }), ...(options.title !== undefined && { title: options.title }) });
-    // A sub-agent of a private thread is private too: its task would otherwise show what the parent hides.
-    const deltas: Delta[] = [{ type: 'user:message', message: { content: task } }, ...privateLike(parent)];
-    return createThread(this.core, fields, deltas, { parent: parentId, type: 'child:link' });
+    return spawnSubAgent(this.core, parseThreadId(parentId, 'parentId'), task, options);
   }
 
   /** A summary thread: `content` is its first message (role assistant); the source gets a `summary:link`. */
   async createSummaryThread(sourceId: ThreadID, content: string, options: { title?: string } = {}): Promise<Thread> {
     this.core.open();
-    parseThreadId(sourceId, 'sourceId');
-    const source = (await this.core.mustLocate(sourceId)).head;
-    const fields = parseCreateFields({ originThreadID: sourceId, ...(options.title !== undefined && { title: options.title }) });
-    const deltas: Delta[] = [{ type: 'assistant:message', message: { content } }, ...privateLike(source)];
-    return createThread(this.core, fields, deltas, { parent: sourceId, type: 'summary:link' });
+    return summaryThread(this.core, parseThreadId(sourceId, 'sourceId'), content, options);
+  }
+
+  /** A new thread continuing this one, opened by a summary (given or made, see links.ts) and the goal; linked both ways. */
+  async handoff(id: ThreadID, options: { goal: string; summary?: string; title?: string }): Promise<Thread> {
+    this.core.open();
+    parseThreadId(id);
+    return handoff(this.reads, id, parseHandoffOptions(options));
+  }
+
+  /** A copy of the thread up to and including a visible message, linked both ways (`fork:link`, `forkedFrom`). */
+  async fork(id: ThreadID, options: { atMessageId: string; title?: string }): Promise<Thread> {
+    this.core.open();
+    parseThreadId(id);
+    return fork(this.reads, id, parseForkOptions(options));
   }
 
   /** The seed's relationship graph: the thread, its parent, its summaries and its children. */

@@ -53,12 +53,15 @@ export function writeThread(core: StoreCore, id: ThreadID, deltas: Delta[], opts
   });
 }
 
-/** Creates a thread whose first ops are `deltas`, linking it from its parent/origin atomically. */
+/**
+ * Creates a thread whose first ops are `deltas`, linking it from its parent/origin atomically: the
+ * parent gets `link.delta(newId)` (a `child:link`, `summary:link`, `handoff:link` or `fork:link`).
+ */
 export async function createThread(
   core: StoreCore,
   fields: CreateFields,
   deltas: Delta[],
-  link?: { parent: ThreadID; type: 'child:link' | 'summary:link' },
+  link?: { parent: ThreadID; delta: (id: ThreadID) => Delta },
 ): Promise<Thread> {
   const id = newThreadId();
   const now = core.now();
@@ -73,7 +76,7 @@ export async function createThread(
   if (!link) {
     await backend.commit([created], now);
   } else {
-    await writeThread(core, link.parent, [{ type: link.type, threadId: id }], {}, async (parentBatch, parentBackend) => {
+    await writeThread(core, link.parent, [link.delta(id)], {}, async (parentBatch, parentBackend) => {
       if (parentBackend === backend) await backend.commit([created, parentBatch], now);
       else {
         await backend.commit([created], now);

@@ -150,7 +150,7 @@ export class ThreadWriter {
       if (ops.length === 0) throw new ValidationError('modify', 'the returned thread has no change made with applyDelta');
       const replayed = decompress(before, { ...delta, ops, toVersion: before.v + ops.length });
       // Compared structurally: parsing the ops reorders message keys, so JSON text would differ.
-      const visible = (t: Thread) => [t.messages, t.title, t.meta, t.env, t.archived, t.childThreadIDs, t.summaryThreadIDs];
+      const visible = (t: Thread) => [t.messages, t.title, t.meta, t.env, t.archived, t.visibility, t.childThreadIDs, t.summaryThreadIDs, t.links];
       if (!isDeepStrictEqual(visible(replayed), visible(after)))
         throw new ValidationError('modify', 'the returned thread has changes that were not made with applyDelta');
       const batch = batchFromOps(headOf(before, 0), ops, this.host.now(), this.fence);

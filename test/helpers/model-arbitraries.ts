@@ -84,7 +84,7 @@ export type Action =
   | { kind: 'title'; value: string }
   | { kind: 'meta'; key: string; value: Json }
   | { kind: 'env'; cwd: string }
-  | { kind: 'link'; type: 'child:link' | 'summary:link'; pick: number }
+  | { kind: 'link'; type: 'child:link' | 'summary:link' | 'handoff:link' | 'fork:link' | 'mention:link'; pick: number }
   | { kind: 'archive' }
   | { kind: 'restore' }
   | { kind: 'visibility'; value: 'private' | 'workspace' | 'public' }
@@ -129,7 +129,7 @@ const scalarActions: fc.Arbitrary<Action>[] = [
   fc.record({ kind: fc.constant('title' as const), value: fc.string({ maxLength: 5 }) }),
   fc.record({ kind: fc.constant('meta' as const), key: fc.constantFrom('a', 'b', 'c'), value: jsonArb }),
   fc.record({ kind: fc.constant('env' as const), cwd: fc.constantFrom('/w', '/w/a', '/tmp') }),
-  fc.record({ kind: fc.constant('link' as const), type: fc.constantFrom('child:link' as const, 'summary:link' as const), pick: fc.nat({ max: 7 }) }),
+  fc.record({ kind: fc.constant('link' as const), type: fc.constantFrom('child:link' as const, 'summary:link' as const, 'handoff:link' as const, 'fork:link' as const, 'mention:link' as const), pick: fc.nat({ max: 7 }) }),
   fc.constant({ kind: 'archive' as const }),
   fc.constant({ kind: 'restore' as const }),
   fc.record({ kind: fc.constant('visibility' as const), value: fc.constantFrom('private' as const, 'workspace' as const, 'public' as const) }),
@@ -258,8 +258,11 @@ export function resolveAction(thread: Thread, action: Action, namer: Namer): Del
       return { type: 'meta:set', key: action.key, value: action.value };
     case 'env':
       return { type: 'env:set', env: { cwd: action.cwd } };
-    case 'link':
-      return { type: action.type, threadId: LINK_POOL[action.pick % LINK_POOL.length]! };
+    case 'link': {
+      const threadId = LINK_POOL[action.pick % LINK_POOL.length]!;
+      if (action.type === 'fork:link' || action.type === 'mention:link') return { type: action.type, threadId, messageId: `m${action.pick % 3}` };
+      return { type: action.type, threadId };
+    }
     case 'archive':
     case 'restore':
       return { type: action.kind };

@@ -20,7 +20,7 @@ function noNewMessageHidden(b: Built, from: number, to: number): boolean {
 
 function assertSameThread(out: Thread, want: Thread): void {
   assert.deepStrictEqual(out.messages, want.messages);
-  for (const k of ['id', 'v', 'created', 'title', 'env', 'meta', 'archived', 'mainThreadID', 'originThreadID', 'childThreadIDs', 'summaryThreadIDs'] as const)
+  for (const k of ['id', 'v', 'created', 'title', 'env', 'meta', 'archived', 'mainThreadID', 'originThreadID', 'childThreadIDs', 'summaryThreadIDs', 'links'] as const)
     assert.deepStrictEqual(out[k], want[k], k);
   assert.deepStrictEqual(out.clock.stamps, want.clock.stamps);
   assert.deepStrictEqual(out.clock.hidden, want.clock.hidden);
@@ -60,7 +60,7 @@ describe('delta codec', () => {
         const M = merge(B, s.local.thread, s.remote.thread);
         const out = decompress(B, compress(B, M));
         assert.deepStrictEqual(out.messages, M.messages);
-        for (const k of ['v', 'title', 'env', 'meta', 'archived', 'childThreadIDs', 'summaryThreadIDs'] as const) assert.deepStrictEqual(out[k], M[k], k);
+        for (const k of ['v', 'title', 'env', 'meta', 'archived', 'childThreadIDs', 'summaryThreadIDs', 'links'] as const) assert.deepStrictEqual(out[k], M[k], k);
         assert.deepStrictEqual(out.clock.stamps, M.clock.stamps);
         const byId = (t: Thread) => [...t.clock.hidden].sort((a, b) => (a.opId < b.opId ? -1 : 1));
         assert.deepStrictEqual(byId(out), byId(M));
