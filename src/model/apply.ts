@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
+import { checkOpSize } from './op-size.js';
 import { unionLinks } from './links.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
@@ -63,24 +64,6 @@ export function isHidden(key: string, hidden: readonly HiddenRange[]): boolean {
 /** Orders two stamps: the later write is the larger. */
 export function compareStamps(a: Stamp, b: Stamp): number {
   return compareKeys(a.hlc, b.hlc) || compareKeys(a.clientId, b.clientId) || compareKeys(a.opId, b.opId);
-}
-
-/**
- * The largest op, as JSON bytes, a store accepts: what one sync request to a server with the
- * default body limit (8 MiB) carries alongside its envelope. A larger op could never reach the
- * server and would hold back every later op of its thread, so it is refused when written.
- */
-export const MAX_OP_BYTES = 7 * 1024 * 1024;
-
-function checkOpSize<T extends Op>(op: T): T {
-  const bytes = Buffer.byteLength(JSON.stringify(op));
-  if (bytes > MAX_OP_BYTES)
-    throw new SkeinError(
-      ErrorCode.PAYLOAD_TOO_LARGE,
-      `this ${op.type} op is ${bytes} bytes as JSON; at most ${MAX_OP_BYTES} fit in one sync request (keep large tool output in a file and store its path or a summary)`,
-      { details: { bytes, max: MAX_OP_BYTES, type: op.type } },
-    );
-  return op;
 }
 
 /**

@@ -9,3 +9,4 @@ export * from './codec.js';
 export * from './op-kinds.js';
 export * from './open-calls.js';
 export * from './links.js';
+export * from './op-size.js';

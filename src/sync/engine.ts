@@ -19,8 +19,6 @@ import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
-export type { SyncResult, SyncStatus } from '../store/ports.js';
-
 /** Tuning (defaults from DESIGN section 5). */
 export interface SyncOptions {
   intervalMs?: number;
@@ -66,11 +64,9 @@ export class SyncEngine implements SyncHandle {
   }
 
   /**
-   * Runs one round now. An explicit call tries every pending thread, even one waiting out a
-   * backoff (the person asked: after a server restart it must not answer `pushed: 0`); the
-   * background rounds keep the backoff. While a round runs, callers share the next one instead:
-   * the running round may be past its pushes, and the caller's promise must cover the writes made
-   * before the call.
+   * Runs one round now, trying every pending thread, even one waiting out a backoff (after a server
+   * restart it must not answer `pushed: 0`); background rounds keep the backoff. While a round runs,
+   * callers share the next one: the caller's promise must cover the writes made before the call.
    */
   now(): Promise<SyncResult> {
     return this.schedule(true);
@@ -137,9 +133,8 @@ export class SyncEngine implements SyncHandle {
 
   /** Clears the poison mark of threads so that they are pushed again. */
   retryPoisoned(): void {
-    for (const [id, s] of this.state.all()) {
-      if (!s.poisoned) continue;
-      const { poisoned: _p, ...rest } = s;
+    for (const [id, { poisoned, ...rest }] of this.state.all()) {
+      if (!poisoned) continue;
       this.state.set(id, { ...rest, attempts: 0, nextAt: 0 });
       this.dirty.add(id);
     }

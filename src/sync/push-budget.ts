@@ -5,7 +5,7 @@
  * because the store refuses to write one over `MAX_OP_BYTES` (PAYLOAD_TOO_LARGE), so one large op
  * never holds back the rest of its thread or of its batch.
  */
-import { MAX_OP_BYTES } from '../model/apply.js';
+import { MAX_OP_BYTES } from '../model/op-size.js';
 import type { Op } from '../model/types.js';
 
 /** Op JSON bytes per push: the largest op plus room, under the server's default 8 MiB body limit with the envelope. */

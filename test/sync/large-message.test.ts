@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SkeinError } from '../../src/index.js';
-import { MAX_OP_BYTES } from '../../src/model/apply.js';
+import { MAX_OP_BYTES } from '../../src/model/op-size.js';
 import { useServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { assertConverged, openDevice, serverOps } from '../helpers/sync-devices.js';
 
