@@ -13,20 +13,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThreadID } from '../../src/index.js';
 import { tempStore, type TempStore } from '../helpers/workspace.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 const DAY = 86_400_000;
-
-/** Mounts a tmpfs of `size` at `dir`; answers why not when that is not allowed here. */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  if (process.platform !== 'linux') return 'tmpfs mounts need Linux';
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
-}
 
 describe('lifecycle: an archive that fails to write its entry', () => {
   const stores: TempStore[] = [];

@@ -13,17 +13,7 @@ import { join } from 'node:path';
 import { SkeinError, openStore, type ThreadID } from '../../src/index.js';
 import { doctorStore } from '../../src/lifecycle/doctor.js';
 import { tempDir } from '../helpers/workspace.js';
-
-function mountTmpfs(dir: string, size: string): string | undefined {
-  if (process.platform !== 'linux') return 'tmpfs mounts need Linux';
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return `mount failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
-  }
-}
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 describe('a full disk under the store', () => {
   test('appends and recordings fail cleanly; after space is freed, every resolved write is there', async (ctx) => {
