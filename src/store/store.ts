@@ -219,8 +219,6 @@ export class Store extends EventEmitter<StoreEvents> {
 
   /** Who may see the thread on a server: a `visibility:set` op (synced, in history); `public` draws a new share id, leaving it revokes the link. */
   async setVisibility(id: ThreadID, value: Visibility): Promise<AppendResult> {
-    this.core.open();
-    parseThreadId(id);
     return this.append(id, parseDelta({ type: 'visibility:set', value }, 'visibility'));
   }
 
