@@ -5,30 +5,22 @@
  * restart an explicit `sync.now()` pushes what waits, even for threads backing off from the
  * failures while the server was down.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newThreadId } from '../../src/index.js';
-import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
+import { useServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { openDevice, serverOps, type Device } from '../helpers/sync-devices.js';
 
 describe('server tier and explicit sync', () => {
-  let data: string;
   let server: ServerProcess;
   let token: string;
   const devices: Device[] = [];
-
-  before(async () => {
-    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
-    server = await startServerProcess({ data });
-    token = await server.token('tiers');
+  const cleanup = useServerProcess('tiers', [], (s, t) => {
+    server = s;
+    token = t;
   });
-  after(async () => {
+  cleanup.push(async () => {
     for (const d of devices) await d.close();
-    await server.stop();
-    rmSync(data, { recursive: true, force: true });
   });
 
   test('an append to a thread only the server has settles and reaches the server', { timeout: 30_000 }, async () => {
