@@ -3,7 +3,8 @@
  * JSON and easy to quote), long tool inputs and outputs trimmed with a marker that says how much
  * was left out. Works on archived threads too (read from cold storage).
  */
-import { ErrorCode, SkeinError, type Message, type Store, type ThreadID } from '../index.js';
+import { ErrorCode, SkeinError, type Message, type ThreadID } from '../index.js';
+import type { ThreadSource } from './source.js';
 
 /** Which messages to show: the newest N (default), or the range `[from, to)` by index (oldest = 0). */
 export interface ReadWindow {
@@ -35,7 +36,7 @@ function messageText(m: Message, index: number, maxToolChars: number): string {
 }
 
 /** The window as text: a header line, then each message. VALIDATION for a window that makes no sense. */
-export async function readThread(store: Store, id: ThreadID, w: ReadWindow): Promise<string> {
+export async function readThread(store: ThreadSource, id: ThreadID, w: ReadWindow): Promise<string> {
   const maxToolChars = w.maxToolChars ?? DEFAULT_TOOL_CHARS;
   const ranged = w.from !== undefined || w.to !== undefined;
   if (ranged && w.newest !== undefined) throw new SkeinError(ErrorCode.VALIDATION, 'give either newest or from/to, not both');

@@ -1,13 +1,16 @@
 /**
  * The Model Context Protocol server: skein's threads as context for any agent (Claude Code, Codex,
  * OpenCode, ...). Tools: `search_threads`, `read_thread`, `list_threads`, `thread_tree`,
- * `thread_cost`. Arguments are checked by the SDK against zod schemas and again by the store;
- * anything wrong comes back as a tool error (`isError`) naming the problem, never a crash.
+ * `thread_cost`, over the local store or a `skein serve` server (source.ts). Arguments are checked
+ * by the SDK against zod schemas and again by the store or the server; anything wrong (a server
+ * that refuses the token or is down included) comes back as a tool error (`isError`) naming the
+ * problem, never a crash.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { SkeinError, kindOf, parseThreadId, type Store, type ThreadTree } from '../index.js';
+import { SkeinError, kindOf, parseThreadId, type ThreadTree } from '../index.js';
 import { MAX_WINDOW, readThread } from './read-thread.js';
+import type { ThreadSource } from './source.js';
 
 /** What a tool answers. */
 type ToolAnswer = { content: { type: 'text'; text: string }[]; isError?: boolean };
@@ -41,8 +44,11 @@ function treeView(t: ThreadTree): unknown {
 
 const threadId = z.string().describe('a thread id, T-<uuid>');
 
-/** Makes the MCP server over a store (the caller connects a transport). */
-export function createMcpServer(store: Store, version: string): McpServer {
+/**
+ * Makes the MCP server over a source of threads: the local store, or a server's read routes
+ * (the caller connects a transport).
+ */
+export function createMcpServer(store: ThreadSource, version: string): McpServer {
   const server = new McpServer({ name: 'skein', version });
 
   server.registerTool(

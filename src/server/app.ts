@@ -20,6 +20,7 @@ import { readPullPage } from './pull-page.js';
 import { applyPushedThread } from './push.js';
 import type { ServerStorage } from './server-storage.js';
 import { viewerRoutes } from '../viewer/routes.js';
+import { relationRoutes } from './relation-routes.js';
 import { shareRoutes } from './share-routes.js';
 import { hiddenFrom, mustSee, noteAfterPush, visibleIds } from './visibility.js';
 
@@ -306,6 +307,8 @@ export function createApp(options: AppOptions) {
     const visible = await visibleIds(storage, c.get('workspace'), c.get('user'), [...new Set(found.results.map((r) => r.threadId))]);
     return c.json({ ...found, results: found.results.filter((r) => visible.has(r.threadId)) });
   });
+  // A thread's head, tree and cost, as far as the token's user may see (relation-routes.ts).
+  app.route('/', relationRoutes({ storage, storeOf }));
   // Public share links: a read-only page and JSON, no token (share-routes.ts).
   app.route('/', shareRoutes({ storage, storeOf }));
   // The web viewer at / (pages sign in with a workspace token once, kept in a cookie).

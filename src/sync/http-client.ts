@@ -141,6 +141,11 @@ export class SyncHttpClient {
     return parsePullResponse(await this.call('GET', `/v1/sync/pull?cursor=${cursor}&limit=${limit}${exclude}`));
   }
 
+  /** A GET of a read route (`path` with its query), its answer checked by `parse`. */
+  async read<T>(path: string, parse: (value: unknown) => T): Promise<T> {
+    return parse(await this.call('GET', path));
+  }
+
   /** One thread's ops after `sinceVersion`. */
   async threadOps(id: ThreadID, sinceVersion: number): Promise<PullChange> {
     return parseThreadOpsResponse(await this.call('GET', `/v1/threads/${encodeURIComponent(id)}?sinceVersion=${sinceVersion}`));
