@@ -1,20 +1,18 @@
 /**
  * The thread map's writes (DESIGN section 6, "Thread map"): a handoff (a new thread continuing
- * this one, opened by a summary and a goal), a fork (a copy up to a message) and mention links (a
- * message naming `T-<id>` links the named thread back to it). Both ends of a handoff and a fork
+ * this one, opened by a summary and a goal) and a fork (a copy up to a message); mention links are
+ * in mentions.ts. Both ends of a handoff and a fork
  * are recorded: the new thread's `thread:create` names its source, and the source gets a
  * `handoff:link` / `fork:link` in the same transaction. The store's facade validates; this module
  * does the work.
  */
-import { ErrorCode, SkeinError, notFound, ValidationError } from '../errors.js';
+import { notFound, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import { mentionedThreadIds } from '../model/links.js';
-import { isMessageOp } from '../model/op-kinds.js';
 import { parseCreateFields } from '../model/schema.js';
-import type { Delta, Message, MessageInput, Op, Thread, Visibility } from '../model/types.js';
+import type { Delta, Message, MessageInput, Thread, Visibility } from '../model/types.js';
 import type { StoreCore } from './core.js';
 import { readThread, type ReadContext } from './reads.js';
-import { createThread, writeThread } from './write-path.js';
+import { createThread } from './write-path.js';
 
 /** How many of the source's last messages a generated handoff summary quotes. */
 export const HANDOFF_QUOTED = 3;
@@ -152,31 +150,4 @@ export async function fork(ctx: ReadContext, sourceId: ThreadID, options: ForkOp
   });
   const deltas: Delta[] = [...source.messages.slice(0, at + 1).map(copyOf), ...privateLike(source)];
   return createThread(ctx.core, fields, deltas, { parent: sourceId, delta: (threadId) => ({ type: 'fork:link', threadId, messageId: atMessageId }) });
-}
-
-/**
- * After an append to `id`: every other existing thread a new message names (`T-<id>` or
- * `@T-<id>`) gets a `mention:link` naming `id` and the message. Looks only at the new messages'
- * text, so its cost does not depend on any thread's length. An archived thread is not linked.
- * Returns the threads linked.
- */
-export async function linkMentions(core: StoreCore, id: ThreadID, ops: readonly Op[]): Promise<ThreadID[]> {
-  const linked: ThreadID[] = [];
-  for (const op of ops) {
-    if (!isMessageOp(op)) continue;
-    for (const target of mentionedThreadIds(op.message.content)) {
-      if (target === id) continue;
-      const found = await core.locate(target);
-      // An archived thread takes no ops until restored: it is not linked (the message is written).
-      if (!found || found.head.archived !== undefined) continue;
-      try {
-        await writeThread(core, target, [{ type: 'mention:link', threadId: id, messageId: op.message.id }], {});
-        linked.push(target);
-      } catch (err) {
-        // Archived or gone since the lookup: the append the caller made still stands.
-        if (!(err instanceof SkeinError && (err.code === ErrorCode.ARCHIVED || err.code === ErrorCode.NOT_FOUND))) throw err;
-      }
-    }
-  }
-  return linked;
 }

@@ -23,7 +23,8 @@ import { appendResult, type AppendOptions, type AppendResult, type MessagePage, 
 import type { ThreadWriter } from './writer.js';
 import { acquireWriter } from './writers.js';
 import { createThread, writeThread } from './write-path.js';
-import { fork, handoff, linkMentions, parseForkOptions, parseHandoffOptions, spawnSubAgent, summaryThread } from './links.js';
+import { mentionWrite } from './mentions.js';
+import { fork, handoff, parseForkOptions, parseHandoffOptions, spawnSubAgent, summaryThread } from './links.js';
 import { searchBackend, type SearchOptions, type SearchResults } from './search/search.js';
 
 export type { AppendOptions, AppendResult, MessagePage, StoreEvents, ThreadInfo } from './types.js';
@@ -96,8 +97,10 @@ export class Store extends EventEmitter<StoreEvents> {
     const deltas = Array.isArray(delta) ? delta : [delta];
     if (deltas.length === 0) throw new ValidationError('delta', 'nothing to append');
     if (options.expectedVersion !== undefined) parseCount(options.expectedVersion, 'expectedVersion');
-    const { head, ops } = await writeThread(this.core, id, deltas, options);
-    await linkMentions(this.core, id, ops);
+    // Threads its messages name are linked in the same transaction where they can be (mentions.ts).
+    const mentions = mentionWrite(this.core, id);
+    const { head, ops } = await writeThread(this.core, id, deltas, options, mentions.commit);
+    await mentions.after();
     return appendResult(head, ops);
   }
 

@@ -2,7 +2,8 @@
  * The exclusive writer of one thread (seed: `acquireWriter`). It holds a lease in the backend
  * (owner + fencing token + expiry, renewed in the background); every write it makes carries the
  * token and is refused with LEASE_LOST once another holder has taken the lease over. Listeners
- * see each new thread before the write resolves.
+ * see each new thread before the write resolves. Messages it writes link the threads they name,
+ * like `store.append`'s (the host's `mentions`).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { SkeinError, ErrorCode, ValidationError, VersionConflictError } from '../errors.js';
@@ -22,8 +23,13 @@ export interface WriterHost {
   leaseTtlMs: number;
   now(): number;
   afterWrite(before: ThreadHead, ops: Op[]): void;
+  /** The mention links of one write: a commit that writes them with it, and the ones left for after. */
+  mentions(): { commit: CommitWith; after(): Promise<unknown> };
   released(writer: ThreadWriter): void;
 }
+
+/** Commits a write's batch (with other threads' batches in the same transaction). */
+type CommitWith = (batch: CommitBatch, backend: StorageBackend) => Promise<void>;
 
 /** A listener of a writer: called with every new version of the thread. */
 export type ThreadListener = (thread: Thread) => void;
@@ -78,7 +84,7 @@ export class ThreadWriter {
     return run;
   }
 
-  private async commitOps(before: Thread, batch: CommitBatch, ops: Op[], commit?: (b: CommitBatch, backend: StorageBackend) => Promise<void>): Promise<Thread> {
+  private async commitOps(before: Thread, batch: CommitBatch, ops: Op[], commit?: CommitWith): Promise<Thread> {
     try {
       if (commit) await commit(batch, this.host.backend);
       else await this.host.backend.commit([batch], this.host.now());
@@ -94,7 +100,7 @@ export class ThreadWriter {
   }
 
   /** The store's write path for a thread this writer holds: resolves with the new head and the ops. */
-  write(deltas: Delta[], expectedVersion?: number, commit?: (b: CommitBatch, backend: StorageBackend) => Promise<void>): Promise<Written> {
+  write(deltas: Delta[], expectedVersion?: number, commit?: CommitWith): Promise<Written> {
     return this.serialize(async () => {
       this.check();
       const before = this.current;
@@ -128,7 +134,10 @@ export class ThreadWriter {
   async apply(delta: Delta | Delta[]): Promise<AppendResult> {
     const deltas = Array.isArray(delta) ? delta : [delta];
     if (deltas.length === 0) throw new ValidationError('delta', 'nothing to apply');
-    const { head, ops } = await this.write(deltas);
+    // Threads its messages name are linked like on `store.append` (mentions.ts).
+    const mentions = this.host.mentions();
+    const { head, ops } = await this.write(deltas, undefined, mentions.commit);
+    await mentions.after();
     return appendResult(head, ops);
   }
 
@@ -137,8 +146,9 @@ export class ThreadWriter {
    * `applyDelta`. The net change is stored as ops; the returned thread must have a higher `v`, and
    * every change must be expressible as ops (a field set by hand is refused, nothing written).
    */
-  modify(fn: (thread: Thread) => Thread): Promise<Thread> {
-    return this.serialize(async () => {
+  async modify(fn: (thread: Thread) => Thread): Promise<Thread> {
+    const mentions = this.host.mentions();
+    const t = await this.serialize(async () => {
       this.check();
       const before = this.current;
       const after = fn(structuredClone(before));
@@ -154,8 +164,10 @@ export class ThreadWriter {
       if (!isDeepStrictEqual(visible(replayed), visible(after)))
         throw new ValidationError('modify', 'the returned thread has changes that were not made with applyDelta');
       const batch = batchFromOps(headOf(before, 0), ops, this.host.now(), this.fence);
-      return this.commitOps(before, batch, ops);
+      return this.commitOps(before, batch, ops, mentions.commit);
     });
+    await mentions.after();
+    return t;
   }
 
   /**

@@ -2,6 +2,7 @@
 import { ThreadBusyError, archivedError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import { isArchived, readThread, type ReadContext } from './reads.js';
+import { mentionWrite } from './mentions.js';
 import { ThreadWriter, type WriterHost } from './writer.js';
 
 /**
@@ -25,6 +26,7 @@ export async function acquireWriter(ctx: ReadContext, id: ThreadID, waitMs: numb
           leaseTtlMs: core.config.leaseTtlMs,
           now: () => core.now(),
           afterWrite: (before, ops) => core.afterWrite(id, before, ops, true),
+          mentions: () => mentionWrite(core, id),
           released: (w) => {
             if (core.writers.get(id) === w) core.writers.delete(id);
           },
