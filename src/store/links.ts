@@ -1,10 +1,9 @@
 /**
  * The thread map's writes (DESIGN section 6, "Thread map"): a handoff (a new thread continuing
- * this one, opened by a summary and a goal) and a fork (a copy up to a message); mention links are
- * in mentions.ts. Both ends of a handoff and a fork
- * are recorded: the new thread's `thread:create` names its source, and the source gets a
- * `handoff:link` / `fork:link` in the same transaction. The store's facade validates; this module
- * does the work.
+ * this one, opened by a summary and a goal) and a fork (a copy up to a message); mention links
+ * are in mentions.ts. Both ends of a handoff and a fork are recorded: the new thread's
+ * `thread:create` names its source, and the source gets a `handoff:link` / `fork:link` in the
+ * same transaction. The store's facade validates; this module does the work.
  */
 import { notFound, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
