@@ -83,17 +83,24 @@ export function visibilityMatrix(name: string, storage: () => Promise<{ choice: 
           const read = await api(server.url, token, `/v1/threads/${id}`);
           const since = await api(server.url, token, `/v1/threads/${id}?sinceVersion=0`);
           const pages = await api(server.url, token, `/v1/threads/${id}/messages`);
+          const head = await api(server.url, token, `/v1/threads/${id}/info`);
+          const tree = await api(server.url, token, `/v1/threads/${id}/tree`);
+          const usage = await api(server.url, token, `/v1/threads/${id}/usage?tree=true`);
           const what = `${who} x ${v}`;
           if (who === 'none') {
-            for (const r of [read, since, pages]) assert.equal(r.status, 401, what);
+            for (const r of [read, since, pages, head, tree, usage]) assert.equal(r.status, 401, what);
             continue;
           }
           const ok = allowed(who, v);
           assert.equal(read.status, ok ? 200 : 404, `${what}: read`);
           assert.equal(since.status, ok ? 200 : 404, `${what}: read since version`);
           assert.equal(pages.status, ok ? 200 : 404, `${what}: pages`);
-          if (ok) assert.equal((read.body as Thread).title, `${v} thread`);
-          else for (const r of [read, since, pages]) assert.ok(!JSON.stringify(r.body).includes('zebrafish'), `${what}: content leaked`);
+          for (const [name, r] of [['head', head], ['tree', tree], ['usage', usage]] as const) assert.equal(r.status, ok ? 200 : 404, `${what}: ${name}`);
+          if (ok) {
+            assert.equal((read.body as Thread).title, `${v} thread`);
+            assert.equal((head.body as Thread).title, `${v} thread`);
+            assert.equal((tree.body as { thread: { id: string } }).thread.id, id);
+          } else for (const r of [read, since, pages, head, tree, usage]) assert.ok(!JSON.stringify(r.body).includes('zebrafish'), `${what}: content leaked`);
           const listed = (list.body as { threads: { id: string }[] }).threads.some((t) => t.id === id);
           assert.equal(listed, ok, `${what}: list`);
           const found = (search.body as { results: { threadId: string }[] }).results.some((r) => r.threadId === id);

@@ -21,6 +21,7 @@ export const mcpCommand: Command = {
   details: [
     'tools: search_threads, read_thread, list_threads, thread_tree, thread_cost (read-only)',
     'Claude Code: claude mcp add skein -- skein mcp   (add --dir DIR to serve another store)',
+    '             claude mcp add skein -- skein mcp --remote URL --token T   (a team server)',
     '--remote URL   answer from a skein server instead of the local store (no local store needed)',
     '--token T      its workspace token (default: $SKEIN_TOKEN); the token names the workspace',
     'stdout carries the protocol only; it runs until its client closes stdin',
