@@ -139,6 +139,23 @@ describe('mention links after the commit', () => {
       }
     }));
 
+  test('a thread kept in memory only names a stored one: linked after the commit (another backend)', async () => {
+    const tmp = tempDir();
+    try {
+      await using s = await openStore({ dir: tmp.dir, policies: { subagent: 'ephemeral' } });
+      const main = (await s.createThread({ title: 'main' })).id;
+      const other = (await s.createThread({ title: 'other' })).id;
+      const sub = (await s.spawnSubAgentThread(main, 'look around')).id;
+      const r = await s.append(sub, say(`compare with ${other}`));
+      assert.deepEqual((await s.info(other))!.links, [{ rel: 'mention', threadId: sub, messageId: r.ops[0]!.opId }]);
+      // And the other way: a stored thread naming the in-memory one.
+      const back = await s.append(other, say(`see ${sub}`));
+      assert.deepEqual((await s.info(sub))!.links, [{ rel: 'mention', threadId: other, messageId: back.ops[0]!.opId }]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('a thread named twice, or by a message already linked, gets each link once', () =>
     withStore(async (s) => {
       const a = (await s.createThread({ title: 'a' })).id;
