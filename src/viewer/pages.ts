@@ -105,7 +105,7 @@ function usageBlock(label: string, u: UsageReport): SafeHtml {
 }
 
 /** The thread page. `atVersion` is set when showing a past version. */
-export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageWindow, atVersion: number | undefined, files: SafeHtml): SafeHtml {
+export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageWindow, atVersion: number | undefined, files: SafeHtml, map: SafeHtml = html``): SafeHtml {
   const { info } = view;
   const server = ctx.signedIn;
   const base = `/ui/t/${info.id}/messages${atVersion !== undefined ? `?v=${atVersion}` : ''}`;
@@ -139,7 +139,8 @@ ${atVersion !== undefined ? html`<p class="banner">Showing this thread as it was
   const messages = html`<section class="messages" id="messages" data-base="${base}" data-live="${atVersion === undefined && !w.hasNewer ? '1' : '0'}">${renderMessages(w, base)}${
     w.messages.length === 0 ? html`<p class="empty">No messages${atVersion !== undefined ? ' at this version' : ' yet'}.</p>` : ''
   }</section>`;
-  return layout(ctx, titleOf(info), html`${head}${files}${messages}`, { page: 'thread', data: { thread: info.id, v: info.v, ...(atVersion !== undefined && { at: atVersion }) } });
+  const mapSection = map.value ? html`<section class="map" aria-label="Thread map"><h2>Thread map</h2><div class="map-scroll">${map}</div></section>` : '';
+  return layout(ctx, titleOf(info), html`${head}${mapSection}${files}${messages}`, { page: 'thread', data: { thread: info.id, v: info.v, ...(atVersion !== undefined && { at: atVersion }) } });
 }
 
 /** The sign-in page of `skein serve` (a token; a wrong one is said so, nothing else is shown). */

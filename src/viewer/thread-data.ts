@@ -2,13 +2,16 @@
  * What a thread page shows, read through the public Store API: the head, a window of messages
  * (the newest page through `loadPage`, older and newer pages by message-id cursors, so a
  * 100,000-message thread never loads whole), or the thread as it was at a past version
- * (`getThread(id, { atVersion })`, paged in memory), its relations, file changes and usage.
+ * (`getThread(id, { atVersion })`, paged in memory), its relations and thread map, file changes
+ * and usage.
  */
 import type { Message, ThreadID } from '../model/types.js';
 import type { Store, ThreadInfo } from '../store/store.js';
 import type { UsageReport } from '../store/relations.js';
 import type { FileChangeRecord } from '../files/record-store.js';
 import { SkeinError, ErrorCode } from '../errors.js';
+import { hasLink, mentionedThreadIds, threadEdges, type ThreadEdge } from '../model/links.js';
+import { planMap, type MapNeighbour, type ThreadMap } from './thread-map.js';
 
 /** Messages per page. */
 export const PAGE_SIZE = 50;
@@ -140,4 +143,47 @@ export async function loadThreadView(store: Store, id: ThreadID): Promise<Thread
     // An archived thread's records sit in its archive entry; a store without file tracking has none.
   }
   return view;
+}
+
+/** Messages read, from each end of a thread, to find the threads it mentions. */
+export const MENTION_SCAN = 1000;
+
+/**
+ * The threads the messages of `info` mention, as `mentions` edges: a mention link is kept by the
+ * thread mentioned, so the messages are read, at most the oldest and the newest
+ * {@link MENTION_SCAN} (a page never reads a long thread whole), and each name counts only when
+ * the named thread holds the link (text that merely looks like an id does not).
+ */
+async function mentionsOut(store: Store, info: ThreadInfo): Promise<ThreadEdge[]> {
+  if (info.messageCount === 0) return [];
+  let messages: Message[];
+  try {
+    const newest = await store.loadPage(info.id, { limit: MENTION_SCAN });
+    const oldest = newest.hasMore ? await store.loadPage(info.id, { limit: MENTION_SCAN, offset: Math.max(MENTION_SCAN, newest.totalMessages - MENTION_SCAN) }) : { messages: [] };
+    messages = [...oldest.messages, ...newest.messages];
+  } catch (err) {
+    if (!isArchivedRead(err)) throw err;
+    const all = (await store.getThread(info.id))?.messages ?? [];
+    messages = all.length > 2 * MENTION_SCAN ? [...all.slice(0, MENTION_SCAN), ...all.slice(-MENTION_SCAN)] : all;
+  }
+  const named = new Map<ThreadID, string[]>();
+  for (const m of messages)
+    for (const id of mentionedThreadIds(m.content)) if (id !== info.id) named.set(id, [...(named.get(id) ?? []), m.id]);
+  const out: ThreadEdge[] = [];
+  for (const [id, messageIds] of named) {
+    const links = (await store.info(id))?.links;
+    for (const messageId of messageIds) if (hasLink(links, { rel: 'mention', threadId: info.id, messageId })) out.push({ rel: 'mentions', threadId: id, messageId });
+  }
+  return out;
+}
+
+/**
+ * The thread map of `info`: its edges (head and mentions), the threads `visible` keeps (the
+ * server leaves out another user's private threads, ids and all), and the heads of those drawn.
+ */
+export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>): Promise<ThreadMap> {
+  const edges = [...threadEdges(info), ...(await mentionsOut(store, info))];
+  const plan = planMap(info.id, edges, await visible([...new Set(edges.map((e) => e.threadId))]));
+  const withInfo = (list: Omit<MapNeighbour, 'info'>[]) => Promise.all(list.map(async (n) => ({ ...n, info: await store.info(n.id) })));
+  return { centre: info, sources: await withInfo(plan.sources), targets: await withInfo(plan.targets), moreSources: plan.moreSources, moreTargets: plan.moreTargets };
 }
