@@ -11,6 +11,7 @@ import type { UsageReport } from '../store/relations.js';
 import type { FileChangeRecord } from '../files/record-store.js';
 import { SkeinError, ErrorCode } from '../errors.js';
 import { hasLink, mentionedThreadIds, threadEdges, type ThreadEdge } from '../model/links.js';
+import { isMessageOp } from '../model/op-kinds.js';
 import { planMap, type MapNeighbour, type ThreadMap } from './thread-map.js';
 
 /** Messages per page. */
@@ -146,29 +147,30 @@ export async function loadThreadView(store: Store, id: ThreadID): Promise<Thread
 }
 
 /** Messages read, from each end of a thread, to find the threads it mentions. */
-export const MENTION_SCAN = 1000;
+export const MENTION_SCAN = 200;
 
 /**
- * The threads the messages of `info` mention, as `mentions` edges: a mention link is kept by the
- * thread mentioned, so the messages are read, at most the oldest and the newest
- * {@link MENTION_SCAN} (a page never reads a long thread whole), and each name counts only when
- * the named thread holds the link (text that merely looks like an id does not).
+ * The threads the messages of `info` mention, as `mentions` edges. A mention link is kept by the
+ * thread mentioned, so the messages are read: the newest {@link MENTION_SCAN} (a page) and those
+ * of its first {@link MENTION_SCAN} ops (by version, an indexed range: a page never reads a long
+ * thread whole, nor skips over it with an offset). A name counts only when the named thread holds
+ * the link (text that merely looks like an id does not).
  */
 async function mentionsOut(store: Store, info: ThreadInfo): Promise<ThreadEdge[]> {
   if (info.messageCount === 0) return [];
-  let messages: Message[];
+  let messages: { id: string; content: string }[];
   try {
     const newest = await store.loadPage(info.id, { limit: MENTION_SCAN });
-    const oldest = newest.hasMore ? await store.loadPage(info.id, { limit: MENTION_SCAN, offset: Math.max(MENTION_SCAN, newest.totalMessages - MENTION_SCAN) }) : { messages: [] };
-    messages = [...oldest.messages, ...newest.messages];
+    const first = newest.hasMore ? (await store.history(info.id, { toVersion: Math.min(info.v, MENTION_SCAN) })).filter(isMessageOp).map((op) => op.message) : [];
+    messages = [...first, ...newest.messages];
   } catch (err) {
     if (!isArchivedRead(err)) throw err;
     const all = (await store.getThread(info.id))?.messages ?? [];
     messages = all.length > 2 * MENTION_SCAN ? [...all.slice(0, MENTION_SCAN), ...all.slice(-MENTION_SCAN)] : all;
   }
-  const named = new Map<ThreadID, string[]>();
+  const named = new Map<ThreadID, Set<string>>();
   for (const m of messages)
-    for (const id of mentionedThreadIds(m.content)) if (id !== info.id) named.set(id, [...(named.get(id) ?? []), m.id]);
+    for (const id of mentionedThreadIds(m.content)) if (id !== info.id) named.set(id, (named.get(id) ?? new Set()).add(m.id));
   const out: ThreadEdge[] = [];
   for (const [id, messageIds] of named) {
     const links = (await store.info(id))?.links;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { newThreadId, openStore, type Store, type ThreadID } from '../../src/index.js';
 import { threadEdges, type ThreadEdge } from '../../src/model/links.js';
 import { MAP_SIDE_CAP, MAP_TITLE_CHARS, planMap, renderThreadMap, type MapThread, type ThreadMap } from '../../src/viewer/thread-map.js';
-import { loadThreadMap } from '../../src/viewer/thread-data.js';
+import { loadThreadMap, MENTION_SCAN } from '../../src/viewer/thread-data.js';
 
 const ids = (n: number): ThreadID[] => Array.from({ length: n }, () => newThreadId());
 const thread = (id: ThreadID, title?: string, extra: Partial<MapThread> = {}): MapThread => ({ id, messageCount: 3, ...(title !== undefined && { title }), ...extra });
@@ -190,6 +190,19 @@ describe('thread map: gathered from a SQLite store', () => {
     const svg = renderThreadMap(seen, 'workspace').value;
     for (const id of hidden) assert.ok(!svg.includes(id), `${id} not drawn`);
     assert.ok(svg.includes(`/t/${summary.id}`));
+  });
+
+  test('a long thread: mentions in its first and newest messages are found without reading it whole', async () => {
+    const [early, middle, late] = [await store.createThread({ title: 'early' }), await store.createThread({ title: 'middle' }), await store.createThread({ title: 'late' })];
+    const long = await store.createThread({ title: 'long' });
+    const say = (content: string) => ({ type: 'user:message' as const, message: { content } });
+    const n = 3 * MENTION_SCAN;
+    await store.append(long.id, [say(`from ${early.id}`), ...Array.from({ length: n }, (_, i) => say(i === n / 2 ? `about ${middle.id}` : `line ${i}`)), say(`now ${late.id}`)]);
+    const map = await loadThreadMap(store, (await store.info(long.id))!, async (xs) => new Set(xs));
+    // The middle of a long thread is not read: its mention shows on the other thread's map only.
+    assert.deepEqual(map.targets.map((x) => x.id).sort(), [early.id, late.id].sort());
+    const fromMiddle = await loadThreadMap(store, (await store.info(middle.id))!, async (xs) => new Set(xs));
+    assert.deepEqual(fromMiddle.sources.map((x) => x.id), [long.id]);
   });
 
   test('an archived neighbour is drawn marked, and an archived thread still has its map', async () => {
