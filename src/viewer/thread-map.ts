@@ -176,7 +176,7 @@ export function renderThreadMap(map: ThreadMap, where: string): SafeHtml {
   }
   nodes.push(nodeBox(map.centre, map.centre.id, MID_X, cy - NODE_H / 2, 'centre', where));
   const count = map.sources.length + map.targets.length + map.moreSources + map.moreTargets;
-  return html`<svg class="thread-map" id="thread-map" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-labelledby="thread-map-title" xmlns="http://www.w3.org/2000/svg"><title id="thread-map-title">Thread map: ${mapTitle(map.centre)} and ${count} linked ${count === 1 ? 'thread' : 'threads'}</title>
+  return html`<svg class="thread-map" id="thread-map" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="group" aria-labelledby="thread-map-title" xmlns="http://www.w3.org/2000/svg"><title id="thread-map-title">Thread map: ${mapTitle(map.centre)} and ${count} linked ${count === 1 ? 'thread' : 'threads'}</title>
 <defs><marker id="map-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="map-arrowhead"></path></marker></defs>
 ${parts}${nodes}</svg>`;
 }

@@ -114,6 +114,23 @@ describe('thread map: skein ui over a local store', () => {
     await page.close();
   });
 
+  test('on a phone the map scrolls sideways in its own box; the page does not', async () => {
+    const page = await browser.newPage({ width: 390, height: 800 });
+    await page.goto(`${ui.url}t/${t.main}`);
+    await page.locator('#thread-map').waitFor();
+    const widths = await page.evaluate(() => {
+      const g = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+      return { page: g.document.documentElement.scrollWidth, view: g.innerWidth };
+    });
+    assert.ok(widths.page <= widths.view, `page ${widths.page} px within the ${widths.view} px view`);
+    // It opens on the thread itself, in the middle of the map.
+    const centre = (await page.locator('#thread-map .map-node.centre rect').boundingBox())!;
+    assert.ok(centre.x >= 0 && centre.x + centre.width <= widths.view, `the middle node ${JSON.stringify(centre)} is on screen`);
+    await page.locator('section.map').scrollIntoViewIfNeeded();
+    await shot(page, 'viewer-map-phone');
+    await page.close();
+  });
+
   test('clicking a node opens that thread; a mention edge opens the message', async () => {
     const page = await browser.newPage();
     await page.goto(`${ui.url}t/${t.main}`);
