@@ -56,10 +56,14 @@ const LABEL: Record<EdgeRel, string> = {
   mentions: 'mentioned here',
 };
 
+/** Which neighbours come first on a side (and so are drawn when a side is cut): the few before the many. */
+const ORDER: readonly EdgeRel[] = ['parent', 'summary-of', 'handoff-from', 'forked-from', 'handoff', 'fork', 'summary', 'subagent', 'mentioned-by', 'mentions'];
+
 /**
  * The neighbours of `centreId` from its edges: those `visible` holds only (a thread the reader may
- * not see is left out entirely), one node per thread and side with all its edges, in edge order,
- * each side cut so that it draws at most {@link MAP_SIDE_CAP} nodes.
+ * not see is left out entirely), one node per thread and side with all its edges, the rarer kinds
+ * first (a handoff before a hundred sub-agents), each side cut so that it draws at most
+ * {@link MAP_SIDE_CAP} nodes.
  */
 export function planMap(centreId: ThreadID, edges: readonly ThreadEdge[], visible: ReadonlySet<string>): { sources: Omit<MapNeighbour, 'info'>[]; targets: Omit<MapNeighbour, 'info'>[]; moreSources: number; moreTargets: number } {
   const sides = { sources: new Map<ThreadID, ThreadEdge[]>(), targets: new Map<ThreadID, ThreadEdge[]>() };
@@ -71,7 +75,9 @@ export function planMap(centreId: ThreadID, edges: readonly ThreadEdge[], visibl
     else side.set(e.threadId, [e]);
   }
   const cut = (m: Map<ThreadID, ThreadEdge[]>) => {
-    const all = [...m.entries()].map(([id, es]) => ({ id, edges: es }));
+    const rank = (es: ThreadEdge[]) => Math.min(...es.map((e) => ORDER.indexOf(e.rel)));
+    // Stable: within a kind, the order the thread keeps them in.
+    const all = [...m.entries()].map(([id, es]) => ({ id, edges: es })).sort((a, b) => rank(a.edges) - rank(b.edges));
     if (all.length <= MAP_SIDE_CAP) return { shown: all, more: 0 };
     return { shown: all.slice(0, MAP_SIDE_CAP - 1), more: all.length - (MAP_SIDE_CAP - 1) };
   };

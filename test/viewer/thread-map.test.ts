@@ -45,7 +45,8 @@ describe('thread map: layout and markup', () => {
     ];
     const map = mapOf(thread(c, 'The middle'), edges);
     assert.deepEqual(map.sources.map((n) => n.id), [parent, origin, from, forkSrc, mentioner]);
-    assert.deepEqual(map.targets.map((n) => n.id), [child, summary, next, fork, named]);
+    // The few before the many: handoffs and forks, then summaries and sub-agents, mentions last.
+    assert.deepEqual(map.targets.map((n) => n.id), [next, fork, summary, child, named]);
     const svg = renderThreadMap(map, 'store').value;
     assert.match(svg, /^<svg class="thread-map"/);
     assert.deepEqual(nodeHrefs(svg).sort(), [c, ...edges.map((e) => e.threadId)].map((x) => `/t/${x}`).sort());
@@ -75,10 +76,16 @@ describe('thread map: layout and markup', () => {
   test('each side is cut to the cap with a "+N more" node; long titles end in an ellipsis', () => {
     const c = newThreadId();
     const many = ids(40);
-    const edges: ThreadEdge[] = [...many.slice(0, 30).map((threadId) => ({ rel: 'subagent' as const, threadId })), ...many.slice(30).map((threadId) => ({ rel: 'mentioned-by' as const, threadId, messageId: 'x' }))];
+    const next = newThreadId();
+    const edges: ThreadEdge[] = [
+      ...many.slice(0, 29).map((threadId) => ({ rel: 'subagent' as const, threadId })),
+      { rel: 'handoff', threadId: next },
+      ...many.slice(30).map((threadId) => ({ rel: 'mentioned-by' as const, threadId, messageId: 'x' })),
+    ];
     const map = mapOf(thread(c, 'x'.repeat(200)), edges);
     assert.equal(map.targets.length, MAP_SIDE_CAP - 1);
     assert.equal(map.moreTargets, 30 - (MAP_SIDE_CAP - 1));
+    assert.equal(map.targets[0]!.id, next, 'the one handoff is drawn ahead of the many sub-agents');
     assert.equal(map.sources.length, 10);
     assert.equal(map.moreSources, 0);
     const svg = renderThreadMap(map, 'store').value;
@@ -167,14 +174,13 @@ describe('thread map: gathered from a SQLite store', () => {
     const side = (list: ThreadMap['sources']) => list.map((n) => [n.id, n.edges.map((e) => `${e.rel}${e.messageId ? ` ${e.messageId}` : ''}`)]);
     assert.deepEqual(side(map.sources), [[talker.id, [`mentioned-by ${said}`]]]);
     assert.deepEqual(side(map.targets), [
-      [child.id, ['subagent']],
-      [summary.id, ['summary']],
-      // Thread-map links come in the set's canonical order.
-      [fork.id, [`fork ${first}`]],
       [next.id, ['handoff']],
+      [fork.id, [`fork ${first}`]],
+      [summary.id, ['summary']],
+      [child.id, ['subagent']],
       [named.id, [`mentions ${out}`]],
     ]);
-    assert.equal(map.targets[0]!.info?.title, undefined, 'the sub-agent has no title: drawn by its id');
+    assert.equal(map.targets[3]!.info?.title, undefined, 'the sub-agent has no title: drawn by its id');
 
     // Seen from the others, the main thread is where they came from.
     for (const [t, rel] of [[fork, 'forked-from'], [child, 'parent'], [summary, 'summary-of'], [next, 'handoff-from']] as const) {
