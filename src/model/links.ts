@@ -43,3 +43,48 @@ export function mentionedThreadIds(text: string): ThreadID[] {
   for (const m of text.matchAll(MENTION_RE)) out.add(m[1] as ThreadID);
   return [...out];
 }
+
+/**
+ * One edge of the thread map, seen from a thread: what the other thread is to it. `parent`,
+ * `summary-of`, `handoff-from`, `forked-from` and `mentioned-by` lead to where it came from;
+ * `subagent`, `summary`, `handoff` and `fork` to what was made of it (`mentions`, the other way
+ * round of `mentioned-by`, is recorded only on the thread mentioned, so a head never yields it).
+ */
+export type EdgeRel = 'parent' | 'summary-of' | 'handoff-from' | 'forked-from' | 'mentioned-by' | 'subagent' | 'summary' | 'handoff' | 'fork' | 'mentions';
+
+/** An edge of the map and the message it concerns (`forked-from`: of the origin; `fork`: of this thread; `mentioned-by`: of the other). */
+export interface ThreadEdge {
+  rel: EdgeRel;
+  threadId: ThreadID;
+  messageId?: string;
+}
+
+/** The fields of a thread's head its map edges come from. */
+export interface EdgeSource {
+  mainThreadID?: ThreadID;
+  originThreadID?: ThreadID;
+  childThreadIDs: readonly ThreadID[];
+  summaryThreadIDs: readonly ThreadID[];
+  handoffFrom?: ThreadID;
+  forkedFrom?: ThreadID;
+  forkedAt?: string;
+  links?: readonly ThreadLink[];
+}
+
+const LINK_EDGE: Record<LinkRel, EdgeRel> = { handoff: 'handoff', fork: 'fork', mention: 'mentioned-by' };
+
+/**
+ * Every edge a thread's head records, one step away: its main thread, the thread it summarizes,
+ * continues or copies, its sub-agents and summaries, and its thread-map links. Sources first.
+ */
+export function threadEdges(head: EdgeSource): ThreadEdge[] {
+  const out: ThreadEdge[] = [];
+  if (head.mainThreadID) out.push({ rel: 'parent', threadId: head.mainThreadID });
+  if (head.originThreadID) out.push({ rel: 'summary-of', threadId: head.originThreadID });
+  if (head.handoffFrom) out.push({ rel: 'handoff-from', threadId: head.handoffFrom });
+  if (head.forkedFrom) out.push({ rel: 'forked-from', threadId: head.forkedFrom, ...(head.forkedAt !== undefined && { messageId: head.forkedAt }) });
+  for (const threadId of head.childThreadIDs) out.push({ rel: 'subagent', threadId });
+  for (const threadId of head.summaryThreadIDs) out.push({ rel: 'summary', threadId });
+  for (const l of head.links ?? []) out.push({ rel: LINK_EDGE[l.rel], threadId: l.threadId, ...(l.messageId !== undefined && { messageId: l.messageId }) });
+  return out;
+}

@@ -2,18 +2,19 @@
  * Public share links: `GET /s/<shareId>` shows a read-only page of a `public` thread and
  * `GET /s/<shareId>.json` (or `Accept: application/json`) its JSON, without a token. The link is
  * checked against the thread's head on every request, so it stops working the moment the thread
- * leaves `public` (and a thread made public again gets a new link).
+ * leaves `public` (and a thread made public again gets a new link). The page is drawn by the
+ * viewer's renderer (`renderSharedThread`), so a shared thread reads like the viewer's thread page.
  */
 import { Hono, type Context } from 'hono';
 import { isThreadId } from '../model/ids.js';
-import type { Thread } from '../model/types.js';
 import type { Store } from '../store/store.js';
-import { html, type SafeHtml } from '../viewer/html.js';
+import { renderSharedThread } from '../viewer/pages.js';
 import type { ServerStorage } from './server-storage.js';
 
 const SHARE_ID_RE = /^[A-Za-z0-9_-]{22,64}$/;
 const HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  // The page is the viewer's, with its stylesheet from /ui/assets/ and no script at all.
+  'content-security-policy': "default-src 'none'; img-src data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -24,20 +25,6 @@ const HEADERS: Record<string, string> = {
 export interface ShareRouteOptions {
   storage: ServerStorage;
   storeOf(workspace: string): Promise<Store>;
-}
-
-/** The read-only page of a shared thread. */
-function sharePage(t: Thread): SafeHtml {
-  const title = t.title?.trim() || 'untitled thread';
-  const messages = t.messages.map(
-    (m) => html`<article class="msg ${m.role}"><header>${m.role} · ${new Date(m.timestamp).toISOString()}</header><pre>${m.content}</pre>${(m.toolCalls ?? []).map(
-      (call) => html`<p class="tool">→ ${call.name}</p>`,
-    )}${(m.toolResults ?? []).map((r) => html`<p class="tool">← ${r.toolCallId}${r.isError ? ' (error)' : ''}</p>`)}</article>`,
-  );
-  return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · skein</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}pre{white-space:pre-wrap;margin:.25rem 0}.msg{border-top:1px solid #8884;padding:.5rem 0}.msg header{font-size:.8rem;opacity:.7}.tool{font-family:monospace;margin:0;opacity:.8}</style></head>
-<body data-page="share"><header><strong>skein</strong> · shared thread (read-only)</header><main><h1>${title}</h1><p class="count">${t.messages.length} messages</p>${messages}</main></body></html>`;
 }
 
 /** The routes under `/s/`. */
@@ -63,7 +50,7 @@ export function shareRoutes(options: ShareRouteOptions): Hono {
       const { clock: _clock, ...shown } = thread;
       return c.json(shown, 200, HEADERS);
     }
-    return c.html(sharePage(thread).value, 200, HEADERS);
+    return c.html(renderSharedThread(thread).value, 200, HEADERS);
   });
   return app;
 }

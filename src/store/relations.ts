@@ -5,7 +5,7 @@
  */
 import { notFound } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import type { LinkRel, ThreadLink } from '../model/links.js';
+import { threadEdges, type EdgeRel, type LinkRel, type ThreadEdge, type ThreadLink } from '../model/links.js';
 import type { Thread } from '../model/types.js';
 import type { UsageRow, UsageTotals } from './backend.js';
 import { addUsage } from './view.js';
@@ -108,17 +108,14 @@ export async function relatedThreads(host: RelationsHost, id: ThreadID): Promise
   };
 }
 
-const TREE_REL: Record<LinkRel, TreeLink['rel']> = { handoff: 'handoff', fork: 'fork', mention: 'mentioned-by' };
+const TREE_RELS: ReadonlySet<EdgeRel> = new Set<TreeLink['rel']>(['handoff', 'handoff-from', 'fork', 'forked-from', 'mentioned-by']);
+const isTreeLink = (e: ThreadEdge): e is ThreadEdge & { rel: TreeLink['rel'] } => TREE_RELS.has(e.rel);
 
-/** A node's thread-map edges: both ends of handoffs and forks, and its mentions. */
+/** A node's thread-map edges: both ends of handoffs and forks, and its mentions (sub-agents and summaries are the tree itself). */
 async function treeLinks(host: RelationsHost, head: ThreadInfo): Promise<TreeLink[]> {
-  const edges: { rel: TreeLink['rel']; id: ThreadID; messageId?: string }[] = [];
-  if (head.handoffFrom) edges.push({ rel: 'handoff-from', id: head.handoffFrom });
-  if (head.forkedFrom) edges.push({ rel: 'forked-from', id: head.forkedFrom, ...(head.forkedAt !== undefined && { messageId: head.forkedAt }) });
-  for (const l of head.links ?? []) edges.push({ rel: TREE_REL[l.rel], id: l.threadId, ...(l.messageId !== undefined && { messageId: l.messageId }) });
   const out: TreeLink[] = [];
-  for (const e of edges) {
-    const info = await host.info(e.id);
+  for (const e of threadEdges(head).filter(isTreeLink)) {
+    const info = await host.info(e.threadId);
     if (info) out.push({ rel: e.rel, thread: info, ...(e.messageId !== undefined && { messageId: e.messageId }) });
   }
   return out;

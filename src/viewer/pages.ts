@@ -3,6 +3,7 @@
  * served from the package), the thread list and its rows, the thread page with its messages, the
  * sign-in page and error pages. Every caller's value goes through `html`, which escapes it.
  */
+import type { Thread } from '../model/types.js';
 import type { ThreadInfo } from '../store/store.js';
 import type { ThreadKind } from '../store/policy.js';
 import type { UsageReport } from '../store/relations.js';
@@ -21,14 +22,14 @@ export interface PageContext {
 }
 
 /** The page frame. */
-export function layout(ctx: PageContext, title: string, body: HtmlValue, attrs: { page: string; data?: Record<string, string | number>; query?: string }): SafeHtml {
+export function layout(ctx: PageContext, title: string, body: HtmlValue, attrs: { page: string; data?: Record<string, string | number>; query?: string; noScript?: boolean }): SafeHtml {
   const data = Object.entries(attrs.data ?? {}).map(([k, v]) => html` data-${k}="${v}"`);
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark"><link rel="icon" href="data:,"><title>${title} · skein</title>
-<link rel="stylesheet" href="/ui/assets/style.css?v=${ASSET_VERSION}"><script src="/ui/assets/app.js?v=${ASSET_VERSION}" defer></script></head>
+<link rel="stylesheet" href="/ui/assets/style.css?v=${ASSET_VERSION}">${attrs.noScript ? '' : html`<script src="/ui/assets/app.js?v=${ASSET_VERSION}" defer></script>`}</head>
 <body data-page="${attrs.page}"${data}>
-<header class="top"><a class="brand" href="/">skein</a><span class="where">${ctx.where}</span>${attrs.page === 'signin' ? '' : searchBox(attrs.query)}${attrs.page === 'list' || attrs.page === 'thread' ? html`<span class="live" id="live" title="live updates">●</span>` : ''}${ctx.signedIn ? html`<a class="signout" href="/signout">sign out</a>` : ''}</header>
+<header class="top"><a class="brand" href="/">skein</a><span class="where">${ctx.where}</span>${attrs.page === 'signin' || attrs.page === 'share' ? '' : searchBox(attrs.query)}${attrs.page === 'list' || attrs.page === 'thread' ? html`<span class="live" id="live" title="live updates">●</span>` : ''}${ctx.signedIn ? html`<a class="signout" href="/signout">sign out</a>` : ''}</header>
 <main>${body}</main></body></html>`;
 }
 
@@ -105,7 +106,7 @@ function usageBlock(label: string, u: UsageReport): SafeHtml {
 }
 
 /** The thread page. `atVersion` is set when showing a past version. */
-export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageWindow, atVersion: number | undefined, files: SafeHtml): SafeHtml {
+export function renderThreadPage(ctx: PageContext, view: ThreadView, w: MessageWindow, atVersion: number | undefined, files: SafeHtml, map: SafeHtml = html``): SafeHtml {
   const { info } = view;
   const server = ctx.signedIn;
   const base = `/ui/t/${info.id}/messages${atVersion !== undefined ? `?v=${atVersion}` : ''}`;
@@ -139,7 +140,22 @@ ${atVersion !== undefined ? html`<p class="banner">Showing this thread as it was
   const messages = html`<section class="messages" id="messages" data-base="${base}" data-live="${atVersion === undefined && !w.hasNewer ? '1' : '0'}">${renderMessages(w, base)}${
     w.messages.length === 0 ? html`<p class="empty">No messages${atVersion !== undefined ? ' at this version' : ' yet'}.</p>` : ''
   }</section>`;
-  return layout(ctx, titleOf(info), html`${head}${files}${messages}`, { page: 'thread', data: { thread: info.id, v: info.v, ...(atVersion !== undefined && { at: atVersion }) } });
+  const mapSection = map.value ? html`<section class="map" aria-label="Thread map"><h2>Thread map</h2><div class="map-scroll">${map}</div></section>` : '';
+  return layout(ctx, titleOf(info), html`${head}${mapSection}${files}${messages}`, { page: 'thread', data: { thread: info.id, v: info.v, ...(atVersion !== undefined && { at: atVersion }) } });
+}
+
+/**
+ * The read-only page of a shared thread (`/s/<shareId>`, no sign-in): the thread page's title
+ * and messages, rendered the same way, without what needs a workspace (search, live updates,
+ * versions, relations, usage) and without the script (a public page runs none: times stay
+ * absolute, tool results sit under their call's message). The whole thread, as its JSON is.
+ */
+export function renderSharedThread(t: Thread): SafeHtml {
+  const last = t.messages.at(-1);
+  const head = html`<section class="thread-head"><h1>${titleOf(t)}</h1>
+<p class="muted ids">shared thread, read-only · <span class="count">${formatCount(t.messages.length)} messages</span> · started ${timeTag(t.created)}${last ? html` · active ${timeTag(last.timestamp)}` : ''}</p></section>`;
+  const messages = html`<section class="messages" id="messages">${t.messages.map(renderMessage)}${t.messages.length === 0 ? html`<p class="empty">No messages yet.</p>` : ''}</section>`;
+  return layout({ signedIn: false, where: 'shared thread (read-only)' }, titleOf(t), html`${head}${messages}`, { page: 'share', noScript: true });
 }
 
 /** The sign-in page of `skein serve` (a token; a wrong one is said so, nothing else is shown). */

@@ -19,7 +19,8 @@ import type { SafeHtml } from './html.js';
 import { listPage, listRow, parseFilters, type ListRow } from './list.js';
 import { renderError, renderListPage, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
 import { isBadSearch, parseSearchParams, renderResults, renderSearchPage, runSearch } from './search-view.js';
-import { loadThreadView, loadUsage, loadWindow, type WindowSpec } from './thread-data.js';
+import { loadThreadMap, loadThreadView, loadUsage, loadWindow, type ThreadView, type WindowSpec } from './thread-data.js';
+import { renderThreadMap } from './thread-map.js';
 
 /** A change to a thread, as the viewer's event stream sends it. */
 export interface ThreadChange {
@@ -147,6 +148,22 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     return rows.filter((r) => ok.has(r.info.id));
   };
 
+  // The relations list names no thread the reader may not see, not even by its id.
+  const onlyVisibleRelations = async (c: Context<Env>, view: ThreadView): Promise<ThreadView> => {
+    const { info } = view;
+    const ids = [info.mainThreadID, info.originThreadID, ...info.childThreadIDs, ...info.summaryThreadIDs].filter((x): x is ThreadID => x !== undefined);
+    const ok = await visible(c, ids);
+    if (ids.every((x) => ok.has(x))) return view;
+    const keep = (x: ThreadID | undefined) => x !== undefined && ok.has(x);
+    const { mainThreadID, originThreadID, ...rest } = info;
+    return {
+      ...view,
+      info: { ...rest, ...(keep(mainThreadID) && { mainThreadID }), ...(keep(originThreadID) && { originThreadID }), childThreadIDs: info.childThreadIDs.filter(keep), summaryThreadIDs: info.summaryThreadIDs.filter(keep) },
+      children: view.children.filter((t) => keep(t.id)),
+      summaries: view.summaries.filter((t) => keep(t.id)),
+    };
+  };
+
   const threadIdOr404 = (raw: string): ThreadID => {
     if (!isThreadId(raw)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${raw} not found`);
     return raw;
@@ -217,7 +234,8 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const at = version(c, view.info.v);
     const w = await loadWindow(s, id, { newest: true }, at);
     const files = await renderFileChanges(s, at === undefined ? view.files : view.files.filter((f) => f.threadV <= at));
-    return page(c, renderThreadPage(pageCtx(c), view, w, at, files));
+    const map = renderThreadMap(await loadThreadMap(s, view.info, (ids) => visible(c, ids)), server ? 'workspace' : 'store');
+    return page(c, renderThreadPage(pageCtx(c), await onlyVisibleRelations(c, view), w, at, files, map));
   });
 
   app.get('/ui/t/:id/messages', async (c) => {

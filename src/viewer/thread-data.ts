@@ -2,13 +2,17 @@
  * What a thread page shows, read through the public Store API: the head, a window of messages
  * (the newest page through `loadPage`, older and newer pages by message-id cursors, so a
  * 100,000-message thread never loads whole), or the thread as it was at a past version
- * (`getThread(id, { atVersion })`, paged in memory), its relations, file changes and usage.
+ * (`getThread(id, { atVersion })`, paged in memory), its relations and thread map, file changes
+ * and usage.
  */
 import type { Message, ThreadID } from '../model/types.js';
 import type { Store, ThreadInfo } from '../store/store.js';
 import type { UsageReport } from '../store/relations.js';
 import type { FileChangeRecord } from '../files/record-store.js';
 import { SkeinError, ErrorCode } from '../errors.js';
+import { hasLink, mentionedThreadIds, threadEdges, type ThreadEdge } from '../model/links.js';
+import { isMessageOp } from '../model/op-kinds.js';
+import { planMap, type MapNeighbour, type ThreadMap } from './thread-map.js';
 
 /** Messages per page. */
 export const PAGE_SIZE = 50;
@@ -140,4 +144,48 @@ export async function loadThreadView(store: Store, id: ThreadID): Promise<Thread
     // An archived thread's records sit in its archive entry; a store without file tracking has none.
   }
   return view;
+}
+
+/** Messages read, from each end of a thread, to find the threads it mentions. */
+export const MENTION_SCAN = 200;
+
+/**
+ * The threads the messages of `info` mention, as `mentions` edges. A mention link is kept by the
+ * thread mentioned, so the messages are read: the newest {@link MENTION_SCAN} (a page) and those
+ * of its first {@link MENTION_SCAN} ops (by version, an indexed range: a page never reads a long
+ * thread whole, nor skips over it with an offset). A name counts only when the named thread holds
+ * the link (text that merely looks like an id does not).
+ */
+async function mentionsOut(store: Store, info: ThreadInfo): Promise<ThreadEdge[]> {
+  if (info.messageCount === 0) return [];
+  let messages: { id: string; content: string }[];
+  try {
+    const newest = await store.loadPage(info.id, { limit: MENTION_SCAN });
+    const first = newest.hasMore ? (await store.history(info.id, { toVersion: Math.min(info.v, MENTION_SCAN) })).filter(isMessageOp).map((op) => op.message) : [];
+    messages = [...first, ...newest.messages];
+  } catch (err) {
+    if (!isArchivedRead(err)) throw err;
+    const all = (await store.getThread(info.id))?.messages ?? [];
+    messages = all.length > 2 * MENTION_SCAN ? [...all.slice(0, MENTION_SCAN), ...all.slice(-MENTION_SCAN)] : all;
+  }
+  const named = new Map<ThreadID, Set<string>>();
+  for (const m of messages)
+    for (const id of mentionedThreadIds(m.content)) if (id !== info.id) named.set(id, (named.get(id) ?? new Set()).add(m.id));
+  const out: ThreadEdge[] = [];
+  for (const [id, messageIds] of named) {
+    const links = (await store.info(id))?.links;
+    for (const messageId of messageIds) if (hasLink(links, { rel: 'mention', threadId: info.id, messageId })) out.push({ rel: 'mentions', threadId: id, messageId });
+  }
+  return out;
+}
+
+/**
+ * The thread map of `info`: its edges (head and mentions), the threads `visible` keeps (the
+ * server leaves out another user's private threads, ids and all), and the heads of those drawn.
+ */
+export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>): Promise<ThreadMap> {
+  const edges = [...threadEdges(info), ...(await mentionsOut(store, info))];
+  const plan = planMap(info.id, edges, await visible([...new Set(edges.map((e) => e.threadId))]));
+  const withInfo = (list: Omit<MapNeighbour, 'info'>[]) => Promise.all(list.map(async (n) => ({ ...n, info: await store.info(n.id) })));
+  return { centre: info, sources: await withInfo(plan.sources), targets: await withInfo(plan.targets), moreSources: plan.moreSources, moreTargets: plan.moreTargets };
 }

@@ -49,6 +49,10 @@ describe('a share link in a signed-out browser', () => {
     assert.equal(await page.locator('article.msg').count(), 2);
     assert.match((await page.locator('main').textContent()) ?? '', /A race in the session cookie\.[\s\S]*read_file/);
     assert.equal(await page.locator('form').count(), 0, 'read-only: no form');
+    // Drawn by the viewer's renderer, with its stylesheet: a tool call is the viewer's collapsible block.
+    assert.equal(await page.locator('article.msg.role-assistant details.tool-call .tool-name').textContent(), 'read_file');
+    const styled = await page.locator('article.msg').first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { borderTopLeftRadius: string } }).getComputedStyle(el).borderTopLeftRadius);
+    assert.equal(styled, '8px', 'the viewer stylesheet applies');
     await shot(page, 'share-link');
 
     // The same browser is not signed in: the viewer's own page for the thread asks for a token.

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { html, escapeHtml } from '../../src/viewer/html.js';
 import { renderMarkdown } from '../../src/viewer/markdown.js';
 import { imageUrl, renderMessage, thinkingText } from '../../src/viewer/message.js';
-import { renderRow, titleOf } from '../../src/viewer/pages.js';
-import type { Message } from '../../src/index.js';
+import { renderRow, renderSharedThread, titleOf } from '../../src/viewer/pages.js';
+import { newThreadId, type Message, type Thread } from '../../src/index.js';
 
 const HOSTILE = [
   '<script>alert(1)</script>',
@@ -62,6 +62,17 @@ describe('viewer rendering', () => {
     assert.match(out, /data-call="c&quot;1&lt;"/);
     assert.match(out, /<div class="tool-result is-error" data-for="c&quot;1&lt;">/);
     assert.match(out, /&lt;script&gt;alert\(11\)&lt;\/script&gt;/);
+  });
+
+  test('a shared thread is the viewer rendering, escaped, with no script, form or link into the workspace', () => {
+    const id = newThreadId();
+    const out = renderSharedThread({ id, v: 2, created: 1, title: HOSTILE, messages: [message({ content: HOSTILE })], childThreadIDs: [], summaryThreadIDs: [], clock: {} as Thread['clock'] }).value;
+    const body = out.slice(out.indexOf('<body'));
+    assertInert(body);
+    assert.doesNotMatch(out, /<script|<form/);
+    assert.match(out, /<article class="msg role-assistant"/);
+    assert.match(out, /<link rel="stylesheet" href="\/ui\/assets\/style\.css/);
+    assert.doesNotMatch(out, /href="\/t\//);
   });
 
   test('a message id cannot break out of its attributes', () => {

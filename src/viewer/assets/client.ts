@@ -262,6 +262,16 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  // A thread map wider than the screen (a phone) starts scrolled to the thread in its middle.
+  var mapBox = document.querySelector('.map-scroll');
+  if (mapBox && mapBox.scrollWidth > mapBox.clientWidth) mapBox.scrollLeft = (mapBox.scrollWidth - mapBox.clientWidth) / 2;
+
+  // A thread-map link to a message of this thread that is not on the page: open the page around it.
+  window.addEventListener('hashchange', function () {
+    var h = location.hash.slice(1);
+    if (page === 'thread' && /^m-/.test(h) && !document.getElementById(h)) location.reload();
+  });
+
   prepare(document);
   watch(document);
   loadUsage();

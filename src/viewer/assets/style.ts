@@ -42,6 +42,14 @@ h1{font-size:1.4em;margin:.4em 0;overflow-wrap:anywhere}h2{font-size:1.1em}
 .ids{font-size:13px;overflow-wrap:anywhere}
 .usage-block{font-size:14px;margin:4px 0}.usage-block ul{margin:2px 0;padding-left:20px;color:var(--muted);font-size:13px}
 .relations{margin:6px 0;padding-left:20px;font-size:14px}
+.map h2{margin:.6em 0 .2em}.map-scroll{overflow-x:auto}.thread-map{display:block;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.map-node rect{fill:var(--card);stroke:var(--line);stroke-width:1.2}a.map-node:hover rect,a.map-node:focus rect{stroke:var(--accent);stroke-width:2}a.map-node:focus{outline:none}
+.map-node.centre rect{fill:var(--user);stroke:var(--accent);stroke-width:2}.map-node.archived rect{stroke-dasharray:5 3}.map-node.missing rect,.map-node.more rect{fill:none;stroke-dasharray:2 3}
+.map-title{font-size:13px;font-weight:600;fill:var(--fg)}.map-sub{font-size:11px;fill:var(--muted)}.map-node.archived .map-sub{fill:var(--k3)}
+.map-edge path{fill:none;stroke:var(--muted);stroke-width:1.3}.map-arrowhead{fill:var(--muted)}.map-label{font-size:11px;fill:var(--muted)}
+.map-edge[data-rel~=subagent] path,.map-edge[data-rel~=parent] path{stroke:var(--k1)}.map-edge[data-rel~=summary] path,.map-edge[data-rel~=summary-of] path{stroke:var(--k2)}
+.map-edge[data-rel~=handoff] path,.map-edge[data-rel~=handoff-from] path{stroke:var(--k4)}.map-edge[data-rel~=fork] path,.map-edge[data-rel~=forked-from] path{stroke:var(--k3)}
+a.map-edge-link .map-label{fill:var(--accent);text-decoration:underline}
 .version{display:flex;gap:10px;align-items:center;flex-wrap:wrap;font-size:13px;color:var(--muted);margin-top:6px}.version input{flex:1 1 200px}
 .banner{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:6px 10px;font-size:14px}
 .msg{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:10px 0;background:var(--bg);scroll-margin-top:60px;outline:none}
