@@ -4,6 +4,8 @@
  * ranges to hide. Needs the backend only to find the message a `thread:truncate` starts at.
  */
 import { completeOp, step, type ThreadCore } from '../model/apply.js';
+import { keySpan, needsOlderRanges, subtreeSpan, withRanges, type KeySpan } from '../model/hidden.js';
+import { isMessageOp } from '../model/op-kinds.js';
 import { callKeyIn } from '../model/open-calls.js';
 import type { Delta, HiddenRange, Message, Op, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
@@ -20,6 +22,20 @@ export interface MessageLookup {
   indexOf(messageId: string): Promise<number | undefined>;
   /** The key of the stored message that made a tool call (for results whose call the head forgot). */
   callKey?(callId: string): Promise<string | undefined>;
+  /** The stored hidden ranges overlapping a span, for a key below what the head lists (model/hidden.ts). */
+  hiddenRanges?(span: KeySpan): Promise<HiddenRange[]>;
+}
+
+/** Looks up stored hidden ranges in a backend. */
+type RangeLookup = (span: KeySpan) => Promise<HiddenRange[]>;
+
+/**
+ * The core with the stored ranges that reach into `spans` and that the bounded head left out:
+ * then `completeOp` and `step` see every range that matters to these keys (model/hidden.ts).
+ */
+async function withOlderRanges(core: ThreadCore, spans: KeySpan[], lookup: RangeLookup | undefined): Promise<ThreadCore> {
+  for (const span of spans) if (lookup && needsOlderRanges(core.clock, span)) core = withRanges(core, await lookup(span));
+  return core;
 }
 
 /** A lookup over a backend's stored visible messages. */
@@ -28,6 +44,7 @@ export function backendLookup(backend: StorageBackend, head: ThreadHead): Messag
     at: async (index) => (await backend.locate(head.id, { index }))?.message,
     indexOf: async (messageId) => (await backend.locate(head.id, { messageId }))?.index,
     ...(backend.callKey && { callKey: (callId: string) => backend.callKey!(head.id, callId) }),
+    hiddenRanges: (span) => backend.hiddenRanges(head.id, span),
   };
 }
 
@@ -73,6 +90,17 @@ export async function buildBatch(
         if (typeof callId !== 'string' || Object.hasOwn(core.clock.openCalls, callId) || calls.has(callId)) continue;
         calls.set(callId, callKeyIn(pending, callId) ?? (await opts.lookup.callKey?.(callId)));
       }
+    // A new message goes under the open turn or a call: ranges the head left out may reach there.
+    if (delta && typeof delta === 'object' && 'message' in delta) {
+      const parents = [core.clock.turnKey, ...calls.values()];
+      if (Array.isArray(results))
+        for (const r of results) {
+          const callId = (r as { toolCallId?: unknown } | null)?.toolCallId;
+          if (typeof callId === 'string' && Object.hasOwn(core.clock.openCalls, callId)) parents.push(core.clock.openCalls[callId]);
+        }
+      const spans = parents.filter((k): k is string => k !== undefined).map(subtreeSpan);
+      core = await withOlderRanges(core, spans, opts.lookup.hiddenRanges?.bind(opts.lookup));
+    }
     const op = completeOp(core, delta, {
       clientId: opts.clientId,
       now: opts.now,
@@ -104,10 +132,12 @@ export async function buildBatch(
 
 /**
  * Builds the commit for complete ops (from a server or a peer) on `head`: each op is folded with
- * `step`; the ops must be numbered from head.v + 1.
+ * `step`; the ops must be numbered from head.v + 1. `older` looks up the stored ranges a bounded
+ * head left out, for messages keyed below it (a whole head needs none).
  */
-export function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence): CommitBatch {
-  let core = coreOf(head);
+export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: RangeLookup): Promise<CommitBatch> {
+  const spans = ops.filter(isMessageOp).map((op) => keySpan(op.message.key!));
+  let core = await withOlderRanges(coreOf(head), spans, older);
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
   for (const op of ops) {
