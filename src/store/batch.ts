@@ -3,8 +3,9 @@
  * thread's head (the pure core does the work), and collects the message rows to insert and the
  * ranges to hide. Needs the backend only to find the message a `thread:truncate` starts at.
  */
-import { completeOp, step, type ThreadCore } from '../model/apply.js';
+import { completeOp, isHidden, step, type ThreadCore } from '../model/apply.js';
 import { keySpan, needsOlderRanges, subtreeSpan, withRanges, type KeySpan } from '../model/hidden.js';
+import { KEY_SEP, isTopLevel } from '../model/order-key.js';
 import { isMessageOp } from '../model/op-kinds.js';
 import { callKeyIn } from '../model/open-calls.js';
 import type { Delta, HiddenRange, Message, Op, ThreadHead } from '../model/types.js';
@@ -29,12 +30,30 @@ export interface MessageLookup {
 /** Looks up stored hidden ranges in a backend. */
 type RangeLookup = (span: KeySpan) => Promise<HiddenRange[]>;
 
+/** A key whose hiding matters to a batch: `span` is where it may fall, `probe` a key of the span at or below it. */
+interface Probe {
+  span: KeySpan;
+  probe: string;
+}
+
+/** A stored message's key: it is the probe itself. */
+const atKey = (key: string): Probe => ({ span: keySpan(key), probe: key });
+
+/** A new child of `parent`: its stamp is above `maxHlc`, so it sorts above the probe (`~` is above every client id character). */
+const childOf = (parent: string, maxHlc: string): Probe => ({ span: subtreeSpan(parent), probe: `${parent}${KEY_SEP}${maxHlc}~` });
+
 /**
- * The core with the stored ranges that reach into `spans` and that the bounded head left out:
- * then `completeOp` and `step` see every range that matters to these keys (model/hidden.ts).
+ * The core with the stored ranges that reach into the probes' spans and that the bounded head
+ * left out: then `completeOp` and `step` see every range that matters to these keys
+ * (model/hidden.ts). A range of the head that hides the probe and ends at a top-level key (as a
+ * truncate's range does) hides the key too, whatever else is stored: nothing is looked up then.
  */
-async function withOlderRanges(core: ThreadCore, spans: KeySpan[], lookup: RangeLookup | undefined): Promise<ThreadCore> {
-  for (const span of spans) if (lookup && needsOlderRanges(core.clock, span)) core = withRanges(core, await lookup(span));
+async function withOlderRanges(core: ThreadCore, probes: Probe[], lookup: RangeLookup | undefined): Promise<ThreadCore> {
+  for (const { span, probe } of probes) {
+    if (!lookup || !needsOlderRanges(core.clock, span)) continue;
+    if (core.clock.hidden.some((r) => isTopLevel(r.toKey) && isHidden(probe, [r]))) continue;
+    core = withRanges(core, await lookup(span));
+  }
   return core;
 }
 
@@ -98,8 +117,8 @@ export async function buildBatch(
           const callId = (r as { toolCallId?: unknown } | null)?.toolCallId;
           if (typeof callId === 'string' && Object.hasOwn(core.clock.openCalls, callId)) parents.push(core.clock.openCalls[callId]);
         }
-      const spans = parents.filter((k): k is string => k !== undefined).map(subtreeSpan);
-      core = await withOlderRanges(core, spans, opts.lookup.hiddenRanges?.bind(opts.lookup));
+      const probes = parents.filter((k): k is string => k !== undefined).map((k) => childOf(k, core.clock.maxHlc));
+      core = await withOlderRanges(core, probes, opts.lookup.hiddenRanges?.bind(opts.lookup));
     }
     const op = completeOp(core, delta, {
       clientId: opts.clientId,
@@ -136,8 +155,7 @@ export async function buildBatch(
  * head left out, for messages keyed below it (a whole head needs none).
  */
 export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: RangeLookup): Promise<CommitBatch> {
-  const spans = ops.filter(isMessageOp).map((op) => keySpan(op.message.key!));
-  let core = await withOlderRanges(coreOf(head), spans, older);
+  let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older);
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
   for (const op of ops) {
