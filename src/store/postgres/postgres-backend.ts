@@ -11,6 +11,7 @@ import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchReque
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { firstSkipped, highest } from './rows.js';
 import { postgresSearch } from './search-sql.js';
 import { statements } from './statements.js';
 
@@ -391,24 +392,4 @@ export class PostgresBackend implements StorageBackend {
     this.closed = true;
     if (this.ownsPool) await this.pool.end();
   }
-}
-
-/** The highest of some sequence numbers (bigint columns arrive as strings), 0 for none. */
-function highest(seqs: Iterable<string>): number {
-  let n = 0;
-  for (const s of seqs) n = Math.max(n, Number(s));
-  return n;
-}
-
-/** The first op the insert skipped (its opId or version already taken), if any. */
-function firstSkipped(ops: Op[], inserted: { v: number; op_id: string }[]): Op | undefined {
-  if (inserted.length === ops.length) return undefined;
-  const left = new Map<string, number>();
-  for (const r of inserted) left.set(`${r.v}\n${r.op_id}`, (left.get(`${r.v}\n${r.op_id}`) ?? 0) + 1);
-  return ops.find((op) => {
-    const k = `${op.v}\n${op.opId}`;
-    const n = left.get(k) ?? 0;
-    left.set(k, n - 1);
-    return n <= 0;
-  });
 }
