@@ -56,14 +56,37 @@ export function needsOlderRanges(clock: ThreadClock, span: KeySpan): boolean {
   return clock.hiddenBefore !== undefined && span.from < clock.hiddenBefore;
 }
 
-/** The head as stored: at most {@link MAX_HIDDEN} ranges (the largest `toKey`s, in their order), the rest below `hiddenBefore`. */
+/** Orders ranges by their end, the latest first (ties, which one op cannot make, by opId). */
+function later(a: HiddenRange, b: HiddenRange): number {
+  return compareKeys(b.toKey, a.toKey) || compareKeys(b.opId, a.opId);
+}
+
+/**
+ * The head as stored: at most {@link MAX_HIDDEN} ranges (the largest `toKey`s, in their order),
+ * the rest below `hiddenBefore`. One pass over the ranges, keeping the latest few: a head made
+ * from a whole thread (the memory tier's) is bounded without sorting all of them.
+ */
 export function boundHidden<T extends { clock: ThreadClock }>(head: T): T {
   const all = head.clock.hidden;
   if (all.length <= MAX_HIDDEN) return head;
-  const byTo = [...all].sort((a, b) => compareKeys(b.toKey, a.toKey) || compareKeys(b.opId, a.opId));
-  const kept = new Set(byTo.slice(0, MAX_HIDDEN));
+  const top: HiddenRange[] = [];
   let before = head.clock.hiddenBefore;
-  for (const r of byTo.slice(MAX_HIDDEN)) if (before === undefined || r.toKey > before) before = r.toKey;
+  const drop = (r: HiddenRange) => {
+    if (before === undefined || r.toKey > before) before = r.toKey;
+  };
+  // From the end: ranges mostly come in the order they were made, so the latest are met first.
+  for (let j = all.length - 1; j >= 0; j--) {
+    const r = all[j]!;
+    if (top.length === MAX_HIDDEN && later(r, top[MAX_HIDDEN - 1]!) >= 0) {
+      drop(r);
+      continue;
+    }
+    let i = top.length;
+    while (i > 0 && later(r, top[i - 1]!) < 0) i--;
+    top.splice(i, 0, r);
+    if (top.length > MAX_HIDDEN) drop(top.pop()!);
+  }
+  const kept = new Set(top);
   return { ...head, clock: { ...head.clock, hidden: all.filter((r) => kept.has(r)), hiddenBefore: before! } };
 }
 

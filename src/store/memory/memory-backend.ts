@@ -74,6 +74,8 @@ export class MemoryBackend implements StorageBackend {
     }
     for (const b of batches) {
       let e = this.threads.get(b.threadId);
+      // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
+      const ranges = e ? b.hides : [...b.head.clock.hidden, ...b.hides];
       if (!e) {
         e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], hidden: [], hiddenIds: new Set(), titleAt: b.head.updated };
         this.threads.set(b.threadId, e);
@@ -99,7 +101,7 @@ export class MemoryBackend implements StorageBackend {
             count--;
           }
       if (b.head.title !== e.head.title) e.titleAt = b.head.updated;
-      this.keepRanges(e, b.head.clock.hidden);
+      this.keepRanges(e, ranges);
       e.head = boundHidden({ ...clone(b.head), messageCount: count });
     }
   }

@@ -140,7 +140,8 @@ export class PostgresBackend implements StorageBackend {
     await this.insertMessages(c, id, b.inserts, seqOf);
     count += b.inserts.filter((r) => !r.hidden).length;
     for (const r of b.hides) count -= (await this.q(this.sql.hide, [id, r.fromKey, r.toKey], c)).rowCount;
-    await this.insertRanges(c, id, b.head.clock.hidden);
+    // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
+    await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
     const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
   }

@@ -87,6 +87,8 @@ export class SqliteBackend implements StorageBackend {
     checkNotEvicted(b.threadId, row?.evicted);
     checkLease(b.threadId, s.lease.get(b.threadId) as LeaseState | undefined, b.fence, now);
     let count = row ? row.msgs : 0;
+    // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
+    const ranges = row ? b.hides : [...b.head.clock.hidden, ...b.hides];
     if (!row) {
       const tid = Number(s.insertThread.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
       row = { tid, v: 0, evicted: null, msgs: 0 };
@@ -98,7 +100,7 @@ export class SqliteBackend implements StorageBackend {
       if (!hidden) count++;
     }
     for (const r of b.hides) count -= s.hide.run(row.tid, r.fromKey, r.toKey).changes;
-    this.insertRanges(row.tid, b.head.clock.hidden);
+    this.insertRanges(row.tid, ranges);
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
     s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHidden({ ...b.head, messageCount: count })), row.tid);
