@@ -1,9 +1,11 @@
 /**
  * What the head (the row read and written on every append) weighs after many ops of one kind, folded
- * the way a store folds them (completeOp + step, no message array): unanswered tool calls, answered
- * ones, truncations, sub-agent links and meta keys, at 10 and at N of each. Pure, no I/O.
+ * the way a store folds them (completeOp + step, no message array) and bounded the way a store
+ * stores it (boundHidden at every commit): unanswered tool calls, answered ones, truncations,
+ * sub-agent links and meta keys, at 10 and at N of each. Pure, no I/O.
  */
 import { completeOp, createOp, emptyThread, newThreadId, step, type Delta, type Message, type ThreadCore } from '../src/index.js';
+import { boundHidden } from '../src/model/hidden.js';
 import type { ResultRow } from './helpers.js';
 
 type Mix = 'unanswered calls' | 'answered calls' | 'truncations' | 'sub-agent links' | 'meta keys';
@@ -38,7 +40,7 @@ export function headBytes(mix: Mix, n: number): number {
     for (const delta of deltasOf(mix, i, visible.length)) {
       const op = completeOp(core, delta, { clientId: 'bench', now: ++now, messageAt: (k) => visible[k], indexOf: () => undefined });
       const r = step(core, op);
-      core = r.core;
+      core = boundHidden(r.core);
       if (r.effect.kind === 'insert' && !r.effect.hidden) visible.push(r.effect.message);
       if (op.type === 'thread:truncate') visible.length = op.fromIndex;
     }
@@ -48,7 +50,7 @@ export function headBytes(mix: Mix, n: number): number {
 
 /** One row per mix: head bytes at `n` against 10 (baseline). Bounded mixes must stay flat. */
 export function headGrowthRows(n: number): ResultRow[] {
-  const bounded = new Set<Mix>(['unanswered calls', 'answered calls']);
+  const bounded = new Set<Mix>(['unanswered calls', 'answered calls', 'truncations']);
   return (['unanswered calls', 'answered calls', 'truncations', 'sub-agent links', 'meta keys'] as const).map((mix) => {
     const small = headBytes(mix, 10);
     const big = headBytes(mix, n);

@@ -80,6 +80,11 @@ export interface ThreadClock {
   /** Scalar name (`title`, `env`, `archived`, `meta.<key>`) -> its last writer. */
   stamps: Record<string, Stamp>;
   hidden: HiddenRange[];
+  /**
+   * Only in a head as a store keeps it (hidden.ts): the ranges it leaves out of `hidden` all end
+   * at or below this key. Absent from whole threads.
+   */
+  hiddenBefore?: string;
 }
 
 /** Who may see a thread on a server: its creator only, its workspace (the default), or anyone with its share link. */

@@ -54,7 +54,7 @@ export async function applyPushedThread(
       checkClocks(numbered, now);
       const base: ThreadHead = head ?? { ...coreOf(id), messageCount: 0, updated: now };
       try {
-        await backend.commit([batchFromOps(base, numbered, now)], now);
+        await backend.commit([await batchFromOps(base, numbered, now, undefined, (span) => backend.hiddenRanges(id, span))], now);
       } catch (err) {
         // Another server instance committed in between: look again.
         if (err instanceof SkeinError && err.code === ErrorCode.VERSION_CONFLICT && attempt < 3) continue;

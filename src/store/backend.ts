@@ -3,6 +3,7 @@
  * only store; validation, op completion, caching, tiering, writers and sync live above them.
  * Every method that writes is atomic: it changes everything it was asked to, or nothing.
  */
+import type { KeySpan } from '../model/hidden.js';
 import type { SearchQuery } from '../model/search.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../model/types.js';
 
@@ -94,8 +95,16 @@ export interface StorageBackend {
   /** A short name for messages and metrics (`memory`, `sqlite`, ...). */
   readonly kind: string;
 
+  /**
+   * The head as stored: bounded, whatever the thread's length (its hidden ranges beyond the
+   * newest few are kept beside it, see model/hidden.ts and `hiddenRanges`).
+   */
   getHead(id: ThreadID): Promise<ThreadHead | undefined>;
-  /** Commits one or more threads' ops and view changes atomically, checking versions and fences. */
+  /**
+   * Commits one or more threads' ops and view changes atomically, checking versions and fences.
+   * Every hidden range of a batch's head is kept (beside the head row: once), and the head row
+   * stores the bounded form of the head (`boundHidden`).
+   */
   commit(batches: CommitBatch[], now: number): Promise<void>;
   /** Ops with fromVersion < v <= toVersion, in version order. */
   ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
@@ -121,6 +130,11 @@ export interface StorageBackend {
    * Optional: without it, such a result is keyed in the open turn.
    */
   callKey?(id: ThreadID, callId: string): Promise<string | undefined>;
+  /**
+   * The thread's hidden ranges in the order folding its log gives them: all of them, or those
+   * overlapping `span` (what an append or a remote op needs when the head left some out).
+   */
+  hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]>;
   /** A visible message and its index (oldest = 0), by id or by index. */
   locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined>;
 

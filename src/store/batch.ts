@@ -3,7 +3,10 @@
  * thread's head (the pure core does the work), and collects the message rows to insert and the
  * ranges to hide. Needs the backend only to find the message a `thread:truncate` starts at.
  */
-import { completeOp, step, type ThreadCore } from '../model/apply.js';
+import { completeOp, isHidden, step, type ThreadCore } from '../model/apply.js';
+import { keySpan, needsOlderRanges, subtreeSpan, withRanges, type KeySpan } from '../model/hidden.js';
+import { KEY_SEP, isTopLevel } from '../model/order-key.js';
+import { isMessageOp } from '../model/op-kinds.js';
 import { callKeyIn } from '../model/open-calls.js';
 import type { Delta, HiddenRange, Message, Op, ThreadHead } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
@@ -20,6 +23,38 @@ export interface MessageLookup {
   indexOf(messageId: string): Promise<number | undefined>;
   /** The key of the stored message that made a tool call (for results whose call the head forgot). */
   callKey?(callId: string): Promise<string | undefined>;
+  /** The stored hidden ranges overlapping a span, for a key below what the head lists (model/hidden.ts). */
+  hiddenRanges?(span: KeySpan): Promise<HiddenRange[]>;
+}
+
+/** Looks up stored hidden ranges in a backend. */
+type RangeLookup = (span: KeySpan) => Promise<HiddenRange[]>;
+
+/** A key whose hiding matters to a batch: `span` is where it may fall, `probe` a key of the span at or below it. */
+interface Probe {
+  span: KeySpan;
+  probe: string;
+}
+
+/** A stored message's key: it is the probe itself. */
+const atKey = (key: string): Probe => ({ span: keySpan(key), probe: key });
+
+/** A new child of `parent`: its stamp is above `maxHlc`, so it sorts above the probe (`~` is above every client id character). */
+const childOf = (parent: string, maxHlc: string): Probe => ({ span: subtreeSpan(parent), probe: `${parent}${KEY_SEP}${maxHlc}~` });
+
+/**
+ * The core with the stored ranges that reach into the probes' spans and that the bounded head
+ * left out: then `completeOp` and `step` see every range that matters to these keys
+ * (model/hidden.ts). A range of the head that hides the probe and ends at a top-level key (as a
+ * truncate's range does) hides the key too, whatever else is stored: nothing is looked up then.
+ */
+async function withOlderRanges(core: ThreadCore, probes: Probe[], lookup: RangeLookup | undefined): Promise<ThreadCore> {
+  for (const { span, probe } of probes) {
+    if (!lookup || !needsOlderRanges(core.clock, span)) continue;
+    if (core.clock.hidden.some((r) => isTopLevel(r.toKey) && isHidden(probe, [r]))) continue;
+    core = withRanges(core, await lookup(span));
+  }
+  return core;
 }
 
 /** A lookup over a backend's stored visible messages. */
@@ -28,6 +63,7 @@ export function backendLookup(backend: StorageBackend, head: ThreadHead): Messag
     at: async (index) => (await backend.locate(head.id, { index }))?.message,
     indexOf: async (messageId) => (await backend.locate(head.id, { messageId }))?.index,
     ...(backend.callKey && { callKey: (callId: string) => backend.callKey!(head.id, callId) }),
+    hiddenRanges: (span) => backend.hiddenRanges(head.id, span),
   };
 }
 
@@ -73,6 +109,17 @@ export async function buildBatch(
         if (typeof callId !== 'string' || Object.hasOwn(core.clock.openCalls, callId) || calls.has(callId)) continue;
         calls.set(callId, callKeyIn(pending, callId) ?? (await opts.lookup.callKey?.(callId)));
       }
+    // A new message goes under the open turn or a call: ranges the head left out may reach there.
+    if (delta && typeof delta === 'object' && 'message' in delta) {
+      const parents = [core.clock.turnKey, ...calls.values()];
+      if (Array.isArray(results))
+        for (const r of results) {
+          const callId = (r as { toolCallId?: unknown } | null)?.toolCallId;
+          if (typeof callId === 'string' && Object.hasOwn(core.clock.openCalls, callId)) parents.push(core.clock.openCalls[callId]);
+        }
+      const probes = parents.filter((k): k is string => k !== undefined).map((k) => childOf(k, core.clock.maxHlc));
+      core = await withOlderRanges(core, probes, opts.lookup.hiddenRanges?.bind(opts.lookup));
+    }
     const op = completeOp(core, delta, {
       clientId: opts.clientId,
       now: opts.now,
@@ -104,10 +151,11 @@ export async function buildBatch(
 
 /**
  * Builds the commit for complete ops (from a server or a peer) on `head`: each op is folded with
- * `step`; the ops must be numbered from head.v + 1.
+ * `step`; the ops must be numbered from head.v + 1. `older` looks up the stored ranges a bounded
+ * head left out, for messages keyed below it (a whole head needs none).
  */
-export function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence): CommitBatch {
-  let core = coreOf(head);
+export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: RangeLookup): Promise<CommitBatch> {
+  let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older);
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
   for (const op of ops) {

@@ -11,7 +11,8 @@ import { SkeinError, ErrorCode, VersionConflictError, notFound } from '../errors
 import { applyOps, step, type ThreadCore } from '../model/apply.js';
 import { compareKeys } from '../model/order-key.js';
 import type { ThreadID } from '../model/ids.js';
-import type { Message, Op, Thread, ThreadHead } from '../model/types.js';
+import { boundHidden } from '../model/hidden.js';
+import type { Message, Op, Thread, ThreadClock, ThreadHead } from '../model/types.js';
 import type { Fence, StorageBackend } from './backend.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { LruCache } from './lru-cache.js';
@@ -53,6 +54,8 @@ export class StoreCore {
   /** The store's event emitter (bound by the facade). */
   events!: EventEmitter<StoreEvents>;
   closed = false;
+  /** The clock of a cached thread as its stored head has it (bounded), when this store wrote that version. */
+  private readonly storedClocks = new WeakMap<Thread, ThreadClock>();
   /** Read-through fetches in flight, so that concurrent reads of one thread fetch it once. */
   private readonly fetching = new Map<ThreadID, Promise<void>>();
 
@@ -119,12 +122,17 @@ export class StoreCore {
     return p;
   }
 
-  /** A thread's head and backend from the memory tier, when it holds the thread. */
+  /**
+   * A thread's head and backend from the memory tier, when it holds the thread. After a write
+   * through this store it is the head as stored (bounded: model/hidden.ts), so that the next
+   * append does not go over every hidden range of the whole thread.
+   */
   cachedHead(id: ThreadID): Located | undefined {
     const t = this.cache.get(id);
     if (!t) return undefined;
     const { messages, ...core } = t;
-    return { backend: this.ephemeralIds.has(id) ? this.ephemeral : this.backend, head: { ...core, messageCount: messages.length, updated: 0 } };
+    const clock = this.storedClocks.get(t) ?? core.clock;
+    return { backend: this.ephemeralIds.has(id) ? this.ephemeral : this.backend, head: { ...core, clock, messageCount: messages.length, updated: 0 } };
   }
 
   /** Keeps a thread in the memory tier for its kind's TTL. */
@@ -147,10 +155,13 @@ export class StoreCore {
    * Updates the memory tier and emits `thread:updated` after a commit. `own`: the ops were made
    * on this head by this store's write path (new, complete, none already held).
    */
-  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], own = false): void {
+  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], own = false, after?: ThreadHead): void {
     const cached = this.cache.get(id);
-    if (cached && cached.v === before.v) this.remember((own && appendInPlace(cached, ops)) || applyOps(cached, ops));
-    else this.cache.delete(id);
+    if (cached && cached.v === before.v) {
+      const next = (own && appendInPlace(cached, ops, this.storedClocks.get(cached))) || applyOps(cached, ops);
+      if (after) this.storedClocks.set(next, boundHidden(after).clock);
+      this.remember(next);
+    } else this.cache.delete(id);
     this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
   }
 }
@@ -161,9 +172,11 @@ export class StoreCore {
  * thread shares (and extends) the cached message array: the memory tier never hands its objects
  * out (reads answer clones), so the superseded one is not seen again. Undefined otherwise.
  */
-function appendInPlace(cached: Thread, ops: Op[]): Thread | undefined {
+function appendInPlace(cached: Thread, ops: Op[], stored?: ThreadClock): Thread | undefined {
   const { messages, ...rest } = cached;
-  let core: ThreadCore = rest;
+  // Folded on the stored (bounded) clock when there is one: ranges do not change here (a truncate
+  // goes the long way), and the store's own messages were keyed outside every range.
+  let core: ThreadCore = stored ? { ...rest, clock: stored } : rest;
   let last = messages.at(-1)?.key;
   const added: Message[] = [];
   for (const op of ops) {
@@ -178,5 +191,6 @@ function appendInPlace(cached: Thread, ops: Op[]): Thread | undefined {
     }
   }
   for (const m of added) messages.push(m);
-  return { ...core, messages };
+  const { hiddenBefore: _b, ...clock } = core.clock;
+  return { ...core, clock: { ...clock, hidden: rest.clock.hidden }, messages };
 }

@@ -6,6 +6,7 @@
  */
 import { SkeinError, ValidationError, archivedError, notFound } from '../errors.js';
 import { foldOps } from '../model/apply.js';
+import { withAllRanges } from '../model/hidden.js';
 import type { ThreadID } from '../model/ids.js';
 import { parseCount } from '../model/schema.js';
 import type { Message, Op, Thread } from '../model/types.js';
@@ -59,7 +60,9 @@ export async function readThread(ctx: ReadContext, id: ThreadID, atVersion: numb
   if (cached && cached.v === head.v) return structuredClone(cached);
   const messages = await backend.messagesAfter(id, undefined, Number.MAX_SAFE_INTEGER);
   const { messageCount: _c, updated: _u, ...rest } = head;
-  const thread: Thread = { ...rest, messages };
+  // The head row keeps the newest hidden ranges only; a whole thread has all of them.
+  const whole = head.clock.hiddenBefore === undefined ? rest : withAllRanges(rest, await backend.hiddenRanges(id));
+  const thread: Thread = { ...whole, messages };
   ctx.core.remember(thread);
   return structuredClone(thread);
 }

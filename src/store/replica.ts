@@ -65,7 +65,7 @@ export class StoreReplica implements SyncReplica {
       if (ops.some((op, i) => op.v !== expected + 1 + i || op.threadId !== id))
         throw new ValidationError('ops', `must be consecutive versions of ${id} from ${expected + 1}`);
       const now = core.now();
-      await backend.commit([batchFromOps(head, ops, now, fence)], now);
+      await backend.commit([await batchFromOps(head, ops, now, fence, (span) => backend.hiddenRanges(id, span))], now);
       core.afterWrite(id, head, ops);
       return current && applyOps(current, ops);
     });

@@ -163,7 +163,7 @@ export class ThreadWriter {
       const visible = (t: Thread) => [t.messages, t.title, t.meta, t.env, t.archived, t.visibility, t.childThreadIDs, t.summaryThreadIDs, t.links];
       if (!isDeepStrictEqual(visible(replayed), visible(after)))
         throw new ValidationError('modify', 'the returned thread has changes that were not made with applyDelta');
-      const batch = batchFromOps(headOf(before, 0), ops, this.host.now(), this.fence);
+      const batch = await batchFromOps(headOf(before, 0), ops, this.host.now(), this.fence);
       return this.commitOps(before, batch, ops, mentions.commit);
     });
     await mentions.after();

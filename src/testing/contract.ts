@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import type { StorageBackend } from '../store/backend.js';
 import { commitContractTests } from './contract-commit.js';
 import type { ContractTest } from './contract-fixtures.js';
+import { hiddenContractTests } from './contract-hidden.js';
 import { leaseContractTests } from './contract-leases.js';
 import { lifecycleContractTests } from './contract-lifecycle.js';
 import { readContractTests } from './contract-reads.js';
@@ -41,6 +42,7 @@ export function runStoreContractTests(name: string, setup: () => Promise<Contrac
     commitContractTests(it);
     readContractTests(it);
     leaseContractTests(it);
+    hiddenContractTests(it);
   });
   describe(`storage contract: ${name}: archiving`, () => {
     lifecycleContractTests(it);

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcRuns } from '../helpers/fc-runs.js';
 import {
   applyDelta,
   applyOp,
@@ -103,7 +104,7 @@ describe('applyDelta', () => {
         assert.equal(next.id, thread.id);
         assert.equal(next.created, thread.created);
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -128,7 +129,7 @@ describe('applyDelta', () => {
         // Exactly the input plus the four store fields: nothing dropped, no defaults added.
         assert.deepStrictEqual(stored, { ...delta.message, id: stored.id, timestamp: stored.timestamp, role, key: stored.key });
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -146,7 +147,7 @@ describe('applyDelta', () => {
         assert.equal(hlcMs(h), Math.max(now, hlcMs(thread.clock.maxHlc)));
         for (let i = 1; i < next.messages.length; i++) assert.ok(next.messages[i - 1]!.key! < next.messages[i]!.key!);
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -171,7 +172,7 @@ describe('applyDelta', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 
@@ -182,7 +183,7 @@ describe('applyDelta', () => {
         const viaOps = buildPlan(plan, 'ops');
         assert.deepStrictEqual(withoutRandomIds(viaDelta.thread), withoutRandomIds(viaOps.thread));
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 
@@ -196,7 +197,7 @@ describe('applyDelta', () => {
           assert.deepStrictEqual(viaSchema, t);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: fcRuns(150) },
     );
   });
 });
@@ -215,7 +216,7 @@ describe('folding ops', () => {
           assert.deepStrictEqual(folded, b.history[k]);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 
@@ -229,7 +230,7 @@ describe('folding ops', () => {
         const out = insertByKey(rest, m);
         assert.deepStrictEqual(out, all);
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 });
@@ -255,7 +256,7 @@ describe('thread:truncate', () => {
         assert.deepStrictEqual(foldOps(THREAD_ID, ops.slice(0, before.v)).messages, before.messages);
         assert.deepStrictEqual(foldOps(THREAD_ID, ops).messages, after.messages);
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -280,7 +281,7 @@ describe('thread:truncate', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -315,7 +316,7 @@ describe('rule 7: an op already present is not applied twice', () => {
           assert.equal(applyDelta(once, structuredClone(op)), once);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 
@@ -330,7 +331,7 @@ describe('rule 7: an op already present is not applied twice', () => {
         });
         for (const op of present) assert.equal(applyOp(t, op), t, `${op.type} ${op.opId}`);
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 

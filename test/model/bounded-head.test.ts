@@ -15,7 +15,9 @@ import {
   type Thread,
   type ThreadCore,
 } from '../../src/model/index.js';
+import { MAX_HIDDEN, boundHidden, withAllRanges } from '../../src/model/hidden.js';
 import { T0, THREAD_ID, builtThreadArb, scenarioArb } from '../helpers/model-arbitraries.js';
+import { fcRuns } from '../helpers/fc-runs.js';
 
 /**
  * Folds deltas into a head the way a store does (completeOp + step on the core, no message
@@ -98,11 +100,62 @@ describe('the head stays bounded whatever the thread holds', () => {
     };
     fc.assert(
       fc.property(builtThreadArb({ maxSteps: 30, mix: { messages: 4 } }), (b) => bounded(b.thread)),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
     fc.assert(
       fc.property(scenarioArb({ baseSteps: 5, sideSteps: 8 }), (s) => bounded(merge(s.base.thread, s.local.thread, s.remote.thread))),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
+    );
+  });
+});
+
+/**
+ * Rounds of two prompts, the second then truncated away (an edited prompt), folded the way a store
+ * folds them and bounded the way it stores the head (boundHidden at every commit).
+ */
+function headAfterTruncations(rounds: number): { core: ThreadCore; bytes: number } {
+  const { messages: _m, ...empty } = emptyThread(THREAD_ID);
+  let core: ThreadCore = step(empty, createOp(THREAD_ID, {}, { clientId: 'devA', now: T0 })).core;
+  const visible: Message[] = [];
+  let now = T0;
+  for (let i = 0; i < rounds; i++) {
+    for (const delta of [user(2 * i), user(2 * i + 1), { type: 'thread:truncate', fromIndex: visible.length + 1 } as Delta]) {
+      const op = completeOp(core, delta, { clientId: 'devA', now: ++now, messageAt: (k) => visible[k], indexOf: () => undefined });
+      const r = step(core, op);
+      core = boundHidden(r.core);
+      if (r.effect.kind === 'insert' && !r.effect.hidden) visible.push(r.effect.message);
+      if (op.type === 'thread:truncate') visible.length = op.fromIndex;
+    }
+  }
+  return { core, bytes: Buffer.byteLength(JSON.stringify({ ...core, messageCount: visible.length, updated: now })) };
+}
+
+describe('the stored head keeps the newest hidden ranges only', () => {
+  test('10,000 truncations: the stored head is no larger than with 10', () => {
+    const small = headAfterTruncations(10);
+    const big = headAfterTruncations(10_000);
+    assert.ok(big.bytes <= small.bytes + SLACK, `head of 10,000 truncations: ${big.bytes} B, of 10: ${small.bytes} B`);
+    assert.equal(big.core.clock.hidden.length, MAX_HIDDEN);
+    // The ranges kept are the newest; every one left out ends at or below hiddenBefore.
+    const last = big.core.clock.hidden.at(-1)!;
+    assert.equal(last.fromMessageId, 'u19999');
+    assert.ok(big.core.clock.hidden.every((r) => r.toKey > big.core.clock.hiddenBefore!));
+  });
+
+  test('boundHidden keeps the MAX_HIDDEN ranges ending last, in their order, and is idempotent', () => {
+    fc.assert(
+      fc.property(builtThreadArb({ minSteps: 10, maxSteps: 40, mix: { truncate: 4, scalars: false } }), (b) => {
+        const all = b.thread.clock.hidden;
+        const bounded = boundHidden(b.thread);
+        assert.deepStrictEqual(boundHidden(bounded), bounded);
+        if (all.length <= MAX_HIDDEN) return assert.equal(bounded, b.thread);
+        const ends = all.map((r) => r.toKey).sort();
+        const cut = ends[all.length - MAX_HIDDEN - 1]!;
+        assert.deepStrictEqual(bounded.clock.hidden, all.filter((r) => r.toKey > cut));
+        assert.equal(bounded.clock.hiddenBefore, cut);
+        assert.deepStrictEqual(withAllRanges(bounded, all), b.thread);
+      }),
+      { numRuns: fcRuns(300) },
     );
   });
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { compress, decompress, emptyThread, isThreadId, merge, newThreadId, parseOp, uuidv7, type Thread } from '../../src/model/index.js';
 import { THREAD_ID, builtThreadArb, scenarioArb, type Built } from '../helpers/model-arbitraries.js';
+import { fcRuns } from '../helpers/fc-runs.js';
 
 /** A built thread and two of its versions, old <= new (old may be the empty thread, v 0). */
 const versions = builtThreadArb({ maxSteps: 14, mode: 'ops' }).chain((b) =>
@@ -46,7 +47,7 @@ describe('delta codec', () => {
           assert.deepStrictEqual(out.clock.openCalls, newT.clock.openCalls);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: fcRuns(500) },
     );
   });
 
@@ -66,7 +67,7 @@ describe('delta codec', () => {
         assert.deepStrictEqual(byId(out), byId(M));
         assert.ok(out.clock.maxHlc <= M.clock.maxHlc);
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -81,7 +82,7 @@ describe('delta codec', () => {
         });
         assert.deepStrictEqual(decompress(b.history[from]!, wire), decompress(b.history[from]!, d));
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 
@@ -92,7 +93,7 @@ describe('delta codec', () => {
         assert.deepStrictEqual(d.ops, []);
         assert.deepStrictEqual(decompress(b.thread, d), b.thread);
       }),
-      { numRuns: 100 },
+      { numRuns: fcRuns(100) },
     );
   });
 
@@ -122,7 +123,7 @@ describe('ids', () => {
         assert.equal(new Set(made).size, made.length);
         assert.deepStrictEqual([...made].sort(), made);
       }),
-      { numRuns: 200 },
+      { numRuns: fcRuns(200) },
     );
   });
 

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { applyOp, foldOps, hasConflict, keyClient, keyHlc, merge, type HiddenRange, type Message, type Op, type Thread } from '../../src/model/index.js';
 import { THREAD_ID, scenarioArb, type Scenario } from '../helpers/model-arbitraries.js';
+import { fcRuns } from '../helpers/fc-runs.js';
 
-const RUNS = { numRuns: 1000 };
+const RUNS = { numRuns: fcRuns(1000) };
 const scenarios = scenarioArb({ baseSteps: 5, sideSteps: 5 });
 /** Sides that mostly set scalars, so that both often write the same one. */
 const scalarHeavy = scenarioArb({ baseSteps: 4, sideSteps: 5, sideMix: { scalars: 6 } });
@@ -283,7 +284,7 @@ describe('merge: the seven rules of DESIGN section 3', () => {
           assert.deepStrictEqual(merge(B, side, M), M);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 });
@@ -300,7 +301,7 @@ describe('merge equals folding the union of the ops', () => {
         assert.deepStrictEqual(canonical(M), canonical(lr));
         assert.deepStrictEqual(canonical(M), canonical(rl));
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -317,7 +318,7 @@ describe('merge equals folding the union of the ops', () => {
         ops.push(...l, ...r);
         assert.deepStrictEqual(canonical(foldOps(THREAD_ID, ops)), canonical(mergeOf(s)));
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -341,7 +342,7 @@ describe('merge equals folding the union of the ops', () => {
           assert.deepStrictEqual(strip(t), strip(M));
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 });
@@ -356,7 +357,7 @@ describe('hasConflict', () => {
         assert.equal(hasConflict(B, L), s.localOps.length > 0);
         assert.equal(hasConflict(L, R), s.localOps.length + s.remoteOps.length > 0);
       }),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 

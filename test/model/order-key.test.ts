@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcRuns } from '../helpers/fc-runs.js';
 import { CLIENT_ID_RE, HLC_ZERO, KEY_SEP, compareKeys, hlcMs, isTopLevel, keyClient, keyHlc, makeKey, maxHlc, nextHlc, type Hlc } from '../../src/model/index.js';
 
 const HLC_RE = /^[0-9a-f]{16}$/;
@@ -36,7 +37,7 @@ describe('hybrid logical clock', () => {
         if (Math.floor(now) > hlcMs(last)) assert.equal(hlcMs(next), Math.floor(now), 'physical time when it is ahead');
         else assert.ok(hlcMs(next) - hlcMs(last) <= 1, 'a clock behind moves the stamp by at most the counter overflow');
       }),
-      { numRuns: 2000 },
+      { numRuns: fcRuns(2000) },
     );
   });
 
@@ -56,7 +57,7 @@ describe('hybrid logical clock', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fcRuns(300) },
     );
   });
 
@@ -112,7 +113,7 @@ describe('order keys', () => {
         const kb = makeKey(parent, ...b);
         assert.equal(Math.sign(compareKeys(ka, kb)), compareSegs(a, b));
       }),
-      { numRuns: 1000 },
+      { numRuns: fcRuns(1000) },
     );
   });
 
@@ -136,7 +137,7 @@ describe('order keys', () => {
           if (parent !== undefined) assert.ok(compareKeys(parent, descendant) < 0);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: fcRuns(1000) },
     );
   });
 
@@ -168,7 +169,7 @@ describe('order keys', () => {
         visit('');
         assert.deepStrictEqual(sorted, walk);
       }),
-      { numRuns: 500 },
+      { numRuns: fcRuns(500) },
     );
   });
 

@@ -4,7 +4,8 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
-import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
+import { boundHidden, overlaps, type KeySpan } from '../../model/hidden.js';
+import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, emptyUsage, messageOf, usageColumns } from '../view.js';
 import { memorySearch, type SearchableThread } from './memory-search.js';
@@ -23,6 +24,9 @@ interface Entry {
   opIds: Set<string>;
   /** Message rows in key order. */
   rows: Row[];
+  /** Every hidden range, in log order (the head keeps the newest few: model/hidden.ts). */
+  hidden: HiddenRange[];
+  hiddenIds: Set<string>;
   /** When the thread was evicted (its ops and rows are gone; `usage` keeps their sums). */
   evicted?: number;
   /** Usage of the evicted rows, per `model + '\n' + day`. */
@@ -70,8 +74,10 @@ export class MemoryBackend implements StorageBackend {
     }
     for (const b of batches) {
       let e = this.threads.get(b.threadId);
+      // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
+      const ranges = e ? b.hides : [...b.head.clock.hidden, ...b.hides];
       if (!e) {
-        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], titleAt: b.head.updated };
+        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], hidden: [], hiddenIds: new Set(), titleAt: b.head.updated };
         this.threads.set(b.threadId, e);
       }
       const seqOf = new Map<string, number>();
@@ -95,7 +101,8 @@ export class MemoryBackend implements StorageBackend {
             count--;
           }
       if (b.head.title !== e.head.title) e.titleAt = b.head.updated;
-      e.head = { ...clone(b.head), messageCount: count };
+      this.keepRanges(e, ranges);
+      e.head = boundHidden({ ...clone(b.head), messageCount: count });
     }
   }
 
@@ -139,6 +146,20 @@ export class MemoryBackend implements StorageBackend {
 
   async hasOp(id: ThreadID, opId: string): Promise<boolean> {
     return this.threads.get(id)?.opIds.has(opId) ?? false;
+  }
+
+  /** Adds the ranges the entry does not hold yet, after the others. */
+  private keepRanges(e: Entry, ranges: readonly HiddenRange[]): void {
+    for (const r of ranges)
+      if (!e.hiddenIds.has(r.opId)) {
+        e.hidden.push(clone(r));
+        e.hiddenIds.add(r.opId);
+      }
+  }
+
+  async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
+    const all = this.threads.get(id)?.hidden ?? [];
+    return clone(span ? all.filter((r) => overlaps(r, span)) : all);
   }
 
   async callKey(id: ThreadID, callId: string): Promise<string | undefined> {
@@ -299,7 +320,13 @@ export class MemoryBackend implements StorageBackend {
       .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
       .sort((a, b) => compareKeys(a.key, b.key));
     if (head.title !== e.head.title) e.titleAt = head.updated;
-    e.head = { ...clone(head), messageCount: rows.filter((r) => !r.hidden).length };
+    // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
+    if (head.clock.hiddenBefore === undefined) {
+      e.hidden = [];
+      e.hiddenIds = new Set();
+    }
+    this.keepRanges(e, head.clock.hidden);
+    e.head = boundHidden({ ...clone(head), messageCount: rows.filter((r) => !r.hidden).length });
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {

@@ -72,4 +72,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // 1: full-text search (tsvector + GIN), kept by triggers on the view tables; existing rows are indexed.
   SEARCH_MIGRATION,
+  // 2: every hidden range of a thread beside its head (in log order), so that the head row keeps
+  // only the newest few (model/hidden.ts); filled from the heads, which stay whole until rewritten.
+  `
+  CREATE TABLE hidden_ranges (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    op_id TEXT COLLATE "C" NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    from_key TEXT COLLATE "C" NOT NULL,
+    to_key TEXT COLLATE "C" NOT NULL,
+    from_msg TEXT NOT NULL,
+    PRIMARY KEY (ws, thread, op_id)
+  );
+  CREATE INDEX hidden_ranges_to ON hidden_ranges (ws, thread, to_key);
+  INSERT INTO hidden_ranges (ws, thread, op_id, from_key, to_key, from_msg)
+    SELECT t.ws, t.id, h.r->>'opId', h.r->>'fromKey', h.r->>'toKey', h.r->>'fromMessageId'
+    FROM threads t, jsonb_array_elements(t.head::jsonb->'clock'->'hidden') WITH ORDINALITY AS h(r, n)
+    ORDER BY t.ws, t.id, h.n
+    ON CONFLICT DO NOTHING;
+  `,
 ];

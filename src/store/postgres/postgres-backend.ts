@@ -5,11 +5,13 @@
  * pointing at their op) are written in one transaction, with the same semantics as SQLite.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
-import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
+import { boundHidden, type KeySpan } from '../../model/hidden.js';
+import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { firstSkipped, highest } from './rows.js';
 import { postgresSearch } from './search-sql.js';
 import { statements } from './statements.js';
 
@@ -138,7 +140,9 @@ export class PostgresBackend implements StorageBackend {
     await this.insertMessages(c, id, b.inserts, seqOf);
     count += b.inserts.filter((r) => !r.hidden).length;
     for (const r of b.hides) count -= (await this.q(this.sql.hide, [id, r.fromKey, r.toKey], c)).rowCount;
-    const head = JSON.stringify({ ...b.head, messageCount: count });
+    // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
+    await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
+    const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
   }
 
@@ -198,6 +202,19 @@ export class PostgresBackend implements StorageBackend {
       ],
       c,
     );
+  }
+
+  /** Keeps hidden ranges beside the head, each once, after the ones kept before. */
+  private async insertRanges(c: PgQueryable, id: ThreadID, ranges: readonly HiddenRange[]): Promise<void> {
+    if (ranges.length === 0) return;
+    const col = (f: (r: HiddenRange) => string) => ranges.map(f);
+    await this.q(this.sql.insertRanges, [id, col((r) => r.opId), col((r) => r.fromKey), col((r) => r.toKey), col((r) => r.fromMessageId)], c);
+  }
+
+  async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
+    type RangeRow = { op_id: string; from_key: string; to_key: string; from_msg: string };
+    const { rows } = span ? await this.q<RangeRow>(this.sql.rangesIn, [id, span.from, span.to]) : await this.q<RangeRow>(this.sql.ranges, [id]);
+    return rows.map((x) => ({ fromKey: x.from_key, toKey: x.to_key, fromMessageId: x.from_msg, opId: x.op_id }));
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
@@ -354,7 +371,11 @@ export class PostgresBackend implements StorageBackend {
     await this.q(this.sql.deleteMsgs, [head.id], c);
     await this.insertMessages(c, head.id, rows, seqs);
     const count = rows.filter((r) => !r.hidden).length;
-    await this.q(this.sql.setThread, [head.id, head.v, highest(seqs.values()), head.updated, JSON.stringify({ ...head, messageCount: count })], c);
+    // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
+    if (head.clock.hiddenBefore === undefined) await this.q(this.sql.deleteRanges, [head.id], c);
+    await this.insertRanges(c, head.id, head.clock.hidden);
+    const stored = JSON.stringify(boundHidden({ ...head, messageCount: count }));
+    await this.q(this.sql.setThread, [head.id, head.v, highest(seqs.values()), head.updated, stored], c);
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
@@ -372,24 +393,4 @@ export class PostgresBackend implements StorageBackend {
     this.closed = true;
     if (this.ownsPool) await this.pool.end();
   }
-}
-
-/** The highest of some sequence numbers (bigint columns arrive as strings), 0 for none. */
-function highest(seqs: Iterable<string>): number {
-  let n = 0;
-  for (const s of seqs) n = Math.max(n, Number(s));
-  return n;
-}
-
-/** The first op the insert skipped (its opId or version already taken), if any. */
-function firstSkipped(ops: Op[], inserted: { v: number; op_id: string }[]): Op | undefined {
-  if (inserted.length === ops.length) return undefined;
-  const left = new Map<string, number>();
-  for (const r of inserted) left.set(`${r.v}\n${r.op_id}`, (left.get(`${r.v}\n${r.op_id}`) ?? 0) + 1);
-  return ops.find((op) => {
-    const k = `${op.v}\n${op.opId}`;
-    const n = left.get(k) ?? 0;
-    left.set(k, n - 1);
-    return n <= 0;
-  });
 }

@@ -35,6 +35,15 @@ export function statements(s: string) {
     insertMsgs: `INSERT INTO ${s}.messages (ws, thread, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost)
       SELECT $1, $2, * FROM unnest($3::text[], $4::bigint[], $5::bool[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
         $10::bigint[], $11::bigint[], $12::float8[])`,
+    // ORDER BY the input position so that seq follows the ranges' order.
+    insertRanges: `INSERT INTO ${s}.hidden_ranges (ws, thread, op_id, from_key, to_key, from_msg)
+      SELECT $1, $2, u.op_id, u.from_key, u.to_key, u.from_msg FROM unnest($3::text[], $4::text[], $5::text[], $6::text[])
+        WITH ORDINALITY AS u(op_id, from_key, to_key, from_msg, n) ORDER BY u.n
+      ON CONFLICT DO NOTHING`,
+    deleteRanges: `DELETE FROM ${s}.hidden_ranges WHERE ws = $1 AND thread = $2`,
+    ranges: `SELECT op_id, from_key, to_key, from_msg FROM ${s}.hidden_ranges WHERE ws = $1 AND thread = $2 ORDER BY seq`,
+    rangesIn: `SELECT op_id, from_key, to_key, from_msg FROM ${s}.hidden_ranges
+      WHERE ws = $1 AND thread = $2 AND to_key > $3 AND from_key < $4 ORDER BY seq`,
     hide: `UPDATE ${s}.messages SET hidden = true WHERE ws = $1 AND thread = $2 AND key >= $3 AND key < $4 AND NOT hidden`,
     ops: `SELECT v, op_id, body FROM ${s}.ops WHERE ws = $1 AND thread = $2 AND v > $3::bigint AND v <= $4::bigint ORDER BY v`,
     hasOp: `SELECT 1 FROM ${s}.ops WHERE ws = $1 AND thread = $2 AND op_id = $3`,

@@ -4,7 +4,8 @@
  * bodies live only in the log, so a message is stored once.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
-import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
+import { boundHidden, type KeySpan } from '../../model/hidden.js';
+import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
@@ -20,6 +21,7 @@ export interface SqliteBackendOptions {
 
 type ThreadRow = { tid: number; v: number; head: string; evicted?: number | null };
 type MsgRow = { body: string; v: number; op_id: string; id: string };
+type RangeRow = { op_id: string; from_key: string; to_key: string; from_msg: string };
 
 const USAGE_SUMS = `coalesce(sum(in_tok),0) AS inputTokens, coalesce(sum(out_tok),0) AS outputTokens,
   coalesce(sum(cr_tok),0) AS cacheReadTokens, coalesce(sum(cw_tok),0) AS cacheWriteTokens,
@@ -85,6 +87,8 @@ export class SqliteBackend implements StorageBackend {
     checkNotEvicted(b.threadId, row?.evicted);
     checkLease(b.threadId, s.lease.get(b.threadId) as LeaseState | undefined, b.fence, now);
     let count = row ? row.msgs : 0;
+    // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
+    const ranges = row ? b.hides : [...b.head.clock.hidden, ...b.hides];
     if (!row) {
       const tid = Number(s.insertThread.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
       row = { tid, v: 0, evicted: null, msgs: 0 };
@@ -96,9 +100,22 @@ export class SqliteBackend implements StorageBackend {
       if (!hidden) count++;
     }
     for (const r of b.hides) count -= s.hide.run(row.tid, r.fromKey, r.toKey).changes;
+    this.insertRanges(row.tid, ranges);
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
-    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify({ ...b.head, messageCount: count }), row.tid);
+    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHidden({ ...b.head, messageCount: count })), row.tid);
+  }
+
+  /** Keeps hidden ranges beside the head, each once, after the ones kept before (inside the caller's transaction). */
+  private insertRanges(tid: number, ranges: readonly HiddenRange[]): void {
+    for (const r of ranges) this.s.insertRange.run(tid, r.opId, r.fromKey, r.toKey, r.fromMessageId);
+  }
+
+  async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
+    const r = this.row(id);
+    if (!r) return [];
+    const rows = (span ? this.s.rangesIn.all(r.tid, span.from, span.to) : this.s.ranges.all(r.tid)) as RangeRow[];
+    return rows.map((x) => ({ fromKey: x.from_key, toKey: x.to_key, fromMessageId: x.from_msg, opId: x.op_id }));
   }
 
   /** Inserts ops; returns the sequence number of each message op by message id (and '' -> the last). */
@@ -163,9 +180,12 @@ export class SqliteBackend implements StorageBackend {
       this.insertCalls(tid, message);
       if (!hidden) count++;
     }
+    // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
+    if (head.clock.hiddenBefore === undefined) this.s.deleteRanges.run(tid);
+    this.insertRanges(tid, head.clock.hidden);
     let last = 0;
     for (const seq of seqs.values()) if (seq > last) last = seq;
-    this.s.setThread.run(head.v, last, head.updated, JSON.stringify({ ...head, messageCount: count }), tid);
+    this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHidden({ ...head, messageCount: count })), tid);
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {

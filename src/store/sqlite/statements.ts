@@ -18,6 +18,11 @@ export const SQLITE_STATEMENTS = {
   insertCall: 'INSERT INTO tool_calls (tid, call_id, key) VALUES (?, ?, ?) ON CONFLICT (tid, call_id) DO UPDATE SET key = max(key, excluded.key)',
   deleteCalls: 'DELETE FROM tool_calls WHERE tid = ?',
   callKey: 'SELECT c.key FROM tool_calls c JOIN threads t ON t.tid = c.tid WHERE t.id = ? AND c.call_id = ?',
+  insertRange:
+    'INSERT INTO hidden_ranges (tid, op_id, from_key, to_key, from_msg) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tid, op_id) DO NOTHING',
+  deleteRanges: 'DELETE FROM hidden_ranges WHERE tid = ?',
+  ranges: 'SELECT op_id, from_key, to_key, from_msg FROM hidden_ranges WHERE tid = ? ORDER BY seq',
+  rangesIn: 'SELECT op_id, from_key, to_key, from_msg FROM hidden_ranges WHERE tid = ? AND to_key > ? AND from_key < ? ORDER BY seq',
   hide: 'UPDATE messages SET hidden = 1 WHERE tid = ? AND key >= ? AND key < ? AND hidden = 0',
   ops: 'SELECT o.v, o.op_id, o.body FROM ops o WHERE o.tid = ? AND o.v > ? AND o.v <= ? ORDER BY o.v',
   hasOp: 'SELECT 1 FROM ops WHERE tid = ? AND op_id = ?',
