@@ -143,6 +143,7 @@ export class SqliteBackend implements StorageBackend {
         if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
         checkNotEvicted(c.threadId, row.evicted);
         checkLease(c.threadId, this.s.lease.get(c.threadId) as LeaseState | undefined, c.fence, now);
+        this.s.raiseSeqFloor.run();
         this.s.deleteOpsAfter.run(row.tid, c.keepVersion);
         this.insertOps(row.tid, c.threadId, c.ops);
         this.writeView(row.tid, c.head, c.rows);
@@ -274,6 +275,7 @@ export class SqliteBackend implements StorageBackend {
         this.s.sumUsage.run(r.tid);
         this.s.deleteMsgs.run(r.tid);
         this.s.deleteCalls.run(r.tid);
+        this.s.raiseSeqFloor.run();
         this.s.deleteOps.run(r.tid);
       })
       .immediate();
