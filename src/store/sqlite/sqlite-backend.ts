@@ -18,6 +18,9 @@ export interface SqliteBackendOptions {
   durability?: 'full' | 'normal';
 }
 
+/** WAL pages between automatic checkpoints. */
+const WAL_CHECKPOINT_PAGES = 4000;
+
 type ThreadRow = { tid: number; v: number; head: string; evicted?: number | null };
 type MsgRow = { body: string; v: number; op_id: string; id: string };
 
@@ -53,6 +56,9 @@ export class SqliteBackend implements StorageBackend {
   constructor(source: string | SqliteDatabase, options: SqliteBackendOptions = {}) {
     this.db = typeof source === 'string' ? openSqlite(source, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' }) : source;
     this.db.pragma('foreign_keys = OFF');
+    // A checkpoint costs two fsyncs (at `normal` the only ones): every 4,000 WAL pages (16 MiB)
+    // instead of SQLite's 1,000, so an append pays a quarter of them.
+    this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     migrate(this.db, SQLITE_MIGRATIONS);
     this.s = Object.fromEntries(Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<SqliteStatementName, SqliteStatement>;
     this.commitTx = this.db.transaction((batches: CommitBatch[], now: number) => {
