@@ -1,4 +1,4 @@
-/** The size limit of one op (so that every stored op can reach a server), and the op's stored JSON. */
+/** The size limit of one op (so that every stored op can reach a server). */
 import { SkeinError, ErrorCode } from '../errors.js';
 import type { Op } from './types.js';
 
@@ -9,40 +9,42 @@ import type { Op } from './types.js';
  */
 export const MAX_OP_BYTES = 7 * 1024 * 1024;
 
-/**
- * Bodies serialized by `checkOpSize`, until a store takes them (`opBodyJson`): an op made for a
- * write is serialized once. Taken once, so that an op handed back to a caller is serialized anew.
- */
-const bodies = new WeakMap<Op, string>();
+/** Most UTF-8 bytes one UTF-16 code unit takes in JSON (`\u001f`). */
+const UNIT = 6;
 
-/** The op without the fields that have columns of their own (thread, version, id), as JSON. */
-function bodyJson(op: Op): string {
-  const { threadId: _t, v: _v, opId: _o, ...rest } = op;
-  return JSON.stringify(rest);
+/**
+ * An upper bound of `Buffer.byteLength(JSON.stringify(value))`, from a walk that serializes
+ * nothing (a string counts 6 bytes a code unit plus quotes, a number 25), or Infinity for
+ * anything that is not plain JSON data (the caller then measures exactly).
+ */
+export function jsonBytesBound(value: unknown, depth = 0): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 5;
+  if (typeof value === 'string') return UNIT * value.length + 2;
+  if (typeof value === 'number') return 25;
+  if (typeof value !== 'object' || depth > 100) return Infinity;
+  let n = 2;
+  if (Array.isArray(value)) {
+    for (const v of value) n += jsonBytesBound(v, depth + 1) + 1;
+    return n;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(value, 'toJSON')) return Infinity;
+  for (const k of Object.keys(value)) n += UNIT * k.length + 4 + jsonBytesBound((value as Record<string, unknown>)[k], depth + 1);
+  return n;
 }
 
 /**
- * The stored JSON of an op (without thread, version and id): the one `checkOpSize` made for it
- * when there is one (an op this process just completed), else serialized now.
+ * The op itself, or PAYLOAD_TOO_LARGE when its JSON is over {@link MAX_OP_BYTES}. Measured
+ * exactly only when the bound says it might be: the op is serialized once, when it is stored.
  */
-export function opBodyJson(op: Op): string {
-  const made = bodies.get(op);
-  if (made === undefined) return bodyJson(op);
-  bodies.delete(op);
-  return made;
-}
-
-/** The op itself, or PAYLOAD_TOO_LARGE when its JSON is over {@link MAX_OP_BYTES}. */
 export function checkOpSize<T extends Op>(op: T): T {
-  const body = bodyJson(op);
-  // The whole op's JSON is the body's plus `"opId":…,"threadId":…,"v":…,` (the same bytes in any key order).
-  const bytes = Buffer.byteLength(body) + Buffer.byteLength(JSON.stringify({ opId: op.opId, threadId: op.threadId, v: op.v })) - 1;
+  if (jsonBytesBound(op) <= MAX_OP_BYTES) return op;
+  const bytes = Buffer.byteLength(JSON.stringify(op));
   if (bytes > MAX_OP_BYTES)
     throw new SkeinError(
       ErrorCode.PAYLOAD_TOO_LARGE,
       `this ${op.type} op is ${bytes} bytes as JSON; at most ${MAX_OP_BYTES} fit in one sync request (keep large tool output in a file and store its path or a summary)`,
       { details: { bytes, max: MAX_OP_BYTES, type: op.type } },
     );
-  bodies.set(op, body);
   return op;
 }

@@ -5,12 +5,12 @@
 import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError, archivedError } from '../errors.js';
 import type { Message, Op, ThreadID } from '../model/types.js';
 import { isMessageOp } from '../model/op-kinds.js';
-import { opBodyJson } from '../model/op-size.js';
 import type { Fence, LeaseState, UsageRow, UsageTotals } from './backend.js';
 
-/** The op without the fields that have columns of their own, as stored (serialized once per write: see `opBodyJson`). */
+/** The op without the fields that have columns of their own, as stored. */
 export function opBody(op: Op): string {
-  return opBodyJson(op);
+  const { threadId: _t, v: _v, opId: _o, ...rest } = op;
+  return JSON.stringify(rest);
 }
 
 /** An op rebuilt from its columns. */
