@@ -9,6 +9,7 @@ import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
 import { checkOpSize } from './op-size.js';
+import { cloneJson } from './json-clone.js';
 import { unionLinks } from './links.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
@@ -81,7 +82,7 @@ export function completeOp(core: ThreadCore, input: Delta, ctx: OpContext): Op {
     case 'system:message': {
       const role = ROLE_OF[delta.type]!;
       // A copy: the stored message must not share arrays or objects with the caller's delta.
-      const { id, timestamp, ...rest } = structuredClone(delta.message);
+      const { id, timestamp, ...rest } = cloneJson(delta.message);
       const { openCalls, turnKey, hidden } = core.clock;
       // A parent is usable only when the new key under it is outside every hidden range: after a
       // truncate inside a turn, the range [fromKey, toKey) also covers the turn's later children,

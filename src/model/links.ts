@@ -39,6 +39,7 @@ const MENTION_RE = /(?<![A-Za-z0-9_-])@?(T-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 /** The `T-<uuid>` thread ids a message's text names (with or without a leading `@`), each once. */
 export function mentionedThreadIds(text: string): ThreadID[] {
+  if (!text.includes('T-')) return [];
   const out = new Set<ThreadID>();
   for (const m of text.matchAll(MENTION_RE)) out.add(m[1] as ThreadID);
   return [...out];

@@ -7,39 +7,9 @@ import { ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from './ids.js';
 import { CLIENT_ID_RE } from './order-key.js';
 import { isMessageOp } from './op-kinds.js';
+import { isPlainMessageDelta } from './message-check.js';
+import { MAX_DEPTH, MAX_TIMESTAMP, UNSAFE_KEYS, jsonProblem } from './json-check.js';
 import type { CreateFields, Delta, Op } from './types.js';
-
-/**
- * Names refused for message fields and ids, which the store's own objects carry. A caller's
- * data (tool input and output, meta, env) may hold any key: it is kept as data, never assigned
- * into an object in a way that reaches a prototype.
- */
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-const MAX_DEPTH = 64;
-
-/** Why `value` is not plain JSON (finite numbers, no unsafe keys), or undefined when it is. */
-function jsonProblem(value: unknown, path: (string | number)[], depth: number): [string, string] | undefined {
-  if (depth > MAX_DEPTH) return [path.join('.'), 'nested too deeply'];
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : [path.join('.'), 'must be a finite number'];
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const p = jsonProblem(value[i], [...path, i], depth + 1);
-      if (p) return p;
-    }
-    return undefined;
-  }
-  if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return [path.join('.'), 'must be a plain JSON object'];
-    for (const k of Object.keys(value)) {
-      const p = jsonProblem((value as Record<string, unknown>)[k], [...path, k], depth + 1);
-      if (p) return p;
-    }
-    return undefined;
-  }
-  return [path.join('.'), `must be JSON, not ${typeof value}`];
-}
 
 const json = z.unknown().superRefine((v, ctx) => {
   if (v === undefined) return;
@@ -55,8 +25,6 @@ const safeKey = z
 
 const threadId = z.custom<ThreadID>(isThreadId, { message: 'must be a thread id (T- followed by a UUIDv7)' });
 const nonNeg = z.number().finite().nonnegative();
-/** The latest time a JavaScript Date can hold (ms since the epoch); a later one cannot be shown as a date. */
-export const MAX_TIMESTAMP = 8.64e15;
 const timestamp = z.number().finite().nonnegative().max(MAX_TIMESTAMP, { message: `must be at most ${MAX_TIMESTAMP} (the latest date JavaScript can hold)` });
 
 const toolCall = z.strictObject({ id: safeKey, name: z.string().min(1).max(500), input: json });
@@ -247,8 +215,18 @@ function check<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
   throw new ValidationError(field, message);
 }
 
-/** Validates a caller's delta (the `type` decides the shape). */
+/**
+ * Validates a caller's delta (the `type` decides the shape). A message delta of the common shape
+ * is checked by a direct walk (`isPlainMessageDelta`, which accepts only what the schema accepts);
+ * anything else, and every refusal, goes through the schema, which names the field.
+ */
 export function parseDelta(value: unknown, root = 'delta'): Delta {
+  if (isPlainMessageDelta(value)) return value;
+  return parseDeltaBySchema(value, root);
+}
+
+/** Validates a delta with the schema alone (what `parseDelta` falls back to). */
+export function parseDeltaBySchema(value: unknown, root = 'delta'): Delta {
   if (typeof value === 'object' && value !== null && 'type' in value) {
     const t = (value as { type: unknown }).type;
     if (typeof t !== 'string' || !DELTA_TYPES.has(t)) throw new ValidationError(`${root}.type`, `unknown op type ${JSON.stringify(t)}`);

@@ -13,7 +13,7 @@ import { compareKeys } from '../model/order-key.js';
 import type { ThreadID } from '../model/ids.js';
 import { boundHidden } from '../model/hidden.js';
 import type { Message, Op, Thread, ThreadClock, ThreadHead } from '../model/types.js';
-import type { Fence, StorageBackend } from './backend.js';
+import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { LruCache } from './lru-cache.js';
 import { MemoryBackend } from './memory/memory-backend.js';
@@ -153,17 +153,50 @@ export class StoreCore {
 
   /**
    * Updates the memory tier and emits `thread:updated` after a commit. `own`: the ops were made
-   * on this head by this store's write path (new, complete, none already held).
+   * on this head by this store's write path (new, complete, none already held); `made`: the batch
+   * that wrote them, whose head and rows the memory tier then takes as they are.
    */
-  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], own = false, after?: ThreadHead): void {
+  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], own = false, made?: CommitBatch): void {
     const cached = this.cache.get(id);
     if (cached && cached.v === before.v) {
-      const next = (own && appendInPlace(cached, ops, this.storedClocks.get(cached))) || applyOps(cached, ops);
-      if (after) this.storedClocks.set(next, boundHidden(after).clock);
+      const next = (made && extendWith(cached, made)) || (own && appendInPlace(cached, ops, this.storedClocks.get(cached))) || applyOps(cached, ops);
+      if (made) this.storedClocks.set(next, boundHidden(made.head).clock);
       this.remember(next);
     } else this.cache.delete(id);
-    this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
+    if (this.events.listenerCount('thread:updated') > 0) this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
   }
+}
+
+/** True when `added` (in order) all sort after `messages`' last key and after one another. */
+function sortsAfter(messages: readonly Message[], added: readonly Message[]): boolean {
+  let last = messages.at(-1)?.key;
+  for (const m of added) {
+    if (last !== undefined && compareKeys(m.key!, last) <= 0) return false;
+    last = m.key;
+  }
+  return true;
+}
+
+/**
+ * The cached thread extended by a batch this store's write path built on it, without folding its
+ * ops again: when the batch hides nothing and every message it adds is visible and sorts after
+ * the last one (an append), the batch's head is the new core and its messages are pushed onto the
+ * cached array (shared, as in `appendInPlace`). Undefined otherwise.
+ */
+function extendWith(cached: Thread, made: CommitBatch): Thread | undefined {
+  if (made.hides.length > 0 || made.head.v !== cached.v + made.ops.length) return undefined;
+  const added: Message[] = [];
+  for (const r of made.inserts) {
+    if (r.hidden) return undefined;
+    added.push(r.message);
+  }
+  const { messages } = cached;
+  if (!sortsAfter(messages, added)) return undefined;
+  for (const m of added) messages.push(m);
+  const { messageCount: _c, updated: _u, ...core } = made.head;
+  // The batch hides nothing, so the ranges are the cached ones, kept whole (the stored head may hold a few).
+  const { hiddenBefore: _b, ...clock } = core.clock;
+  return { ...core, clock: { ...clock, hidden: cached.clock.hidden }, messages };
 }
 
 /**
@@ -177,19 +210,14 @@ function appendInPlace(cached: Thread, ops: Op[], stored?: ThreadClock): Thread 
   // Folded on the stored (bounded) clock when there is one: ranges do not change here (a truncate
   // goes the long way), and the store's own messages were keyed outside every range.
   let core: ThreadCore = stored ? { ...rest, clock: stored } : rest;
-  let last = messages.at(-1)?.key;
   const added: Message[] = [];
   for (const op of ops) {
     const r = step(core, op);
     core = r.core;
     if (r.effect.kind === 'hide') return undefined;
-    if (r.effect.kind === 'insert' && !r.effect.hidden) {
-      const key = r.effect.message.key!;
-      if (last !== undefined && compareKeys(key, last) <= 0) return undefined;
-      added.push(r.effect.message);
-      last = key;
-    }
+    if (r.effect.kind === 'insert' && !r.effect.hidden) added.push(r.effect.message);
   }
+  if (!sortsAfter(messages, added)) return undefined;
   for (const m of added) messages.push(m);
   const { hiddenBefore: _b, ...clock } = core.clock;
   return { ...core, clock: { ...clock, hidden: rest.clock.hidden }, messages };

@@ -97,7 +97,7 @@ export function mentionWrite(core: StoreCore, id: ThreadID): MentionWrite {
           for (const j of joined) later.set(j.batch.threadId, named.get(j.batch.threadId)!);
           return;
         }
-        for (const j of joined) core.afterWrite(j.batch.threadId, j.before, j.ops, true);
+        for (const j of joined) core.afterWrite(j.batch.threadId, j.before, j.ops, true, j.batch);
       } else await backend.commit([batch], now);
     },
 

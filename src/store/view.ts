@@ -39,10 +39,21 @@ export function addUsage<T extends UsageTotals>(into: T, u: UsageTotals | UsageR
   return into;
 }
 
+const DAY_MS = 86_400_000;
+/** The last day formatted, by its first millisecond (appends fall on the same day). */
+let lastDay = { start: NaN, text: '' };
+
+/** The UTC day (YYYY-MM-DD) of a timestamp. */
+function utcDay(ms: number): string {
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  if (start !== lastDay.start) lastDay = { start, text: new Date(ms).toISOString().slice(0, 10) };
+  return lastDay.text;
+}
+
 /** The usage columns of a message: model, UTC day and token/cost numbers (null when absent). */
 export function usageColumns(m: Message): [string | null, string, number | null, number | null, number | null, number | null, number | null] {
   const u = m.resourceUsage;
-  const day = new Date(m.timestamp).toISOString().slice(0, 10);
+  const day = utcDay(m.timestamp);
   return [
     u?.model ?? null,
     day,

@@ -23,7 +23,8 @@ test('messages appended without a search between are found, by this store and an
       { type: 'user:message', message: { content: 'zephyr gamma' } },
     ]);
     const db = (t.store['core'].backend as SqliteBackend).db;
-    assert.equal((db.prepare('SELECT count(*) AS n FROM search_pending').get() as { n: number }).n, 3, 'queued, not yet indexed');
+    const docs = () => (db.prepare("SELECT count(*) AS n FROM search_docs WHERE key <> ''").get() as { n: number }).n;
+    assert.equal(docs(), 0, 'not yet indexed: the appends wrote nothing for search');
     await t.store.append(th.id, { type: 'thread:truncate', fromIndex: 2 });
     const other = await openStore({ dir: t.dir });
     try {
@@ -33,6 +34,7 @@ test('messages appended without a search between are found, by this store and an
     }
     assert.equal(await found(t.store, 'zephyr'), 2);
     assert.equal((db.prepare('SELECT count(*) AS n FROM search_pending').get() as { n: number }).n, 0);
+    assert.equal(docs(), 2);
     assert.equal((await t.store.reindex()).documents, 2);
   } finally {
     await t.dispose();

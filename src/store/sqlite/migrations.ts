@@ -1,4 +1,4 @@
-import { LAZY_SEARCH_MIGRATION, SEARCH_MIGRATION } from './search-sql.js';
+import { LAZY_SEARCH_MIGRATION, SEARCH_MARK_MIGRATION, SEARCH_MIGRATION } from './search-sql.js';
 
 /** The local store's schema, as an ordered array: the index is the version (PRAGMA user_version). */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -116,5 +116,35 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
       json_extract(h.value, '$.fromMessageId')
     FROM threads t, json_each(t.head, '$.clock.hidden') h
     ORDER BY t.tid, h.key;
+  `,
+  // 6: fewer pages per append. `ops.seq` without AUTOINCREMENT (its `sqlite_sequence` row was one
+  // more page in every commit): a seq is never given twice because deletions first raise
+  // `store_meta.seq_floor` to the highest seq, and an insert takes max(highest, floor) + 1. The
+  // `threads(updated)` index goes (only the archive sweep read it). Search no longer queues a row
+  // per append (SEARCH_MARK_MIGRATION). Written so that it can run again on its own result.
+  `
+  CREATE TABLE IF NOT EXISTS store_meta (
+    name TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT OR REPLACE INTO store_meta (name, n) VALUES ('seq_floor', max(
+    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ops'), 0),
+    coalesce((SELECT max(seq) FROM ops), 0),
+    coalesce((SELECT n FROM store_meta WHERE name = 'seq_floor'), 0)));
+  CREATE TABLE ops_next (
+    seq INTEGER PRIMARY KEY,
+    tid INTEGER NOT NULL,
+    v INTEGER NOT NULL,
+    op_id TEXT NOT NULL,
+    body TEXT NOT NULL
+  );
+  INSERT INTO ops_next (seq, tid, v, op_id, body) SELECT seq, tid, v, op_id, body FROM ops ORDER BY seq;
+  DROP TABLE ops;
+  ALTER TABLE ops_next RENAME TO ops;
+  CREATE UNIQUE INDEX ops_tid_v ON ops(tid, v);
+  CREATE UNIQUE INDEX ops_tid_op ON ops(tid, op_id);
+  DELETE FROM sqlite_sequence WHERE name = 'ops';
+  DROP INDEX IF EXISTS threads_updated;
+  ${SEARCH_MARK_MIGRATION}
   `,
 ];

@@ -2,8 +2,8 @@
  * Full-text search on SQLite (FTS5). `search_docs` has one row per indexed document (a visible
  * message, keyed by its thread and order key; or a thread's title, key ''), and `search_fts` its
  * text, with the document's id as rowid. Triggers on the view tables keep both, so the commit
- * code does not know about search: a message row inserted is queued (indexed in a batch before
- * the next search, reindex or eviction: see LAZY_SEARCH_MIGRATION), hidden or deleted removes its
+ * code does not know about search: a message row inserted is unindexed until the next search,
+ * reindex or eviction indexes it in a batch (see LAZY_SEARCH_MIGRATION, SEARCH_MARK_MIGRATION), hidden or deleted removes its
  * document, a title change replaces the title's. An evicted
  * (archived) thread's message rows go without taking their documents along, so it is still found.
  */
@@ -65,18 +65,42 @@ export const LAZY_SEARCH_MIGRATION = `
   END;`;
 
 /**
- * Indexes the queued message rows (inside a caller's transaction): each replaces the document its
- * key had; rows since hidden or deleted are skipped.
+ * Migration 6: an append writes nothing for search. Message rows of ops above the mark
+ * (`store_meta.search_mark`, a `seq`) are unindexed by definition; only a row inserted for an
+ * op at or below the mark (a view rewrite, a restore) is queued in `search_pending`.
+ */
+export const SEARCH_MARK_MIGRATION = `
+  INSERT OR REPLACE INTO store_meta (name, n) VALUES ('search_mark', coalesce((SELECT max(seq) FROM ops), 0));
+  DROP TRIGGER search_message_queued;
+  CREATE TRIGGER search_message_queued AFTER INSERT ON messages
+    WHEN NEW.hidden = 0 AND NEW.seq <= (SELECT n FROM store_meta WHERE name = 'search_mark') BEGIN
+    INSERT OR IGNORE INTO search_pending (tid, key) VALUES (NEW.tid, NEW.key);
+  END;`;
+
+const SEARCH_MARK = "(SELECT n FROM store_meta WHERE name = 'search_mark')";
+
+/**
+ * Indexes the unindexed message rows (inside a caller's transaction): the visible rows of ops
+ * above the mark are queued (found through their op: its body holds the key), the mark moves to
+ * the newest op, then each queued row replaces the document its key had; rows since hidden or
+ * deleted are skipped.
  */
 const CATCH_UP_SQL = `
+  INSERT OR IGNORE INTO search_pending (tid, key)
+    SELECT m.tid, m.key FROM ops o JOIN messages m ON m.tid = o.tid AND m.key = json_extract(o.body, '$.message.key')
+    WHERE o.seq > ${SEARCH_MARK} AND m.seq = o.seq AND m.hidden = 0;
+  UPDATE store_meta SET n = max(n, coalesce((SELECT max(seq) FROM ops), 0)) WHERE name = 'search_mark';
   DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM search_pending p JOIN search_docs d ON d.tid = p.tid AND d.key = p.key);
   DELETE FROM search_docs WHERE EXISTS (SELECT 1 FROM search_pending p WHERE p.tid = search_docs.tid AND p.key = search_docs.key);
   ${addMessageDocs('search_pending p JOIN messages m ON m.tid = p.tid AND m.key = p.key', '1')}
   DELETE FROM search_pending;`;
 
-/** Indexes queued messages, when any (in a caller's transaction, or in its own). */
+/** Something to index: a queued row, or an op above the mark. */
+const PENDING_SQL = `SELECT 1 AS x WHERE EXISTS (SELECT 1 FROM search_pending) OR EXISTS (SELECT 1 FROM ops WHERE seq > ${SEARCH_MARK})`;
+
+/** Indexes unindexed messages, when any (in a caller's transaction, or in its own). */
 export function catchUpSearch(db: SqliteDatabase): void {
-  if (!db.prepare('SELECT 1 FROM search_pending LIMIT 1').get()) return;
+  if (!db.prepare(PENDING_SQL).get()) return;
   if (db.inTransaction) db.exec(CATCH_UP_SQL);
   else db.transaction(() => db.exec(CATCH_UP_SQL)).immediate();
 }
@@ -84,6 +108,7 @@ export function catchUpSearch(db: SqliteDatabase): void {
 /** Rebuilds every document of threads whose ops are held (evicted threads keep theirs) and every title. */
 export const REBUILD_SEARCH_SQL = `
   DELETE FROM search_pending;
+  UPDATE store_meta SET n = max(n, coalesce((SELECT max(seq) FROM ops), 0)) WHERE name = 'search_mark';
   DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM search_docs d JOIN threads t ON t.tid = d.tid WHERE t.evicted IS NULL OR d.key = '');
   DELETE FROM search_docs WHERE key = '' OR tid IN (SELECT tid FROM threads WHERE evicted IS NULL);
   ${addMessageDocs('messages m', '1')}

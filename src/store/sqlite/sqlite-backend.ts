@@ -19,6 +19,9 @@ export interface SqliteBackendOptions {
   durability?: 'full' | 'normal';
 }
 
+/** WAL pages between automatic checkpoints. */
+const WAL_CHECKPOINT_PAGES = 4000;
+
 type ThreadRow = { tid: number; v: number; head: string; evicted?: number | null };
 type MsgRow = { body: string; v: number; op_id: string; id: string };
 type RangeRow = { op_id: string; from_key: string; to_key: string; from_msg: string };
@@ -55,6 +58,9 @@ export class SqliteBackend implements StorageBackend {
   constructor(source: string | SqliteDatabase, options: SqliteBackendOptions = {}) {
     this.db = typeof source === 'string' ? openSqlite(source, { synchronous: options.durability === 'normal' ? 'NORMAL' : 'FULL' }) : source;
     this.db.pragma('foreign_keys = OFF');
+    // A checkpoint costs two fsyncs (at `normal` the only ones): every 4,000 WAL pages (16 MiB)
+    // instead of SQLite's 1,000, so an append pays a quarter of them.
+    this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     migrate(this.db, SQLITE_MIGRATIONS);
     this.s = Object.fromEntries(Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<SqliteStatementName, SqliteStatement>;
     this.commitTx = this.db.transaction((batches: CommitBatch[], now: number) => {
@@ -160,6 +166,7 @@ export class SqliteBackend implements StorageBackend {
         if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${c.threadId} not found`);
         checkNotEvicted(c.threadId, row.evicted);
         checkLease(c.threadId, this.s.lease.get(c.threadId) as LeaseState | undefined, c.fence, now);
+        this.s.raiseSeqFloor.run();
         this.s.deleteOpsAfter.run(row.tid, c.keepVersion);
         this.insertOps(row.tid, c.threadId, c.ops);
         this.writeView(row.tid, c.head, c.rows);
@@ -294,6 +301,7 @@ export class SqliteBackend implements StorageBackend {
         this.s.sumUsage.run(r.tid);
         this.s.deleteMsgs.run(r.tid);
         this.s.deleteCalls.run(r.tid);
+        this.s.raiseSeqFloor.run();
         this.s.deleteOps.run(r.tid);
       })
       .immediate();

@@ -12,7 +12,10 @@ export const SQLITE_STATEMENTS = {
   since: 'SELECT o.seq, o.v, o.op_id, o.body, t.id FROM ops o JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
   deleteOpsAfter: 'DELETE FROM ops WHERE tid = ? AND v > ?',
   opSeqs: 'SELECT seq, op_id FROM ops WHERE tid = ?',
-  insertOp: 'INSERT INTO ops (tid, v, op_id, body) VALUES (?, ?, ?, ?)',
+  // A seq is never given twice: max(highest, the floor deletions leave) + 1 (see migration 6).
+  insertOp: `INSERT INTO ops (seq, tid, v, op_id, body) SELECT max(coalesce((SELECT max(seq) FROM ops), 0), n) + 1, ?, ?, ?, ?
+    FROM store_meta WHERE name = 'seq_floor'`,
+  raiseSeqFloor: "UPDATE store_meta SET n = max(n, coalesce((SELECT max(seq) FROM ops), 0)) WHERE name = 'seq_floor'",
   insertMsg:
     'INSERT INTO messages (tid, key, seq, hidden, model, day, in_tok, out_tok, cr_tok, cw_tok, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   insertCall: 'INSERT INTO tool_calls (tid, call_id, key) VALUES (?, ?, ?) ON CONFLICT (tid, call_id) DO UPDATE SET key = max(key, excluded.key)',
@@ -41,7 +44,7 @@ export const SQLITE_STATEMENTS = {
         SELECT t.tid, (SELECT max(o.seq) FROM ops o WHERE o.tid = t.tid AND o.seq <= @snap) FROM threads t WHERE t.last_seq > @snap
       ) WHERE act IS NOT NULL AND act < @below ORDER BY act DESC LIMIT @limit)
     SELECT t.head, page.act FROM page JOIN threads t ON t.tid = page.tid ORDER BY page.act DESC`,
-  maxSeq: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ops'), 0) AS n",
+  maxSeq: "SELECT max(coalesce((SELECT max(seq) FROM ops), 0), (SELECT n FROM store_meta WHERE name = 'seq_floor')) AS n",
   lease: 'SELECT owner, token, expires FROM leases WHERE thread_id = ?',
   putLease:
     'INSERT INTO leases (thread_id, owner, token, expires) VALUES (?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires = excluded.expires',
