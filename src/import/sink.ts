@@ -200,6 +200,7 @@ export class Session {
     this.stateDirty = false;
     for (const [a, u] of uuids) this.sink.claimed.delete(`${a}\0${u}`);
     db.tx(() => {
+      this.sink.fence();
       for (const r of records) db.putRecord(this.threadId, r.rkey, r.mid, r.raw, r.val);
       for (const c of raws) db.putRaw(this.threadId, c);
       for (const [a, u] of uuids) db.putUuid(a, u, this.threadId);
@@ -226,9 +227,14 @@ export class ImportSink {
   /** Uuids claimed in this run and not yet written (agent + uuid -> thread). */
   readonly claimed = new Map<string, ThreadID>();
 
+  /**
+   * @param fence Throws when this import may no longer write (its lease was taken over); run
+   *   inside every state transaction, and before a thread is created.
+   */
   constructor(
     readonly store: Store,
     readonly db: StateDb,
+    readonly fence: () => void = () => undefined,
   ) {}
 
   /** Every session opened in this run. */
@@ -272,7 +278,10 @@ export class ImportSink {
       let parent: Session | undefined;
       if (fields.parent) parent = await this.session(fields.parent.key, fields.parent.init);
       const meta = { ...fields.meta, importKey: key };
-      this.db.setPending(key, true);
+      this.db.tx(() => {
+        this.fence();
+        this.db.setPending(key, true);
+      });
       const t = await this.store.createThread({
         ...(fields.title !== undefined && { title: fields.title.slice(0, 10_000) }),
         ...(fields.env && { env: fields.env }),
@@ -287,6 +296,7 @@ export class ImportSink {
       }
       s = new Session(this, key, t.id, t.v, t, {}, true);
       this.db.tx(() => {
+        this.fence();
         this.db.putSession(key, t.id, t.v, {});
         if (parent) this.db.putSession(parent.key, parent.threadId, parent.v, parent.state);
         this.db.setPending(key, false);
@@ -300,6 +310,7 @@ export class ImportSink {
   private async reconcile(s: Session, fromV: number, toV: number): Promise<void> {
     const ops = await this.store.history(s.threadId, { fromVersion: Math.min(fromV, toV) });
     this.db.tx(() => {
+      this.fence();
       for (const op of ops) {
         if ((op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message') && typeof op.message.sourceId === 'string')
           this.db.putRecord(s.threadId, op.message.sourceId, op.message.id, false);
@@ -315,11 +326,13 @@ export class ImportSink {
   }
 
   /**
-   * Finishes creations a crash interrupted: a thread made with an import key but never recorded
-   * is found by its `meta.importKey` and adopted (its parent link added if missing).
+   * Finishes creations a crash interrupted (keys starting with `prefix`): a thread made with an
+   * import key but never recorded is found by its `meta.importKey` and adopted (its parent link
+   * added if missing).
    */
-  async resolvePending(): Promise<void> {
-    const keys = new Set(this.db.pendingKeys());
+  async resolvePending(prefix: string): Promise<void> {
+    // Only the source's own keys: another source's import may be creating its threads right now.
+    const keys = new Set(this.db.pendingKeys().filter((k) => k.startsWith(prefix)));
     if (keys.size === 0) return;
     let cursor: string | undefined;
     do {
@@ -354,7 +367,11 @@ export class ImportSink {
   /** Writes every session's buffer, then the file's read progress (so progress never runs ahead). */
   async flushAll(file?: { path: string; progress: FileProgress }): Promise<void> {
     for (const s of this.sessions.values()) await s.flush();
-    if (file) this.db.putFile(file.path, file.progress);
+    if (file)
+      this.db.tx(() => {
+        this.fence();
+        this.db.putFile(file.path, file.progress);
+      });
   }
 
   /** Whether any session holds a full batch. */

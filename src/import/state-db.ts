@@ -20,7 +20,7 @@ interface Database {
   prepare(sql: string): Statement;
   exec(sql: string): void;
   pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate(...args: A): R };
   close(): void;
 }
 
@@ -38,7 +38,16 @@ const MIGRATIONS = [
      first_line INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
    CREATE INDEX raw_thread ON raw (thread_id, seq);
    CREATE TABLE blobs (hash TEXT PRIMARY KEY, mime TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);`,
+  `CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, expires INTEGER NOT NULL);`,
 ];
+
+/** Who holds a lease (see {@link StateDb.takeLease}). */
+export interface LeaseHolder {
+  owner: string;
+  host: string;
+  pid: number;
+  expires: number;
+}
 
 /** Read progress of one source file. */
 export interface FileProgress {
@@ -87,13 +96,16 @@ export class StateDb {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 10000');
     }
-    for (;;) {
+    // Each step re-reads the version inside a write transaction: two processes opening a new file migrate it once.
+    const step = this.db.transaction(() => {
       const v = this.db.pragma('user_version', { simple: true }) as number;
-      if (v >= MIGRATIONS.length) break;
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
+      if (v >= MIGRATIONS.length) return false;
+      this.db.exec(MIGRATIONS[v]!);
+      this.db.pragma(`user_version = ${v + 1}`);
+      return true;
+    });
+    while (step.immediate()) {
+      // next migration
     }
   }
 
@@ -132,6 +144,33 @@ export class StateDb {
   /** Runs `fn` in one transaction. */
   tx<R>(fn: () => R): R {
     return this.db.transaction(fn)();
+  }
+
+  /**
+   * Takes the lease `name` for `owner` until `expires` (ms since the epoch) when it is free,
+   * expired, already the owner's, or held by `stale` (a holder known to be dead); answers the
+   * holder that keeps it otherwise. One write transaction, so two takers never both win.
+   */
+  takeLease(name: string, holder: LeaseHolder, now: number, stale?: string): LeaseHolder | undefined {
+    return this.db
+      .transaction(() => {
+        const cur = this.stmt('SELECT owner, host, pid, expires FROM leases WHERE name = ?').get(name) as LeaseHolder | undefined;
+        if (cur && cur.owner !== holder.owner && cur.expires > now && cur.owner !== stale) return cur;
+        this.stmt(
+          'INSERT INTO leases (name, owner, host, pid, expires) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, expires = excluded.expires',
+        ).run(name, holder.owner, holder.host, holder.pid, holder.expires);
+        return undefined;
+      })
+      .immediate();
+  }
+
+  /** Extends a lease the owner still holds; false when it was lost (expired and taken over). */
+  renewLease(name: string, owner: string, expires: number): boolean {
+    return this.stmt('UPDATE leases SET expires = ? WHERE name = ? AND owner = ?').run(expires, name, owner).changes === 1;
+  }
+
+  releaseLease(name: string, owner: string): void {
+    this.stmt('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
   }
 
   session(key: string): { threadId: ThreadID; v: number; state: Record<string, unknown> } | undefined {
