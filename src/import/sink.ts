@@ -147,7 +147,7 @@ export class Session {
   /** Claims a source uuid for this thread (who holds a uuid is asked with {@link ImportSink.uuidOwner}). */
   claim(agent: string, uuid: string): void {
     this.uuids.push([agent, uuid]);
-    this.sink.claimed.set(`${agent}\0${uuid}`, this.threadId);
+    this.sink.noteClaim(agent, uuid, this.threadId);
   }
 
   /** Mapper state changed: save it with the next flush. */
@@ -201,9 +201,9 @@ export class Session {
     for (const [a, u] of uuids) this.sink.claimed.delete(`${a}\0${u}`);
     db.tx(() => {
       this.sink.fence();
-      for (const r of records) db.putRecord(this.threadId, r.rkey, r.mid, r.raw, r.val);
+      db.putRecords(this.threadId, records);
       for (const c of raws) db.putRaw(this.threadId, c);
-      for (const [a, u] of uuids) db.putUuid(a, u, this.threadId);
+      db.putUuids(this.threadId, uuids);
       db.putSession(this.key, this.threadId, this.v, this.state);
     });
   }
@@ -226,6 +226,8 @@ export class ImportSink {
   externalMessages = 0;
   /** Uuids claimed in this run and not yet written (agent + uuid -> thread). */
   readonly claimed = new Map<string, ThreadID>();
+  /** Owners of the current batch's uuids (null: none), see {@link prefetchOwners}. */
+  private readonly owners = new Map<string, ThreadID | null>();
 
   /**
    * @param fence Throws when this import may no longer write (its lease was taken over); run
@@ -361,7 +363,33 @@ export class ImportSink {
 
   /** The thread that holds a source uuid, if any. */
   uuidOwner(agent: string, uuid: string): ThreadID | undefined {
-    return this.claimed.get(`${agent}\0${uuid}`) ?? (this.db.uuidOwner(agent, uuid) as ThreadID | undefined);
+    const k = `${agent}\0${uuid}`;
+    const claimed = this.claimed.get(k);
+    if (claimed) return claimed;
+    const known = this.owners.get(k);
+    if (known !== undefined) return known === null ? undefined : known;
+    return this.db.uuidOwner(agent, uuid) as ThreadID | undefined;
+  }
+
+  /**
+   * Who holds each of `uuids` (agent + uuid), asked in one query per agent and kept until the
+   * next prefetch, so that the records of a batch of lines are not looked up one by one. Claims
+   * update what is kept; nothing else writes uuids while the import holds its lease.
+   */
+  prefetchOwners(uuids: Map<string, string[]>): void {
+    this.owners.clear();
+    for (const [agent, list] of uuids) {
+      if (list.length === 0) continue;
+      const found = this.db.uuidOwners(agent, list);
+      for (const u of list) this.owners.set(`${agent}\0${u}`, (found.get(u) as ThreadID | undefined) ?? null);
+    }
+  }
+
+  /** Notes a claim in what {@link prefetchOwners} kept. */
+  noteClaim(agent: string, uuid: string, threadId: ThreadID): void {
+    const k = `${agent}\0${uuid}`;
+    this.claimed.set(k, threadId);
+    if (this.owners.has(k)) this.owners.set(k, threadId);
   }
 
   /** Writes every session's buffer, then the file's read progress (so progress never runs ahead). */

@@ -39,6 +39,11 @@ const MIGRATIONS = [
    CREATE INDEX raw_thread ON raw (thread_id, seq);
    CREATE TABLE blobs (hash TEXT PRIMARY KEY, mime TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);`,
   `CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, expires INTEGER NOT NULL);`,
+  // Asked once per source record: a table clustered on its key answers from one B-tree, not an index and the table.
+  `CREATE TABLE uuids2 (agent TEXT NOT NULL, uuid TEXT NOT NULL, thread_id TEXT NOT NULL, PRIMARY KEY (agent, uuid)) WITHOUT ROWID;
+   INSERT INTO uuids2 (agent, uuid, thread_id) SELECT agent, uuid, thread_id FROM uuids;
+   DROP TABLE uuids;
+   ALTER TABLE uuids2 RENAME TO uuids;`,
 ];
 
 /** Who holds a lease (see {@link StateDb.takeLease}). */
@@ -80,6 +85,9 @@ export interface RawChunk {
   lines: string[];
 }
 
+/** Rows per multi-row INSERT (well under SQLite's limit of bound parameters). */
+const ROWS = 100;
+
 const dbs = new WeakMap<object, StateDb>();
 
 /** See the module comment. One per store (shared by every import on it in this process). */
@@ -95,6 +103,7 @@ export class StateDb {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('cache_size = -16000');
     }
     // Each step re-reads the version inside a write transaction: two processes opening a new file migrate it once.
     const step = this.db.transaction(() => {
@@ -238,6 +247,32 @@ export class StateDb {
     );
   }
 
+  /**
+   * Many {@link putRecord}s: rows go in statements of {@link ROWS} rows each (one call into
+   * SQLite per statement, not per row), the rest one by one.
+   */
+  putRecords(threadId: string, rows: readonly { rkey: string; mid: string | null; raw: boolean; val?: string }[]): void {
+    let i = 0;
+    if (rows.length >= ROWS) {
+      const st = this.stmt(
+        `INSERT INTO records (thread_id, rkey, mid, raw, val) VALUES ${'(?, ?, ?, ?, ?), '.repeat(ROWS).slice(0, -2)} ON CONFLICT DO UPDATE SET raw = max(raw, excluded.raw), val = coalesce(excluded.val, val)`,
+      );
+      const params: unknown[] = new Array(ROWS * 5);
+      for (; i + ROWS <= rows.length; i += ROWS) {
+        for (let j = 0; j < ROWS; j++) {
+          const r = rows[i + j]!;
+          params[j * 5] = threadId;
+          params[j * 5 + 1] = r.rkey;
+          params[j * 5 + 2] = r.mid;
+          params[j * 5 + 3] = r.raw ? 1 : 0;
+          params[j * 5 + 4] = r.val ?? null;
+        }
+        st.run(params);
+      }
+    }
+    for (; i < rows.length; i++) this.putRecord(threadId, rows[i]!.rkey, rows[i]!.mid, rows[i]!.raw, rows[i]!.val);
+  }
+
   /** The first live record after `seq` (in import order) that became a message. */
   firstLiveMessageAfter(threadId: string, seq: number): RecordRow | undefined {
     return this.stmt('SELECT rkey, mid, live, raw, val, rowid AS seq FROM records WHERE thread_id = ? AND rowid > ? AND live = 1 AND mid IS NOT NULL ORDER BY rowid LIMIT 1').get(
@@ -257,8 +292,32 @@ export class StateDb {
     return this.ownerStmt.get(agent, uuid) as string | undefined;
   }
 
+  /** The threads that hold any of `uuids` of an agent (one query for many). */
+  uuidOwners(agent: string, uuids: readonly string[]): Map<string, string> {
+    const rows = this.stmt('SELECT uuid, thread_id FROM uuids WHERE agent = ? AND uuid IN (SELECT value FROM json_each(?))').all(agent, JSON.stringify(uuids)) as { uuid: string; thread_id: string }[];
+    return new Map(rows.map((r) => [r.uuid, r.thread_id]));
+  }
+
   putUuid(agent: string, uuid: string, threadId: string): void {
     this.stmt('INSERT OR IGNORE INTO uuids (agent, uuid, thread_id) VALUES (?, ?, ?)').run(agent, uuid, threadId);
+  }
+
+  /** Many {@link putUuid}s, {@link ROWS} to a statement. */
+  putUuids(threadId: string, uuids: readonly (readonly [agent: string, uuid: string])[]): void {
+    let i = 0;
+    if (uuids.length >= ROWS) {
+      const st = this.stmt(`INSERT OR IGNORE INTO uuids (agent, uuid, thread_id) VALUES ${'(?, ?, ?), '.repeat(ROWS).slice(0, -2)}`);
+      const params: unknown[] = new Array(ROWS * 3);
+      for (; i + ROWS <= uuids.length; i += ROWS) {
+        for (let j = 0; j < ROWS; j++) {
+          params[j * 3] = uuids[i + j]![0];
+          params[j * 3 + 1] = uuids[i + j]![1];
+          params[j * 3 + 2] = threadId;
+        }
+        st.run(params);
+      }
+    }
+    for (; i < uuids.length; i++) this.putUuid(uuids[i]![0], uuids[i]![1], threadId);
   }
 
   putRaw(threadId: string, chunk: RawChunk): void {
