@@ -43,7 +43,9 @@ const MIGRATIONS = [
   `CREATE TABLE uuids2 (agent TEXT NOT NULL, uuid TEXT NOT NULL, thread_id TEXT NOT NULL, PRIMARY KEY (agent, uuid)) WITHOUT ROWID;
    INSERT INTO uuids2 (agent, uuid, thread_id) SELECT agent, uuid, thread_id FROM uuids;
    DROP TABLE uuids;
-   ALTER TABLE uuids2 RENAME TO uuids;`,
+   ALTER TABLE uuids2 RENAME TO uuids;
+   -- A third B-tree written per record, read only when a crash is repaired (a scan of one thread's records there).
+   DROP INDEX records_mid;`,
 ];
 
 /** Who holds a lease (see {@link StateDb.takeLease}). */
