@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { statOrThrow } from './json-lines.js';
 import { ImportLease } from './lease.js';
 import { IMPORTERS } from './registry.js';
+import { resolvePending } from './repair.js';
 import { ImportSink } from './sink.js';
 import { StateDb } from './state-db.js';
 import type { ImportContext, ImportOptions, ImportProgress, ImportResult, Importer, SkippedRecord, SourceUnit } from './types.js';
@@ -65,7 +66,7 @@ export async function runImport(store: Store, importer: Importer, units: SourceU
 
 async function importWith(store: Store, db: StateDb, importer: Importer, units: SourceUnit[], options: RunOptions, lease: ImportLease): Promise<ImportResult> {
   const sink = new ImportSink(store, db, () => lease.check());
-  await sink.resolvePending(`${importer.agent}:`);
+  await resolvePending(sink, `${importer.agent}:`);
   const skipped: SkippedRecord[] = [];
   const bytesTotal = units.reduce((n, u) => n + u.size, 0);
   const progress: ImportProgress = { filesDone: 0, filesTotal: units.length, bytesDone: 0, bytesTotal, threads: 0, messages: 0 };

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Delta, Environment, MessageInput, ThreadID } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { ErrorCode, SkeinError } from '../errors.js';
+import { reconcile } from './repair.js';
 import type { FileProgress, RawChunk, RecordRow, StateDb } from './state-db.js';
 
 /** How a new thread starts. */
@@ -272,7 +273,7 @@ export class ImportSink {
       const head = await this.store.info(known.threadId);
       if (head) {
         s = new Session(this, key, known.threadId, known.v, head, known.state, false);
-        if (head.v !== known.v) await this.reconcile(s, known.v, head.v);
+        if (head.v !== known.v) await reconcile(this, s, known.v, head.v);
       }
     }
     if (!s) {
@@ -306,53 +307,6 @@ export class ImportSink {
     }
     this.sessions.set(key, s);
     return s;
-  }
-
-  /** The thread moved past what the state database recorded (a crash between the two writes): catch up. */
-  private async reconcile(s: Session, fromV: number, toV: number): Promise<void> {
-    const ops = await this.store.history(s.threadId, { fromVersion: Math.min(fromV, toV) });
-    this.db.tx(() => {
-      this.fence();
-      for (const op of ops) {
-        if ((op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message') && typeof op.message.sourceId === 'string')
-          this.db.putRecord(s.threadId, op.message.sourceId, op.message.id, false);
-        if (op.type === 'thread:truncate') {
-          const r = this.db.recordByMid(s.threadId, op.fromMessageId);
-          if (r) this.db.hideAfter(s.threadId, r.seq - 1);
-        }
-      }
-      this.db.putSession(s.key, s.threadId, toV, s.state);
-    });
-    s.v = toV;
-    s.reconciled = true;
-  }
-
-  /**
-   * Finishes creations a crash interrupted (keys starting with `prefix`): a thread made with an
-   * import key but never recorded is found by its `meta.importKey` and adopted (its parent link
-   * added if missing).
-   */
-  async resolvePending(prefix: string): Promise<void> {
-    // Only the source's own keys: another source's import may be creating its threads right now.
-    const keys = new Set(this.db.pendingKeys().filter((k) => k.startsWith(prefix)));
-    if (keys.size === 0) return;
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.listThreads({ limit: 500, ...(cursor && { cursor }) });
-      for (const t of page.threads) {
-        const k = t.meta?.importKey;
-        if (typeof k !== 'string' || !keys.has(k) || this.db.session(k)) continue;
-        const parentId = t.mainThreadID ?? t.originThreadID;
-        if (parentId) {
-          const p = await this.store.info(parentId);
-          const linked = t.mainThreadID ? p?.childThreadIDs.includes(t.id) : p?.summaryThreadIDs.includes(t.id);
-          if (p && !linked) await this.store.append(parentId, { type: t.mainThreadID ? 'child:link' : 'summary:link', threadId: t.id });
-        }
-        this.db.putSession(k, t.id, t.v, {});
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    for (const k of keys) this.db.setPending(k, false);
   }
 
   /** The session key of a thread imported here, if any. */
