@@ -8,15 +8,34 @@ import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, SkeinError } from '../errors.js';
-import { headHash, headLength, readLines, type Line } from './line-reader.js';
+import { headHash, headLength, readLineBatches, type Line } from './line-reader.js';
 import type { FileProgress } from './state-db.js';
 import type { ImportContext, SourceUnit } from './types.js';
 
 /** A mapper of one parsed line. `text` is the line as written (kept verbatim). */
 export type LineHandler = (record: Record<string, unknown>, line: Line & { text: string }) => Promise<void>;
 
-/** Imports the new lines of one file. `onEnd` runs before the final flush. */
-export async function importJsonLines(unit: SourceUnit, ctx: ImportContext, handle: LineHandler, onEnd?: () => Promise<void>): Promise<void> {
+/** A line's JSON value, or the error that parsing it threw (undefined for a line that is not text). */
+function parse(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/**
+ * Imports the new lines of one file. `onEnd` runs before the final flush; `prefetch` sees the
+ * records of each batch of lines (one read chunk) before they are handled one by one.
+ */
+export async function importJsonLines(
+  unit: SourceUnit,
+  ctx: ImportContext,
+  handle: LineHandler,
+  onEnd?: () => Promise<void>,
+  prefetch?: (records: Record<string, unknown>[]) => void,
+): Promise<void> {
   const db = ctx.sink.db;
   const known = db.file(unit.path);
   if (known && known.size === unit.size && known.mtime === unit.mtimeMs) return;
@@ -39,34 +58,32 @@ export async function importJsonLines(unit: SourceUnit, ctx: ImportContext, hand
     const done = offset >= unit.size;
     return { path: unit.path, progress: { size: done ? unit.size : -1, mtime: done ? unit.mtimeMs : -1, offset, line: lines, head, keys: [...keys] } };
   };
-  for await (const l of readLines(unit.path, start, line)) {
-    ctx.progress(l.end - start);
-    if (!l.terminated && ctx.live) break;
-    if (l.text === undefined) {
-      ctx.skip(unit.path, l.line, 'not text (binary or invalid UTF-8)');
-    } else {
-      let record: unknown;
-      try {
-        record = JSON.parse(l.text);
-      } catch (err) {
+  batches: for await (const batch of readLineBatches(unit.path, start, line)) {
+    // Parsed up front so that the mapper can look up what the whole batch needs at once.
+    const parsed = batch.map((l) => parse(l.text));
+    prefetch?.(parsed.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null && !(r instanceof Error) && !Array.isArray(r)));
+    for (let i = 0; i < batch.length; i++) {
+      const l = batch[i]!;
+      if (!l.terminated && ctx.live) break batches;
+      const record = parsed[i];
+      if (l.text === undefined) ctx.skip(unit.path, l.line, 'not text (binary or invalid UTF-8)');
+      else if (record instanceof Error) {
         if (!l.terminated) {
           // Possibly still being written: report it, but leave it to be read again.
           ctx.skip(unit.path, l.line, 'truncated last line (no newline, not valid JSON)');
-          break;
+          break batches;
         }
-        ctx.skip(unit.path, l.line, `malformed JSON: ${(err as Error).message}`);
+        ctx.skip(unit.path, l.line, `malformed JSON: ${record.message}`);
+      } else if (typeof record !== 'object' || record === null || Array.isArray(record)) ctx.skip(unit.path, l.line, 'not a JSON object');
+      else {
+        ctx.sink.origin = { file: unit.path, line: l.line };
+        await handle(record as Record<string, unknown>, l as Line & { text: string });
       }
-      if (record !== undefined) {
-        if (typeof record !== 'object' || record === null || Array.isArray(record)) ctx.skip(unit.path, l.line, 'not a JSON object');
-        else {
-          ctx.sink.origin = { file: unit.path, line: l.line };
-          await handle(record as Record<string, unknown>, l as Line & { text: string });
-        }
-      }
+      offset = l.end;
+      lines = l.line;
+      if (ctx.sink.anyFull()) await ctx.sink.flushAll(await progress());
     }
-    offset = l.end;
-    lines = l.line;
-    if (ctx.sink.anyFull()) await ctx.sink.flushAll(await progress());
+    ctx.progress(offset - start);
   }
   await onEnd?.();
   await ctx.sink.flushAll(await progress());

@@ -1,7 +1,8 @@
 /**
- * Streams a file's lines from a byte offset, so memory is bounded by the longest line rather than
- * the file. Each line comes with its 1-based number and the offset just after it; a last line
- * without its newline is reported as unterminated (a writer may still be writing it).
+ * Streams a file's lines from a byte offset, so memory is bounded by the longest line (and one
+ * read chunk) rather than the file. Each line comes with its 1-based number and the offset just
+ * after it; a last line without its newline is reported as unterminated (a writer may still be
+ * writing it).
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -27,35 +28,62 @@ function decode(buf: Buffer): string | undefined {
   return buf.toString('utf8', start, Math.max(start, end));
 }
 
-/** Lines of `path` from byte `start` (the line before it being number `startLine`). */
-export async function* readLines(path: string, start: number, startLine: number): AsyncGenerator<Line> {
+/** A line decoded with its whole read chunk: the same result as {@link decode} on its bytes. */
+function clean(text: string): string {
+  const from = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const to = text.charCodeAt(text.length - 1) === 13 ? text.length - 1 : text.length;
+  return from === 0 && to === text.length ? text : text.slice(from, Math.max(from, to));
+}
+
+/**
+ * Lines of `path` from byte `start` (the line before it being number `startLine`), in batches
+ * of one read chunk (1 MiB). A chunk's complete lines are checked and decoded at once (one
+ * UTF-8 check and one decode per chunk, not per line); a chunk that is not clean text falls
+ * back to line by line, so a bad line is reported alone.
+ */
+export async function* readLineBatches(path: string, start: number, startLine: number): AsyncGenerator<Line[]> {
   let pending: Buffer[] = [];
   let pendingLen = 0;
   let offset = start;
   let line = startLine;
-  const stream = createReadStream(path, { start, highWaterMark: 256 * 1024 });
+  const stream = createReadStream(path, { start, highWaterMark: 1024 * 1024 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const out: Line[] = [];
     let from = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, from);
-      if (nl < 0) break;
-      const piece = chunk.subarray(from, nl);
-      const buf = pendingLen > 0 ? Buffer.concat([...pending, piece]) : piece;
+    const first = chunk.indexOf(10);
+    if (first >= 0 && pendingLen > 0) {
+      // The line the previous chunk left unfinished.
+      const buf = Buffer.concat([...pending, chunk.subarray(0, first)]);
       pending = [];
       pendingLen = 0;
       offset += buf.length + 1;
       line++;
-      if (buf.length > 0 && !(buf.length === 1 && buf[0] === 13)) yield { text: decode(buf), bytes: buf.length, line, end: offset, terminated: true };
-      from = nl + 1;
+      if (buf.length > 0 && !(buf.length === 1 && buf[0] === 13)) out.push({ text: decode(buf), bytes: buf.length, line, end: offset, terminated: true });
+      from = first + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= from) {
+      const region = chunk.subarray(from, last);
+      const texts = region.indexOf(0) < 0 && isUtf8(region) ? region.toString('utf8').split('\n') : undefined;
+      for (let k = 0; from <= last; k++) {
+        const nl = chunk.indexOf(10, from);
+        const len = nl - from;
+        offset += len + 1;
+        line++;
+        if (len > 0 && !(len === 1 && chunk[from] === 13))
+          out.push({ text: texts ? clean(texts[k]!) : decode(chunk.subarray(from, nl)), bytes: len, line, end: offset, terminated: true });
+        from = nl + 1;
+      }
     }
     if (from < chunk.length) {
       pending.push(chunk.subarray(from));
       pendingLen += chunk.length - from;
     }
+    if (out.length > 0) yield out;
   }
   if (pendingLen > 0) {
     const buf = Buffer.concat(pending);
-    yield { text: decode(buf), bytes: buf.length, line: line + 1, end: offset + buf.length, terminated: false };
+    yield [{ text: decode(buf), bytes: buf.length, line: line + 1, end: offset + buf.length, terminated: false }];
   }
 }
 

@@ -39,11 +39,17 @@ const TABLE: [prefix: string, price: Price][] = [
 ];
 TABLE.sort((a, b) => b[0].length - a[0].length);
 
+// Asked once per priced message, for a handful of distinct models.
+const known = new Map<string, Price | undefined>();
+
 /** The price row of a model, if the table knows it. */
 export function priceOf(model: string | undefined): Price | undefined {
   if (!model) return undefined;
+  if (known.has(model)) return known.get(model);
   const m = model.toLowerCase().replace(/^(anthropic|openai)\//, '');
-  return TABLE.find(([prefix]) => m.startsWith(prefix))?.[1];
+  const p = TABLE.find(([prefix]) => m.startsWith(prefix))?.[1];
+  if (known.size < 1000) known.set(model, p);
+  return p;
 }
 
 /** The estimated cost in USD of one usage, or undefined when the model is not in the table. */

@@ -8,7 +8,9 @@ import { ErrorCode, SkeinError, ValidationError } from '../errors.js';
 import type { ThreadID } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { statOrThrow } from './json-lines.js';
+import { ImportLease } from './lease.js';
 import { IMPORTERS } from './registry.js';
+import { resolvePending } from './repair.js';
 import { ImportSink } from './sink.js';
 import { StateDb } from './state-db.js';
 import type { ImportContext, ImportOptions, ImportProgress, ImportResult, Importer, SkippedRecord, SourceUnit } from './types.js';
@@ -41,19 +43,30 @@ export async function discoverUnits(importer: Importer, paths: string[]): Promis
   return units;
 }
 
-/** Imports the units through one sink; answers the result. */
-export async function runImport(store: Store, importer: Importer, units: SourceUnit[], options: Pick<ImportOptions, 'onProgress' | 'live'>): Promise<ImportResult> {
+type RunOptions = Pick<ImportOptions, 'onProgress' | 'live' | 'onWait'> & { signal?: AbortSignal };
+
+/**
+ * Imports the units through one sink under the source's import lease (lease.ts: a concurrent
+ * import of the same source waits); answers the result (empty when `signal` stopped the wait).
+ */
+export async function runImport(store: Store, importer: Importer, units: SourceUnit[], options: RunOptions): Promise<ImportResult> {
   const db = StateDb.acquire(store);
   try {
-    return await importWith(store, db, importer, units, options);
+    const lease = await ImportLease.take(db, importer.agent, options);
+    if (!lease) return { threads: { created: 0, updated: 0, unchanged: 0 }, messages: 0, skipped: [] };
+    try {
+      return await importWith(store, db, importer, units, options, lease);
+    } finally {
+      lease.release();
+    }
   } finally {
     StateDb.release(store);
   }
 }
 
-async function importWith(store: Store, db: StateDb, importer: Importer, units: SourceUnit[], options: Pick<ImportOptions, 'onProgress' | 'live'>): Promise<ImportResult> {
-  const sink = new ImportSink(store, db);
-  await sink.resolvePending();
+async function importWith(store: Store, db: StateDb, importer: Importer, units: SourceUnit[], options: RunOptions, lease: ImportLease): Promise<ImportResult> {
+  const sink = new ImportSink(store, db, () => lease.check());
+  await resolvePending(sink, `${importer.agent}:`);
   const skipped: SkippedRecord[] = [];
   const bytesTotal = units.reduce((n, u) => n + u.size, 0);
   const progress: ImportProgress = { filesDone: 0, filesTotal: units.length, bytesDone: 0, bytesTotal, threads: 0, messages: 0 };

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Delta, Environment, MessageInput, ThreadID } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { ErrorCode, SkeinError } from '../errors.js';
+import { reconcile } from './repair.js';
 import type { FileProgress, RawChunk, RecordRow, StateDb } from './state-db.js';
 
 /** How a new thread starts. */
@@ -147,7 +148,7 @@ export class Session {
   /** Claims a source uuid for this thread (who holds a uuid is asked with {@link ImportSink.uuidOwner}). */
   claim(agent: string, uuid: string): void {
     this.uuids.push([agent, uuid]);
-    this.sink.claimed.set(`${agent}\0${uuid}`, this.threadId);
+    this.sink.noteClaim(agent, uuid, this.threadId);
   }
 
   /** Mapper state changed: save it with the next flush. */
@@ -200,9 +201,10 @@ export class Session {
     this.stateDirty = false;
     for (const [a, u] of uuids) this.sink.claimed.delete(`${a}\0${u}`);
     db.tx(() => {
-      for (const r of records) db.putRecord(this.threadId, r.rkey, r.mid, r.raw, r.val);
+      this.sink.fence();
+      db.putRecords(this.threadId, records);
       for (const c of raws) db.putRaw(this.threadId, c);
-      for (const [a, u] of uuids) db.putUuid(a, u, this.threadId);
+      db.putUuids(this.threadId, uuids);
       db.putSession(this.key, this.threadId, this.v, this.state);
     });
   }
@@ -225,10 +227,17 @@ export class ImportSink {
   externalMessages = 0;
   /** Uuids claimed in this run and not yet written (agent + uuid -> thread). */
   readonly claimed = new Map<string, ThreadID>();
+  /** Owners of the current batch's uuids (null: none), see {@link prefetchOwners}. */
+  private readonly owners = new Map<string, ThreadID | null>();
 
+  /**
+   * @param fence Throws when this import may no longer write (its lease was taken over); run
+   *   inside every state transaction, and before a thread is created.
+   */
   constructor(
     readonly store: Store,
     readonly db: StateDb,
+    readonly fence: () => void = () => undefined,
   ) {}
 
   /** Every session opened in this run. */
@@ -264,7 +273,7 @@ export class ImportSink {
       const head = await this.store.info(known.threadId);
       if (head) {
         s = new Session(this, key, known.threadId, known.v, head, known.state, false);
-        if (head.v !== known.v) await this.reconcile(s, known.v, head.v);
+        if (head.v !== known.v) await reconcile(this, s, known.v, head.v);
       }
     }
     if (!s) {
@@ -272,7 +281,10 @@ export class ImportSink {
       let parent: Session | undefined;
       if (fields.parent) parent = await this.session(fields.parent.key, fields.parent.init);
       const meta = { ...fields.meta, importKey: key };
-      this.db.setPending(key, true);
+      this.db.tx(() => {
+        this.fence();
+        this.db.setPending(key, true);
+      });
       const t = await this.store.createThread({
         ...(fields.title !== undefined && { title: fields.title.slice(0, 10_000) }),
         ...(fields.env && { env: fields.env }),
@@ -287,6 +299,7 @@ export class ImportSink {
       }
       s = new Session(this, key, t.id, t.v, t, {}, true);
       this.db.tx(() => {
+        this.fence();
         this.db.putSession(key, t.id, t.v, {});
         if (parent) this.db.putSession(parent.key, parent.threadId, parent.v, parent.state);
         this.db.setPending(key, false);
@@ -294,50 +307,6 @@ export class ImportSink {
     }
     this.sessions.set(key, s);
     return s;
-  }
-
-  /** The thread moved past what the state database recorded (a crash between the two writes): catch up. */
-  private async reconcile(s: Session, fromV: number, toV: number): Promise<void> {
-    const ops = await this.store.history(s.threadId, { fromVersion: Math.min(fromV, toV) });
-    this.db.tx(() => {
-      for (const op of ops) {
-        if ((op.type === 'user:message' || op.type === 'assistant:message' || op.type === 'system:message') && typeof op.message.sourceId === 'string')
-          this.db.putRecord(s.threadId, op.message.sourceId, op.message.id, false);
-        if (op.type === 'thread:truncate') {
-          const r = this.db.recordByMid(s.threadId, op.fromMessageId);
-          if (r) this.db.hideAfter(s.threadId, r.seq - 1);
-        }
-      }
-      this.db.putSession(s.key, s.threadId, toV, s.state);
-    });
-    s.v = toV;
-    s.reconciled = true;
-  }
-
-  /**
-   * Finishes creations a crash interrupted: a thread made with an import key but never recorded
-   * is found by its `meta.importKey` and adopted (its parent link added if missing).
-   */
-  async resolvePending(): Promise<void> {
-    const keys = new Set(this.db.pendingKeys());
-    if (keys.size === 0) return;
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.listThreads({ limit: 500, ...(cursor && { cursor }) });
-      for (const t of page.threads) {
-        const k = t.meta?.importKey;
-        if (typeof k !== 'string' || !keys.has(k) || this.db.session(k)) continue;
-        const parentId = t.mainThreadID ?? t.originThreadID;
-        if (parentId) {
-          const p = await this.store.info(parentId);
-          const linked = t.mainThreadID ? p?.childThreadIDs.includes(t.id) : p?.summaryThreadIDs.includes(t.id);
-          if (p && !linked) await this.store.append(parentId, { type: t.mainThreadID ? 'child:link' : 'summary:link', threadId: t.id });
-        }
-        this.db.putSession(k, t.id, t.v, {});
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    for (const k of keys) this.db.setPending(k, false);
   }
 
   /** The session key of a thread imported here, if any. */
@@ -348,13 +317,43 @@ export class ImportSink {
 
   /** The thread that holds a source uuid, if any. */
   uuidOwner(agent: string, uuid: string): ThreadID | undefined {
-    return this.claimed.get(`${agent}\0${uuid}`) ?? (this.db.uuidOwner(agent, uuid) as ThreadID | undefined);
+    const k = `${agent}\0${uuid}`;
+    const claimed = this.claimed.get(k);
+    if (claimed) return claimed;
+    const known = this.owners.get(k);
+    if (known !== undefined) return known === null ? undefined : known;
+    return this.db.uuidOwner(agent, uuid) as ThreadID | undefined;
+  }
+
+  /**
+   * Who holds each of `uuids` (agent + uuid), asked in one query per agent and kept until the
+   * next prefetch, so that the records of a batch of lines are not looked up one by one. Claims
+   * update what is kept; nothing else writes uuids while the import holds its lease.
+   */
+  prefetchOwners(uuids: Map<string, string[]>): void {
+    this.owners.clear();
+    for (const [agent, list] of uuids) {
+      if (list.length === 0) continue;
+      const found = this.db.uuidOwners(agent, list);
+      for (const u of list) this.owners.set(`${agent}\0${u}`, (found.get(u) as ThreadID | undefined) ?? null);
+    }
+  }
+
+  /** Notes a claim in what {@link prefetchOwners} kept. */
+  noteClaim(agent: string, uuid: string, threadId: ThreadID): void {
+    const k = `${agent}\0${uuid}`;
+    this.claimed.set(k, threadId);
+    if (this.owners.has(k)) this.owners.set(k, threadId);
   }
 
   /** Writes every session's buffer, then the file's read progress (so progress never runs ahead). */
   async flushAll(file?: { path: string; progress: FileProgress }): Promise<void> {
     for (const s of this.sessions.values()) await s.flush();
-    if (file) this.db.putFile(file.path, file.progress);
+    if (file)
+      this.db.tx(() => {
+        this.fence();
+        this.db.putFile(file.path, file.progress);
+      });
   }
 
   /** Whether any session holds a full batch. */

@@ -20,7 +20,7 @@ interface Database {
   prepare(sql: string): Statement;
   exec(sql: string): void;
   pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate(...args: A): R };
   close(): void;
 }
 
@@ -38,7 +38,23 @@ const MIGRATIONS = [
      first_line INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL);
    CREATE INDEX raw_thread ON raw (thread_id, seq);
    CREATE TABLE blobs (hash TEXT PRIMARY KEY, mime TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);`,
+  `CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, expires INTEGER NOT NULL);`,
+  // Asked once per source record: a table clustered on its key answers from one B-tree, not an index and the table.
+  `CREATE TABLE uuids2 (agent TEXT NOT NULL, uuid TEXT NOT NULL, thread_id TEXT NOT NULL, PRIMARY KEY (agent, uuid)) WITHOUT ROWID;
+   INSERT INTO uuids2 (agent, uuid, thread_id) SELECT agent, uuid, thread_id FROM uuids;
+   DROP TABLE uuids;
+   ALTER TABLE uuids2 RENAME TO uuids;
+   -- A third B-tree written per record, read only when a crash is repaired (a scan of one thread's records there).
+   DROP INDEX records_mid;`,
 ];
+
+/** Who holds a lease (see {@link StateDb.takeLease}). */
+export interface LeaseHolder {
+  owner: string;
+  host: string;
+  pid: number;
+  expires: number;
+}
 
 /** Read progress of one source file. */
 export interface FileProgress {
@@ -71,6 +87,9 @@ export interface RawChunk {
   lines: string[];
 }
 
+/** Rows per multi-row INSERT (well under SQLite's limit of bound parameters). */
+const ROWS = 100;
+
 const dbs = new WeakMap<object, StateDb>();
 
 /** See the module comment. One per store (shared by every import on it in this process). */
@@ -86,14 +105,18 @@ export class StateDb {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('cache_size = -16000');
     }
-    for (;;) {
+    // Each step re-reads the version inside a write transaction: two processes opening a new file migrate it once.
+    const step = this.db.transaction(() => {
       const v = this.db.pragma('user_version', { simple: true }) as number;
-      if (v >= MIGRATIONS.length) break;
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
+      if (v >= MIGRATIONS.length) return false;
+      this.db.exec(MIGRATIONS[v]!);
+      this.db.pragma(`user_version = ${v + 1}`);
+      return true;
+    });
+    while (step.immediate()) {
+      // next migration
     }
   }
 
@@ -132,6 +155,33 @@ export class StateDb {
   /** Runs `fn` in one transaction. */
   tx<R>(fn: () => R): R {
     return this.db.transaction(fn)();
+  }
+
+  /**
+   * Takes the lease `name` for `owner` until `expires` (ms since the epoch) when it is free,
+   * expired, already the owner's, or held by `stale` (a holder known to be dead); answers the
+   * holder that keeps it otherwise. One write transaction, so two takers never both win.
+   */
+  takeLease(name: string, holder: LeaseHolder, now: number, stale?: string): LeaseHolder | undefined {
+    return this.db
+      .transaction(() => {
+        const cur = this.stmt('SELECT owner, host, pid, expires FROM leases WHERE name = ?').get(name) as LeaseHolder | undefined;
+        if (cur && cur.owner !== holder.owner && cur.expires > now && cur.owner !== stale) return cur;
+        this.stmt(
+          'INSERT INTO leases (name, owner, host, pid, expires) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, expires = excluded.expires',
+        ).run(name, holder.owner, holder.host, holder.pid, holder.expires);
+        return undefined;
+      })
+      .immediate();
+  }
+
+  /** Extends a lease the owner still holds; false when it was lost (expired and taken over). */
+  renewLease(name: string, owner: string, expires: number): boolean {
+    return this.stmt('UPDATE leases SET expires = ? WHERE name = ? AND owner = ?').run(expires, name, owner).changes === 1;
+  }
+
+  releaseLease(name: string, owner: string): void {
+    this.stmt('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
   }
 
   session(key: string): { threadId: ThreadID; v: number; state: Record<string, unknown> } | undefined {
@@ -199,6 +249,32 @@ export class StateDb {
     );
   }
 
+  /**
+   * Many {@link putRecord}s: rows go in statements of {@link ROWS} rows each (one call into
+   * SQLite per statement, not per row), the rest one by one.
+   */
+  putRecords(threadId: string, rows: readonly { rkey: string; mid: string | null; raw: boolean; val?: string }[]): void {
+    let i = 0;
+    if (rows.length >= ROWS) {
+      const st = this.stmt(
+        `INSERT INTO records (thread_id, rkey, mid, raw, val) VALUES ${'(?, ?, ?, ?, ?), '.repeat(ROWS).slice(0, -2)} ON CONFLICT DO UPDATE SET raw = max(raw, excluded.raw), val = coalesce(excluded.val, val)`,
+      );
+      const params: unknown[] = new Array(ROWS * 5);
+      for (; i + ROWS <= rows.length; i += ROWS) {
+        for (let j = 0; j < ROWS; j++) {
+          const r = rows[i + j]!;
+          params[j * 5] = threadId;
+          params[j * 5 + 1] = r.rkey;
+          params[j * 5 + 2] = r.mid;
+          params[j * 5 + 3] = r.raw ? 1 : 0;
+          params[j * 5 + 4] = r.val ?? null;
+        }
+        st.run(params);
+      }
+    }
+    for (; i < rows.length; i++) this.putRecord(threadId, rows[i]!.rkey, rows[i]!.mid, rows[i]!.raw, rows[i]!.val);
+  }
+
   /** The first live record after `seq` (in import order) that became a message. */
   firstLiveMessageAfter(threadId: string, seq: number): RecordRow | undefined {
     return this.stmt('SELECT rkey, mid, live, raw, val, rowid AS seq FROM records WHERE thread_id = ? AND rowid > ? AND live = 1 AND mid IS NOT NULL ORDER BY rowid LIMIT 1').get(
@@ -218,8 +294,32 @@ export class StateDb {
     return this.ownerStmt.get(agent, uuid) as string | undefined;
   }
 
+  /** The threads that hold any of `uuids` of an agent (one query for many). */
+  uuidOwners(agent: string, uuids: readonly string[]): Map<string, string> {
+    const rows = this.stmt('SELECT uuid, thread_id FROM uuids WHERE agent = ? AND uuid IN (SELECT value FROM json_each(?))').all(agent, JSON.stringify(uuids)) as { uuid: string; thread_id: string }[];
+    return new Map(rows.map((r) => [r.uuid, r.thread_id]));
+  }
+
   putUuid(agent: string, uuid: string, threadId: string): void {
     this.stmt('INSERT OR IGNORE INTO uuids (agent, uuid, thread_id) VALUES (?, ?, ?)').run(agent, uuid, threadId);
+  }
+
+  /** Many {@link putUuid}s, {@link ROWS} to a statement. */
+  putUuids(threadId: string, uuids: readonly (readonly [agent: string, uuid: string])[]): void {
+    let i = 0;
+    if (uuids.length >= ROWS) {
+      const st = this.stmt(`INSERT OR IGNORE INTO uuids (agent, uuid, thread_id) VALUES ${'(?, ?, ?), '.repeat(ROWS).slice(0, -2)}`);
+      const params: unknown[] = new Array(ROWS * 3);
+      for (; i + ROWS <= uuids.length; i += ROWS) {
+        for (let j = 0; j < ROWS; j++) {
+          params[j * 3] = uuids[i + j]![0];
+          params[j * 3 + 1] = uuids[i + j]![1];
+          params[j * 3 + 2] = threadId;
+        }
+        st.run(params);
+      }
+    }
+    for (; i < uuids.length; i++) this.putUuid(uuids[i]![0], uuids[i]![1], threadId);
   }
 
   putRaw(threadId: string, chunk: RawChunk): void {

@@ -36,6 +36,8 @@ export interface ImportOptions {
   env?: Record<string, string | undefined>;
   /** Follow mode: a last line without its newline waits for it instead of being tried. */
   live?: boolean;
+  /** Called when another import of the same source into this store is running and this one waits for it. */
+  onWait?: (holder: { pid: number; host: string }) => void;
 }
 
 /** What an import did. */

@@ -49,6 +49,7 @@ export async function watchTranscripts(store: Store, options: WatchOptions): Pro
           });
       if (changed.length > 0) {
         const r = await runImport(store, importer, changed, { ...options, live: true });
+        if (options.signal.aborted) break;
         if (first || r.threads.created + r.threads.updated > 0 || r.skipped.length > 0) options.onRound(r);
       } else if (first) options.onRound({ threads: { created: 0, updated: 0, unchanged: 0 }, messages: 0, skipped: [] });
       first = false;

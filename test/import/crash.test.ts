@@ -44,7 +44,10 @@ describe('crash in the middle of an import', () => {
     await store.close();
 
     store = await openStore({ dir: crashed });
-    await importTranscripts(store, { source: 'claude-code', paths: [src] });
+    // The killed importer still holds its import lease: a process that no longer exists is not waited for.
+    let waited = false;
+    await importTranscripts(store, { source: 'claude-code', paths: [src], onWait: () => (waited = true) });
+    assert.equal(waited, false);
     const done = await onlyThread(store);
     assert.deepEqual(done.messages.map((m) => m.id), want.messages.map((m) => m.id));
     assert.deepEqual(await store.usage(done.id), await (async () => {

@@ -52,7 +52,9 @@ export const importCommand: Command = {
     const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true && !ctx.json;
     const startedAt = Date.now();
     const onProgress = tty ? (p: ImportProgress) => ctx.io.stderr.write(`\r\x1b[K${progressLine(p, startedAt)}`) : undefined;
-    const base = { source: source as 'claude-code', paths, env: ctx.io.env, ...(onProgress && { onProgress }) };
+    // Another import of the source into this store runs first (one at a time); say why nothing moves.
+    const onWait = (h: { pid: number; host: string }) => ctx.io.stderr.write(`waiting for another import of ${source} into this store (process ${h.pid} on ${h.host}) to finish\n`);
+    const base = { source: source as 'claude-code', paths, env: ctx.io.env, onWait, ...(onProgress && { onProgress }) };
     if (!flag(args.values, 'watch')) {
       const r = await importTranscripts(store, base);
       if (tty) ctx.io.stderr.write('\r\x1b[K');

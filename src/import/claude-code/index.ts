@@ -52,6 +52,12 @@ export const claudeCodeImporter: Importer = {
     const kind = kindOf(unit.path);
     const meta = kind.kind === 'subagent' ? await agentMeta(unit.path) : undefined;
     const file = new ClaudeFile(unit.path, kind, meta, ctx);
-    await importJsonLines(unit, ctx, (rec, line) => file.record(rec, line.line, line.text), () => file.end());
+    await importJsonLines(
+      unit,
+      ctx,
+      (rec, line) => file.record(rec, line.line, line.text),
+      () => file.end(),
+      (recs) => file.prefetch(recs),
+    );
   },
 };

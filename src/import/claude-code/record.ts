@@ -146,6 +146,24 @@ export class ClaudeFile {
     return sink.session(mainKey, this.mainInit(sessionId, rec));
   }
 
+  /** Looks up at once who holds the uuids (and response ids) of a batch of records. */
+  prefetch(recs: Obj[]): void {
+    const uuids: string[] = [];
+    const responses: string[] = [];
+    for (const rec of recs) {
+      const uuid = str(rec.uuid);
+      if (uuid) uuids.push(uuid);
+      const id = rec.type === 'assistant' && isObj(rec.message) ? str(rec.message.id) : undefined;
+      if (id) responses.push(id);
+    }
+    this.ctx.sink.prefetchOwners(
+      new Map([
+        [AGENT, uuids],
+        [`${AGENT}:message`, responses],
+      ]),
+    );
+  }
+
   /** Maps one record of the file. */
   async record(rec: Obj, line: number, text: string): Promise<void> {
     const uuid = str(rec.uuid);
