@@ -146,7 +146,7 @@ describe('a store made before hidden ranges were kept beside the head', () => {
       const whole = foldOps(id, ops);
       await store.close();
       // The database as written before: no side table, every range in the head row.
-      const step = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE hidden_ranges'));
+      const step = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE IF NOT EXISTS hidden_ranges'));
       const db = new Database(join(dir!, 'skein.db'));
       const { messages, ...core } = whole;
       const row = db.prepare('SELECT head FROM threads WHERE id = ?').get(id) as { head: string };

@@ -98,10 +98,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   SEARCH_MIGRATION,
   // 4: a message is indexed for search in a batch before the next search, not in its own commit.
   LAZY_SEARCH_MIGRATION,
-  // 5: every hidden range of a thread beside its head (in log order), so that the head row keeps
+  // 5 (re-runnable): every hidden range of a thread beside its head (in log order), so that the head row keeps
   // only the newest few (model/hidden.ts); filled from the heads, which stay whole until rewritten.
   `
-  CREATE TABLE hidden_ranges (
+  CREATE TABLE IF NOT EXISTS hidden_ranges (
     seq INTEGER PRIMARY KEY,
     tid INTEGER NOT NULL,
     op_id TEXT NOT NULL,
@@ -109,8 +109,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     to_key TEXT NOT NULL,
     from_msg TEXT NOT NULL
   );
-  CREATE UNIQUE INDEX hidden_ranges_op ON hidden_ranges(tid, op_id);
-  CREATE INDEX hidden_ranges_to ON hidden_ranges(tid, to_key);
+  CREATE UNIQUE INDEX IF NOT EXISTS hidden_ranges_op ON hidden_ranges(tid, op_id);
+  CREATE INDEX IF NOT EXISTS hidden_ranges_to ON hidden_ranges(tid, to_key);
   INSERT OR IGNORE INTO hidden_ranges (tid, op_id, from_key, to_key, from_msg)
     SELECT t.tid, json_extract(h.value, '$.opId'), json_extract(h.value, '$.fromKey'), json_extract(h.value, '$.toKey'),
       json_extract(h.value, '$.fromMessageId')
