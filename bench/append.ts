@@ -22,7 +22,8 @@ export interface AppendRun extends AppendDatabases {
   rawPerSec: number;
 }
 
-const TARGET = 1 / 3;
+/** Issue 9: durable appends at half the raw floor or better, at the same synchronous level. */
+const TARGET = 0.5;
 const CHUNK = 250;
 
 /**
@@ -101,7 +102,7 @@ export const appendBench: Benchmark = {
         skein: r.skeinPerSec,
         baseline: r.rawPerSec,
         ratio,
-        target: '>= 0.33',
+        target: `>= ${TARGET}`,
         pass: ratio >= TARGET,
       });
     }
