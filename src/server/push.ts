@@ -68,3 +68,22 @@ export async function applyPushedThread(
     return { id, status: 'rejected', code: e.code, message: e.message, applied: 0 };
   }
 }
+
+/** The pull cursor a push names (header), or undefined when absent or not a count. */
+export function pullCursorOf(raw: string | undefined): number | undefined {
+  return raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** Most ops a push may have stored for its answer to say whether the client is caught up (larger pushes pull). */
+const CAUGHT_UP_MAX_OPS = 100;
+
+/**
+ * The seq of the newest op when the ops after `since` are exactly the `applied` ones this push
+ * stored (its ops were drawn after every op the client had seen), else undefined. Counting,
+ * not subtracting seqs: seqs have gaps (PostgreSQL draws them for every workspace from one sequence).
+ */
+export async function onlyOwnOpsSince(backend: StorageBackend, since: number, applied: number): Promise<number | undefined> {
+  if (applied > CAUGHT_UP_MAX_OPS) return undefined;
+  const seqs = backend.seqsSince ? await backend.seqsSince(since, applied + 1) : (await backend.opsSince(since, applied + 1)).map((r) => r.seq);
+  return seqs.length === applied ? (seqs.at(-1) ?? since) : undefined;
+}

@@ -103,6 +103,8 @@ export interface StorageBackend {
   hasOp(id: ThreadID, opId: string): Promise<boolean>;
   /** Ops of every thread with global sequence above `afterSeq`, in sequence order (pull cursors). */
   opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]>;
+  /** Optional: the sequence numbers of the ops after `afterSeq`, oldest first, at most `limit` (opsSince without bodies). */
+  seqsSince?(afterSeq: number, limit: number): Promise<number[]>;
   /**
    * Replaces a thread's log after `keepVersion` with `ops` and its whole view with `head` and
    * `rows`, atomically (a sync rebase). `baseVersion` is checked like in `commit`; so is `fence`.

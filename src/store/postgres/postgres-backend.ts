@@ -7,10 +7,11 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import type { Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { postgresSearch } from './search-sql.js';
+import { batchStatements, commitAloneParams, firstSkipped, highest, usageParams, writeBatchParams } from './batch-sql.js';
 import { statements } from './statements.js';
 
 /** Where the backend keeps its data and whose data it is. */
@@ -61,6 +62,7 @@ export class PostgresBackend implements StorageBackend {
   private readonly pool: PgPool;
   private readonly ownsPool: boolean;
   private readonly sql: ReturnType<typeof statements>;
+  private readonly batchSql: ReturnType<typeof batchStatements>;
   private closed = false;
 
   constructor(pool: PgPool, options: { schema: string; workspace: string; ownsPool: boolean }) {
@@ -69,6 +71,7 @@ export class PostgresBackend implements StorageBackend {
     this.schema = options.schema;
     this.workspace = options.workspace;
     this.sql = statements(quoteSchema(options.schema));
+    this.batchSql = batchStatements(quoteSchema(options.schema));
   }
 
   private checkOpen(): void {
@@ -88,6 +91,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
+    if (batches.length === 1 && (await this.commitAlone(batches[0]!, now))) return;
     await this.transaction(async (c) => {
       if (batches.length === 1) return this.commitOne(c, batches[0]!, now, true);
       // Every lock on a thread row is taken before the workspace lock (see wsLock): several
@@ -97,6 +101,22 @@ export class PostgresBackend implements StorageBackend {
       await this.wsLock(c);
       for (const b of batches) await this.commitOne(c, b, now, false);
     });
+  }
+
+  /**
+   * The common commit in one statement (batch-sql.ts); false when it wrote nothing (the batch
+   * does not qualify, a check failed, or an op is a duplicate): the general path then decides.
+   */
+  private async commitAlone(b: CommitBatch, now: number): Promise<boolean> {
+    const params = commitAloneParams(b, this.lockKey, now);
+    if (!params) return false;
+    try {
+      const { rows } = await this.q<{ n: number }>(this.batchSql.commitAlone, params);
+      return rows[0]?.n === b.ops.length;
+    } catch (err) {
+      if (uniqueViolation(err) !== undefined) return false;
+      throw err;
+    }
   }
 
   /** Runs `fn` in one transaction. */
@@ -114,7 +134,12 @@ export class PostgresBackend implements StorageBackend {
    * thread row lock(s) before this lock, never after, so the two kinds of lock cannot deadlock.
    */
   private async wsLock(c: PgQueryable): Promise<void> {
-    await c.query(this.sql.wsLock, [`skein:${this.schema}:${this.workspace}`]);
+    await c.query(this.sql.wsLock, [this.lockKey]);
+  }
+
+  /** The key of the workspace's advisory lock. */
+  private get lockKey(): string {
+    return `skein:${this.schema}:${this.workspace}`;
   }
 
   /** Writes one batch; `takeTurn` when the workspace lock is still to be taken (after the row lock). */
@@ -122,6 +147,8 @@ export class PostgresBackend implements StorageBackend {
     const id = b.threadId;
     const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
     let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
+    // The common case, a stored thread and no hides, is one statement that takes the turn too.
+    if (row && b.hides.length === 0) return this.writeBatch(c, b, count, takeTurn);
     // A new thread's row is inserted inside the turn: a racing creator of the same id then waits
     // for the turn, not on the row's unique key while holding the turn.
     if (takeTurn) await this.wsLock(c);
@@ -140,6 +167,15 @@ export class PostgresBackend implements StorageBackend {
     for (const r of b.hides) count -= (await this.q(this.sql.hide, [id, r.fromKey, r.toKey], c)).rowCount;
     const head = JSON.stringify({ ...b.head, messageCount: count });
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
+  }
+
+  /** Ops, message rows and the thread row of a stored thread's batch without hides, in one statement. */
+  private async writeBatch(c: PgQueryable, b: CommitBatch, count: number, takeTurn: boolean): Promise<void> {
+    const visible = count + b.inserts.filter((r) => !r.hidden).length;
+    const params = writeBatchParams(b, takeTurn ? this.lockKey : null, visible);
+    const { rows } = await this.q<{ seq: string; v: number; op_id: string }>(this.batchSql.writeBatch, params, c);
+    const dup = firstSkipped(b.ops, rows);
+    if (dup) throw new SkeinError(ErrorCode.VALIDATION, `op ${dup.opId} (v${dup.v}) is already in thread ${b.threadId}`);
   }
 
   /**
@@ -178,31 +214,17 @@ export class PostgresBackend implements StorageBackend {
     return new Map(rows.map((r) => [r.op_id, r.seq]));
   }
 
-  private async insertMessages(
-    c: PgQueryable,
-    id: ThreadID,
-    rows: { message: Message; hidden: boolean }[],
-    seqOf: Map<string, string>,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const cols = rows.map(({ message }) => usageColumns(message));
-    const col = (i: number) => cols.map((u) => u[i]);
-    await this.q(
-      this.sql.insertMsgs,
-      [
-        id,
-        rows.map((r) => r.message.key),
-        rows.map((r) => seqOf.get(r.message.id)),
-        rows.map((r) => r.hidden),
-        ...[0, 1, 2, 3, 4, 5, 6].map(col),
-      ],
-      c,
-    );
+  private async insertMessages(c: PgQueryable, id: ThreadID, rows: { message: Message; hidden: boolean }[], seqOf: Map<string, string>): Promise<void> {
+    if (rows.length > 0) await this.q(this.sql.insertMsgs, [id, rows.map((r) => r.message.key), rows.map((r) => seqOf.get(r.message.id)), ...usageParams(rows)], c);
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
     const { rows } = await this.q<MsgRow & { seq: string; thread: ThreadID }>(this.sql.since, [afterSeq, limit]);
     return rows.map((x) => ({ seq: Number(x.seq), op: opFromRow(x.thread, x.v, x.op_id, x.body) }));
+  }
+
+  async seqsSince(afterSeq: number, limit: number): Promise<number[]> {
+    return (await this.q<{ seq: string }>(this.sql.seqsSince, [afterSeq, limit])).rows.map((r) => Number(r.seq));
   }
 
   async rewrite(
@@ -372,24 +394,4 @@ export class PostgresBackend implements StorageBackend {
     this.closed = true;
     if (this.ownsPool) await this.pool.end();
   }
-}
-
-/** The highest of some sequence numbers (bigint columns arrive as strings), 0 for none. */
-function highest(seqs: Iterable<string>): number {
-  let n = 0;
-  for (const s of seqs) n = Math.max(n, Number(s));
-  return n;
-}
-
-/** The first op the insert skipped (its opId or version already taken), if any. */
-function firstSkipped(ops: Op[], inserted: { v: number; op_id: string }[]): Op | undefined {
-  if (inserted.length === ops.length) return undefined;
-  const left = new Map<string, number>();
-  for (const r of inserted) left.set(`${r.v}\n${r.op_id}`, (left.get(`${r.v}\n${r.op_id}`) ?? 0) + 1);
-  return ops.find((op) => {
-    const k = `${op.v}\n${op.opId}`;
-    const n = left.get(k) ?? 0;
-    left.set(k, n - 1);
-    return n <= 0;
-  });
 }
