@@ -15,7 +15,9 @@ import type { Store } from '../store/store.js';
 import { parsePushRequest, PROTOCOL_VERSION, PULL_CURSOR_HEADER, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
 import { readPullPage } from './pull-page.js';
-import { applyPushedThread, onlyOwnOpsSince, pullCursorOf } from './push.js';
+import { GroupCommit } from './group-commit.js';
+import { applyPushedThread, HeadCache, onlyOwnOpsSince, pullCursorOf } from './push.js';
+import type { StorageBackend } from '../store/backend.js';
 import { GZIP_MIN_BYTES, json, jsonText, readJson, SYNC_GZIP_MAX_BYTES } from './wire.js';
 import type { ServerStorage } from './server-storage.js';
 import { viewerRoutes } from '../viewer/routes.js';
@@ -59,6 +61,20 @@ export function createApp(options: AppOptions) {
   const stores = new Map<string, Promise<Store>>();
   /** Pushes to one thread are applied one at a time in this process. */
   const queues = new KeyedQueue<string>();
+  /** The heads this process last wrote (push.ts): a push on one of them skips reading it. */
+  const heads = new HeadCache();
+  /**
+   * SQLite commits of one loop turn go in one transaction (group-commit.ts): its commit is a
+   * synchronous fsync that holds the whole process. Postgres commits stay one statement each
+   * (batch-sql.ts); the database already shares WAL flushes between concurrent commits.
+   */
+  const groups = new Map<string, GroupCommit>();
+  const groupOf = (ws: string, backend: StorageBackend): GroupCommit | undefined => {
+    if (backend.kind !== 'sqlite') return undefined;
+    let g = groups.get(ws);
+    if (!g) groups.set(ws, (g = new GroupCommit(backend)));
+    return g;
+  };
   const streams = new Set<() => void>();
 
   /** The read side of a workspace: a Store over its backend (validation, pages, lists). */
@@ -124,13 +140,14 @@ export function createApp(options: AppOptions) {
     const user = c.get('user');
     const req = parsePushRequest(await readJson(c, maxBody));
     const backend = await storage.backend(ws);
+    const group = groupOf(ws, backend);
     // Another user's private thread cannot be written (nor its existence learned) by a push.
     const visible = await visibleIds(storage, ws, user, req.threads.map((t) => t.id));
     const settled = await Promise.allSettled(
       req.threads.map((t) =>
         queues.run(`${ws}/${t.id}`, async () => {
           if (!visible.has(t.id)) return { id: t.id, status: 'rejected' as const, code: ErrorCode.NOT_FOUND, message: `thread ${t.id} not found`, applied: 0 };
-          const r = await applyPushedThread(backend, t, now());
+          const r = await applyPushedThread(backend, t, now(), { heads: { cache: heads, key: `${ws}/${t.id}` }, ...(group && { commit: (b, at) => group.commit(b, at) }) });
           if (r.applied > 0) await noteAfterPush(storage, await storeOf(ws), ws, user, t.id, t.ops);
           return r;
         }),

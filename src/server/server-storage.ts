@@ -138,6 +138,7 @@ export class SqliteServerStorage implements ServerStorage {
   private readonly listeners = new Set<(workspace: string, event: ChangeEvent) => void>();
   private readonly cache = new AccessCache<TokenInfo, ThreadAccess>();
   private readonly s: Record<'dataVersion' | 'token' | 'note' | 'access' | 'privates' | 'share', SqliteStatement>;
+  private notes: { workspace: string; a: ThreadAccess; resolve(): void; reject(err: unknown): void }[] = [];
   /** `PRAGMA data_version` when last looked at: it moves when another connection commits to server.db. */
   private dataVersion = -1;
 
@@ -201,11 +202,36 @@ export class SqliteServerStorage implements ServerStorage {
     });
   }
 
-  async noteThread(workspace: string, a: ThreadAccess): Promise<void> {
+  /**
+   * Records go in groups: those made in one turn of the event loop (the new threads of one push)
+   * are written in one transaction, one fsync, instead of one each.
+   */
+  noteThread(workspace: string, a: ThreadAccess): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.notes.push({ workspace, a, resolve, reject });
+      if (this.notes.length === 1) setImmediate(() => this.writeNotes());
+    });
+  }
+
+  private writeNotes(): void {
+    const notes = this.notes;
+    this.notes = [];
+    const write = (n: (typeof notes)[number]) => this.s.note.run(n.workspace, n.a.id, n.a.creator ?? null, n.a.visibility, n.a.shareId ?? null);
     try {
-      this.s.note.run(workspace, a.id, a.creator ?? null, a.visibility, a.shareId ?? null);
+      this.db.transaction(() => notes.forEach(write))();
+      for (const n of notes) n.resolve();
+    } catch {
+      // Each on its own, so that each gets its own answer.
+      for (const n of notes) {
+        try {
+          write(n);
+          n.resolve();
+        } catch (err) {
+          n.reject(err);
+        }
+      }
     } finally {
-      this.cache.dropWorkspace(workspace);
+      for (const n of notes) this.cache.dropWorkspace(n.workspace);
     }
   }
 

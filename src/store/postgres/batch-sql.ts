@@ -32,12 +32,13 @@ export function batchStatements(s: string) {
         WHERE ws = $1 AND id = $2)
       SELECT seq, v, op_id FROM ins`,
     // The whole commit; $17 v, $18 updated, $19 and $20 the head's text before and after its
-    // message count, $21 the base version, $22 now, $23 the visible messages added. A duplicate op
+    // message count, $21 the base version, $22 now, $23 the visible messages added, $24 the head
+    // text the caller expects (NULL: any). A duplicate op
     // fails the statement (nothing is written); a failed check inserts nothing.
     commitAlone: `WITH t AS (SELECT v, head, evicted FROM ${s}.threads WHERE ws = $1 AND id = $2 FOR UPDATE),
       l AS (SELECT expires FROM ${s}.leases WHERE ws = $1 AND thread_id = $2 FOR SHARE),
       ok AS (SELECT coalesce((t.head::json ->> 'messageCount')::int, 0) AS n FROM t
-        WHERE t.v = $21 AND t.evicted IS NULL AND NOT EXISTS (SELECT 1 FROM l WHERE l.expires > $22::bigint)),
+        WHERE t.v = $21 AND ($24::text IS NULL OR t.head = $24::text) AND t.evicted IS NULL AND NOT EXISTS (SELECT 1 FROM l WHERE l.expires > $22::bigint)),
       turn AS (SELECT ${turn} FROM ok),
       ${writes.replace('%CONFLICT%', '')},
       upd AS (UPDATE ${s}.threads SET v = $17, last_seq = greatest(last_seq, (SELECT coalesce(max(seq), 0) FROM ins)), updated = $18,
@@ -67,7 +68,7 @@ export function writeBatchParams(b: CommitBatch, lockKey: string | null, message
  * Parameters (after the workspace) of `commitAlone`, or undefined when the batch does not qualify
  * (a new thread, hides, a fence, or a head whose text cannot be cut around its message count).
  */
-export function commitAloneParams(b: CommitBatch, lockKey: string, now: number): unknown[] | undefined {
+export function commitAloneParams(b: CommitBatch, lockKey: string, now: number, headText: string | null = null): unknown[] | undefined {
   if (b.baseVersion === 0 || b.hides.length > 0 || b.fence || b.ops.length === 0) return undefined;
   // The head as the general path writes it, with the count spliced in by the statement: it must
   // end with the count and then `updated` (as batches build it), so that the cut is exact.
@@ -77,7 +78,7 @@ export function commitAloneParams(b: CommitBatch, lockKey: string, now: number):
   if (!text.endsWith(tail)) return undefined;
   const before = text.slice(0, -tail.length) + '"messageCount":';
   const added = b.inserts.filter((r) => !r.hidden).length;
-  return [b.threadId, lockKey, ...writeParams(b), b.head.v, b.head.updated, before, after, b.baseVersion, now, added];
+  return [b.threadId, lockKey, ...writeParams(b), b.head.v, b.head.updated, before, after, b.baseVersion, now, added, headText];
 }
 
 /** The highest of some sequence numbers (bigint columns arrive as strings), 0 for none. */

@@ -107,8 +107,8 @@ export class PostgresBackend implements StorageBackend {
    * The common commit in one statement (batch-sql.ts); false when it wrote nothing (the batch
    * does not qualify, a check failed, or an op is a duplicate): the general path then decides.
    */
-  private async commitAlone(b: CommitBatch, now: number): Promise<boolean> {
-    const params = commitAloneParams(b, this.lockKey, now);
+  private async commitAlone(b: CommitBatch, now: number, headText: string | null = null): Promise<boolean> {
+    const params = commitAloneParams(b, this.lockKey, now, headText);
     if (!params) return false;
     try {
       const { rows } = await this.q<{ n: number }>(this.batchSql.commitAlone, params);
@@ -117,6 +117,10 @@ export class PostgresBackend implements StorageBackend {
       if (uniqueViolation(err) !== undefined) return false;
       throw err;
     }
+  }
+
+  async commitIfHead(batch: CommitBatch, headText: string, now: number): Promise<boolean> {
+    return this.commitAlone(batch, now, headText);
   }
 
   /** Runs `fn` in one transaction. */
