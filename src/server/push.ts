@@ -126,7 +126,11 @@ export function pullCursorOf(raw: string | undefined): number | undefined {
   return raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
 }
 
-/** Most ops a push may have stored for its answer to say whether the client is caught up (larger pushes pull). */
+/**
+ * Most ops a push may have stored for its answer to say whether the client is caught up (larger
+ * pushes pull): the check reads that many seqs, or whole ops from a backend without `seqsSince`.
+ */
+const CAUGHT_UP_MAX_SEQS = 20_000;
 const CAUGHT_UP_MAX_OPS = 100;
 
 /**
@@ -135,7 +139,7 @@ const CAUGHT_UP_MAX_OPS = 100;
  * not subtracting seqs: seqs have gaps (PostgreSQL draws them for every workspace from one sequence).
  */
 export async function onlyOwnOpsSince(backend: StorageBackend, since: number, applied: number): Promise<number | undefined> {
-  if (applied > CAUGHT_UP_MAX_OPS) return undefined;
+  if (applied > (backend.seqsSince ? CAUGHT_UP_MAX_SEQS : CAUGHT_UP_MAX_OPS)) return undefined;
   const seqs = backend.seqsSince ? await backend.seqsSince(since, applied + 1) : (await backend.opsSince(since, applied + 1)).map((r) => r.seq);
   return seqs.length === applied ? (seqs.at(-1) ?? since) : undefined;
 }

@@ -338,13 +338,23 @@ export class SyncEngine implements SyncHandle {
 
   /** Pulls by cursor (unless `caughtUp`), then fetches the threads an earlier pull could not finish. */
   private async pull(result: SyncResult, caughtUp: boolean): Promise<void> {
-    while (!caughtUp) {
-      const page = await withRetry(() => this.client.pull(this.state.cursor(), PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
-      for (const change of page.changes) result.pulled += await this.applyChange(change);
-      // Threads a previous pull could not finish (held by another process's writer, or a gap).
+    // The next page is fetched while this one is applied (its cursor is in the answer).
+    const fetchPage = (cursor: number) => withRetry(() => this.client.pull(cursor, PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
+    let next = caughtUp ? undefined : fetchPage(this.state.cursor());
+    while (next) {
+      const page = await next;
+      next = page.hasMore ? fetchPage(page.cursor) : undefined;
+      // A failed prefetch is reported by the await that takes it, not as an unhandled rejection.
+      next?.catch(() => undefined);
+      try {
+        for (const change of page.changes) result.pulled += await this.applyChange(change);
+      } catch (err) {
+        await next?.catch(() => undefined);
+        throw err;
+      }
       this.state.setCursor(page.cursor);
-      if (!page.hasMore) break;
     }
+    // Threads a previous pull could not finish (held by another process's writer, or a gap).
     for (const [id, s] of this.state.behind()) {
       if (!s.poisoned) {
         const r = await this.client.threadOps(id, s.syncedV).catch(() => undefined);
