@@ -24,6 +24,40 @@ const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 /** One instance count's figures. */
 export interface ScaleOutRun extends ThroughputRun {
   instances: number;
+  /** All devices in one workspace (so they share its advisory lock), or a workspace each. */
+  shared: boolean;
+  /** Sessions waiting for an advisory lock (the workspace's turn), averaged over samples every 20 ms. */
+  lockWaiters: number;
+  /** Share of the samples in which some session waited for one. */
+  lockWaitShare: number;
+}
+
+/** Samples sessions waiting for the advisory locks named by `keys` (the workspaces' turns) until stopped. */
+function sampleLockWaits(pool: pg.Pool, keys: string[]): () => Promise<{ mean: number; share: number }> {
+  let samples = 0;
+  let waiting = 0;
+  let some = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      // A bigint advisory key is kept as classid (high 32 bits) and objid (low 32 bits).
+      const r = await pool.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+           AND ((classid::bigint << 32) | objid::bigint) IN (SELECT hashtextextended(k, 0) FROM unnest($1::text[]) k)`,
+        [keys],
+      );
+      const n = (r.rows[0] as { n: number }).n;
+      samples++;
+      waiting += n;
+      if (n > 0) some++;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    return { mean: samples ? waiting / samples : 0, share: samples ? some / samples : 0 };
+  };
 }
 
 /** A `skein serve` child and the URL it printed. */
@@ -78,23 +112,28 @@ async function stop(child: ServeChild): Promise<void> {
   clearTimeout(timer);
 }
 
-async function run(instances: number, ms: number): Promise<ScaleOutRun> {
+async function run(instances: number, ms: number, shared: boolean): Promise<ScaleOutRun> {
   const schema = `skein_bench_scale_${process.pid}_${randomBytes(4).toString('hex')}`;
   const storage = await openPostgresServerStorage({ connectionString: PG_URL, schema });
   const children: ServeChild[] = [];
   try {
     for (let i = 0; i < instances; i++) children.push(await startServe(schema, process.env.SKEIN_BENCH_CPU_PROF));
     const configs: DeviceConfig[] = [];
+    const workspace = (i: number) => (shared ? 'team' : `dev${i}`);
     for (let i = 0; i < DEVICES; i++)
-      configs.push({ mode: 'skein', url: children[i % instances]!.url, token: await storage.createToken(`dev${i}`), dir: tempDir(`scale-${i}`), index: i });
+      configs.push({ mode: 'skein', url: children[i % instances]!.url, token: await storage.createToken(workspace(i)), dir: tempDir(`scale-${i}`), index: i });
     const before = children.map((c) => cpuMsOf(c.proc.pid));
+    const sampler = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    const stopSampling = sampleLockWaits(sampler, [...new Set(configs.map((_, i) => `skein:${schema}:${workspace(i)}`))]);
     const { devices } = await runDevices(configs, ms);
+    const waits = await stopSampling();
+    await sampler.end();
     const serverCpuMs = children.reduce((n, c, i) => n + cpuMsOf(c.proc.pid) - before[i]!, 0);
     for (const [i, d] of devices.entries()) {
-      const head = await (await storage.backend(`dev${i}`)).getHead(d.threadId as ThreadID);
+      const head = await (await storage.backend(workspace(i))).getHead(d.threadId as ThreadID);
       if (head?.v !== d.appends + 1) throw new Error(`${instances} instances: device ${i} appended ${d.appends}, the server holds v${head?.v}`);
     }
-    return { ...summarize('postgres', 'skein', devices, serverCpuMs), instances };
+    return { ...summarize('postgres', 'skein', devices, serverCpuMs), instances, shared, lockWaiters: waits.mean, lockWaitShare: waits.share };
   } finally {
     await Promise.all(children.map(stop));
     await storage.close();
@@ -113,20 +152,24 @@ export async function scaleOutBench(): Promise<{ rows: ResultRow[]; figures: { d
   if (PG_URL === 'skip') return { rows: [], figures: { devices: DEVICES, runs: [] } };
   const ms = scaled(10, 3) * 1000;
   const runs: ScaleOutRun[] = [];
-  for (const n of [1, 2, 4]) {
-    progress(`scale-out: ${DEVICES} devices over ${n} skein serve process(es) on one postgres, ${ms / 1000} s`);
-    runs.push(await run(n, ms));
+  const rows: ResultRow[] = [];
+  // A workspace per device (nothing shared but the database), then all in one workspace (they
+  // share its advisory lock: how often anyone waits for it says whether the lock serializes).
+  for (const shared of [false, true]) {
+    const mine: ScaleOutRun[] = [];
+    for (const n of [1, 2, 4]) {
+      progress(`scale-out: ${DEVICES} devices ${shared ? 'in one workspace' : 'in a workspace each'} over ${n} skein serve process(es) on one postgres, ${ms / 1000} s`);
+      mine.push(await run(n, ms, shared));
+    }
+    const one = mine[0]!;
+    const how = shared ? 'one workspace' : 'a workspace each';
+    for (const r of mine)
+      rows.push(
+        { metric: `appends/s, ${DEVICES} devices (${how}) over ${r.instances} server(s)`, unit: 'msgs/s', skein: r.perSec, baseline: one.perSec, ratio: r.perSec / one.perSec },
+        { metric: `servers' CPU per append, ${how}, ${r.instances} server(s)`, unit: 'ms', skein: r.serverCpuMsPerAppend, baseline: one.serverCpuMsPerAppend, ratio: r.serverCpuMsPerAppend / one.serverCpuMsPerAppend },
+        { metric: `sessions waiting on the workspace lock, ${how}, ${r.instances} server(s)`, unit: 'mean', skein: r.lockWaiters },
+      );
+    runs.push(...mine);
   }
-  const one = runs[0]!;
-  const rows: ResultRow[] = runs.flatMap((r) => [
-    { metric: `appends/s, ${DEVICES} devices over ${r.instances} server(s), postgres`, unit: 'msgs/s', skein: r.perSec, baseline: one.perSec, ratio: r.perSec / one.perSec },
-    {
-      metric: `servers' CPU per append, ${r.instances} server(s)`,
-      unit: 'ms',
-      skein: r.serverCpuMsPerAppend,
-      baseline: one.serverCpuMsPerAppend,
-      ratio: r.serverCpuMsPerAppend / one.serverCpuMsPerAppend,
-    },
-  ]);
   return { rows, figures: { devices: DEVICES, runs } };
 }

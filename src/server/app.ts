@@ -3,21 +3,22 @@
  * all under `/v1` with `Authorization: Bearer <token>`; a token reads and writes only its
  * workspace. Every error is a JSON `{ error: { code, message } }` with the status of its code.
  */
-import { gunzipSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
-import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf, tooLarge } from '../errors.js';
+import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf } from '../errors.js';
 import { parseThreadId } from '../model/schema.js';
 import type { ThreadID } from '../model/ids.js';
 import { openWorkspaceStore } from '../open-store.js';
 import { KeyedQueue } from '../store/keyed-queue.js';
 import type { Store } from '../store/store.js';
-import { parsePushRequest, PROTOCOL_VERSION, type PushResponse, type PushResult } from '../sync/protocol.js';
+import { parsePushRequest, PROTOCOL_VERSION, PULL_CURSOR_HEADER, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
 import { readPullPage } from './pull-page.js';
-import { applyPushedThread } from './push.js';
+import { GroupCommit } from './group-commit.js';
+import { applyPushedThread, HeadCache, onlyOwnOpsSince, pullCursorOf } from './push.js';
+import type { StorageBackend } from '../store/backend.js';
+import { GZIP_MIN_BYTES, json, jsonText, readJson, SYNC_GZIP_MAX_BYTES } from './wire.js';
 import type { ServerStorage } from './server-storage.js';
 import { viewerRoutes } from '../viewer/routes.js';
 import { relationRoutes } from './relation-routes.js';
@@ -39,16 +40,9 @@ export interface AppOptions {
 type Env = { Variables: { workspace: string; user: string } };
 
 const MAX_PULL = 5000;
-const GZIP_MIN_BYTES = 1024;
 
 function errorBody(e: SkeinError) {
   return { error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) } };
-}
-
-/** A JSON answer with its length, so that `compress` can leave small ones as they are. */
-function json(c: Context, value: unknown, status: 200 | 503 = 200, headers: Record<string, string> = {}): Response {
-  const text = JSON.stringify(value);
-  return c.body(text, status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
 }
 
 function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 0): number {
@@ -68,6 +62,20 @@ export function createApp(options: AppOptions) {
   const stores = new Map<string, Promise<Store>>();
   /** Pushes to one thread are applied one at a time in this process. */
   const queues = new KeyedQueue<string>();
+  /** The heads this process last wrote (push.ts): a push on one of them skips reading it. */
+  const heads = new HeadCache();
+  /**
+   * SQLite commits of one loop turn go in one transaction (group-commit.ts): its commit is a
+   * synchronous fsync that holds the whole process. Postgres commits stay one statement each
+   * (batch-sql.ts); the database already shares WAL flushes between concurrent commits.
+   */
+  const groups = new Map<string, GroupCommit>();
+  const groupOf = (ws: string, backend: StorageBackend): GroupCommit | undefined => {
+    if (backend.kind !== 'sqlite') return undefined;
+    let g = groups.get(ws);
+    if (!g) groups.set(ws, (g = new GroupCommit(backend)));
+    return g;
+  };
   const streams = new Set<() => void>();
 
   /** The read side of a workspace: a Store over its backend (validation, pages, lists). */
@@ -79,30 +87,6 @@ export function createApp(options: AppOptions) {
       s.catch(() => stores.get(ws) === s && stores.delete(ws));
     }
     return s;
-  }
-
-  async function readJson(c: Context): Promise<unknown> {
-    const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
-    // Only one gzip layer is read; any other coding would be taken for plain bytes, so it is refused.
-    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
-      throw new SkeinError(ErrorCode.VALIDATION, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or no encoding`, {
-        details: { status: 415, field: 'content-encoding' },
-      });
-    let bytes = Buffer.from(await c.req.arrayBuffer());
-    if (encoding === 'gzip') {
-      try {
-        bytes = gunzipSync(bytes, { maxOutputLength: maxBody });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-          throw tooLarge('the request body (unzipped)', maxBody);
-        throw new ValidationError('body', 'not valid gzip');
-      }
-    }
-    try {
-      return JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw new ValidationError('body', 'not valid JSON');
-    }
   }
 
   const app = new Hono<Env>();
@@ -147,13 +131,7 @@ export function createApp(options: AppOptions) {
     c.set('user', tok.user);
     await next();
   });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: maxBody,
-      onError: (c) => c.json(errorBody(tooLarge('the request body', maxBody)), 413),
-    }),
-  );
+  // Bodies (only a push has one) are read with their size limit by readBody.
   // gzip for JSON answers of 1 KiB or more when the client accepts it (smaller ones are not worth
   // it); streamed through CompressionStream, off the event loop's synchronous path. Event streams
   // are left alone (their content type is not compressed).
@@ -161,22 +139,28 @@ export function createApp(options: AppOptions) {
   app.post('/v1/sync/push', async (c) => {
     const ws = c.get('workspace');
     const user = c.get('user');
-    const req = parsePushRequest(await readJson(c));
+    const req = parsePushRequest(await readJson(c, maxBody));
     const backend = await storage.backend(ws);
+    const group = groupOf(ws, backend);
     // Another user's private thread cannot be written (nor its existence learned) by a push.
     const visible = await visibleIds(storage, ws, user, req.threads.map((t) => t.id));
     const settled = await Promise.allSettled(
       req.threads.map((t) =>
         queues.run(`${ws}/${t.id}`, async () => {
           if (!visible.has(t.id)) return { id: t.id, status: 'rejected' as const, code: ErrorCode.NOT_FOUND, message: `thread ${t.id} not found`, applied: 0 };
-          const r = await applyPushedThread(backend, t, now());
+          const r = await applyPushedThread(backend, t, now(), { heads: { cache: heads, key: `${ws}/${t.id}` }, ...(group && { commit: (b, at) => group.commit(b, at) }) });
           if (r.applied > 0) await noteAfterPush(storage, await storeOf(ws), ws, user, t.id, t.ops);
           return r;
         }),
       ),
     );
     const results: PushResult[] = [];
-    const cursor = await backend.maxSeq();
+    const applied = settled.reduce((n, s) => n + (s.status === 'fulfilled' ? s.value.applied : 0), 0);
+    // Whether the ops after the client's pull cursor are all this push's (then it need not pull);
+    // that answer's newest seq is also the cursor of the pokes, else it is read when something was stored.
+    const since = pullCursorOf(c.req.header(PULL_CURSOR_HEADER));
+    const upTo = since === undefined ? undefined : await onlyOwnOpsSince(backend, since, applied);
+    const cursor = upTo ?? (applied > 0 ? await backend.maxSeq() : 0);
     for (const [i, s] of settled.entries()) {
       const id = req.threads[i]!.id;
       if (s.status === 'rejected') {
@@ -197,9 +181,9 @@ export function createApp(options: AppOptions) {
         );
       }
     }
-    const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results };
     // A failure of the server itself is a 5xx so that clients back off and retry.
     const failed = results.some((r) => r.status === 'rejected' && r.code === ErrorCode.SERVER);
+    const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results, ...(upTo !== undefined && !failed && { cursor: upTo }) };
     return json(c, body, failed ? 503 : 200, failed ? { 'retry-after': '1' } : {});
   });
 
@@ -212,6 +196,7 @@ export function createApp(options: AppOptions) {
     // Pages are capped by bytes too, and streamed (see pull-page.ts).
     const page = await readPullPage(backend, { cursor, limit, exclude: c.req.query('exclude'), hidden, ...(options.maxPullBytes !== undefined && { maxBytes: options.maxPullBytes }) });
     metrics.inc('skein_sync_pulled_ops_total', {}, page.read);
+    if (page.bytes <= SYNC_GZIP_MAX_BYTES / 2) return jsonText(c, page.text());
     return new Response(page.body(), { status: 200, headers: { 'content-type': 'application/json' } });
   });
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { openPostgresBackend, type PostgresBackend } from '../store/postgres/postgres-backend.js';
 import { POSTGRES_MIGRATIONS } from '../store/postgres/migrations.js';
 import { createPgPool, migrate, quoteSchema, type PgPool } from '../store/postgres/driver.js';
+import { AccessCache } from './access-cache.js';
 import { ListenConnection } from './listen-connection.js';
 import { accessFromRow, hashToken, newToken, parseUser, parseWorkspace, userOfToken, type ServerStorage, type ChangeEvent, type StorageStatus, type ThreadAccess, type TokenInfo } from './server-storage.js';
 
@@ -23,6 +24,24 @@ export const SERVER_POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE TABLE thread_access (workspace TEXT NOT NULL, thread TEXT NOT NULL, creator TEXT, visibility TEXT NOT NULL, share_id TEXT, PRIMARY KEY (workspace, thread));
    CREATE UNIQUE INDEX thread_access_share ON thread_access (share_id) WHERE share_id IS NOT NULL;
    CREATE INDEX thread_access_private ON thread_access (workspace) WHERE visibility = 'private';`,
+  // 3: a change to a token or an access record tells every instance (NOTIFY on the schema's poke
+  // channel, named as PostgresServerStorage names it) to drop what it cached (access-cache.ts).
+  `CREATE FUNCTION skein_access_changed() RETURNS trigger LANGUAGE plpgsql AS $f$
+   DECLARE
+     ch text := 'skein_events_' || TG_TABLE_SCHEMA;
+     r record;
+   BEGIN
+     IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
+     IF length(ch) > 63 THEN ch := 'skein_events_' || left(encode(sha256(convert_to(TG_TABLE_SCHEMA, 'UTF8')), 'hex'), 40); END IF;
+     IF TG_TABLE_NAME = 'tokens' THEN
+       PERFORM pg_notify(ch, json_build_object('invalidate', 'token', 'hash', r.hash)::text);
+     ELSE
+       PERFORM pg_notify(ch, json_build_object('invalidate', 'access', 'ws', r.workspace)::text);
+     END IF;
+     RETURN NULL;
+   END $f$;
+   CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE ON tokens FOR EACH ROW EXECUTE FUNCTION skein_access_changed();
+   CREATE TRIGGER thread_access_changed AFTER INSERT OR UPDATE OR DELETE ON thread_access FOR EACH ROW EXECUTE FUNCTION skein_access_changed();`,
 ];
 
 /** Options of the Postgres storage. */
@@ -62,6 +81,7 @@ class PostgresServerStorage implements ServerStorage {
   private readonly backends = new Map<string, Promise<PostgresBackend>>();
   private readonly listeners = new Set<Listener>();
   private readonly q: string;
+  private readonly cache = new AccessCache<TokenInfo, ThreadAccess>();
 
   constructor(
     private readonly pool: PgPool,
@@ -79,13 +99,23 @@ class PostgresServerStorage implements ServerStorage {
       ...(options.listenBackoffMs && { minDelayMs: options.listenBackoffMs.min, maxDelayMs: options.listenBackoffMs.max }),
       onNotification: (payload) => {
         try {
-          const { ws, ...event } = JSON.parse(payload) as ChangeEvent & { ws: string };
+          const msg = JSON.parse(payload) as (ChangeEvent & { ws: string }) | { invalidate: 'token'; hash: string } | { invalidate: 'access'; ws: string };
+          if ('invalidate' in msg) {
+            if (msg.invalidate === 'token') this.cache.dropToken(msg.hash);
+            else this.cache.dropWorkspace(msg.ws);
+            return;
+          }
+          const { ws, ...event } = msg;
           for (const l of this.listeners) l(ws, event);
         } catch {
           // not ours
         }
       },
-      onRestored: () => void this.pokeAll(),
+      onRestored: () => {
+        // Invalidations may have been missed while LISTEN was down.
+        this.cache.clear();
+        void this.pokeAll();
+      },
     });
   }
 
@@ -151,19 +181,38 @@ class PostgresServerStorage implements ServerStorage {
     return (await this.tokenOf(token))?.workspace;
   }
 
+  /** The cache is used only while invalidations can arrive (LISTEN is up); otherwise every lookup asks the database. */
+  private cacheUsable(): boolean {
+    if (this.listen.state().state === 'listening') return true;
+    this.cache.clear();
+    return false;
+  }
+
   async tokenOf(token: string): Promise<TokenInfo | undefined> {
     const hash = hashToken(token);
-    const r = await this.pool.query(`SELECT workspace, "user" FROM ${this.q}.tokens WHERE hash = $1`, [hash]);
-    const row = r.rows[0] as { workspace: string; user: string | null } | undefined;
-    return row && { workspace: row.workspace, user: userOfToken(hash, row.user) };
+    return this.cache.token(
+      hash,
+      async () => {
+        const r = await this.pool.query(`SELECT workspace, "user" FROM ${this.q}.tokens WHERE hash = $1`, [hash]);
+        const row = r.rows[0] as { workspace: string; user: string | null } | undefined;
+        return row && { workspace: row.workspace, user: userOfToken(hash, row.user) };
+      },
+      this.cacheUsable(),
+    );
   }
 
   async noteThread(workspace: string, a: ThreadAccess): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO ${this.q}.thread_access (workspace, thread, creator, visibility, share_id) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (workspace, thread) DO UPDATE SET visibility = excluded.visibility, share_id = excluded.share_id`,
-      [workspace, a.id, a.creator ?? null, a.visibility, a.shareId ?? null],
-    );
+    // This instance forgets at once (after the write: a lookup that raced it is not kept); the
+    // others when the trigger's NOTIFY reaches them.
+    try {
+      await this.pool.query(
+        `INSERT INTO ${this.q}.thread_access (workspace, thread, creator, visibility, share_id) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (workspace, thread) DO UPDATE SET visibility = excluded.visibility, share_id = excluded.share_id`,
+        [workspace, a.id, a.creator ?? null, a.visibility, a.shareId ?? null],
+      );
+    } finally {
+      this.cache.dropWorkspace(workspace);
+    }
   }
 
   async accessOf(workspace: string, ids: readonly string[]): Promise<Map<string, ThreadAccess>> {
@@ -174,9 +223,15 @@ class PostgresServerStorage implements ServerStorage {
     return out;
   }
 
-  async privateThreads(workspace: string): Promise<ThreadAccess[]> {
-    const r = await this.pool.query(`SELECT thread, creator, visibility, share_id FROM ${this.q}.thread_access WHERE workspace = $1 AND visibility = 'private'`, [workspace]);
-    return (r.rows as Parameters<typeof accessFromRow>[0][]).map(accessFromRow);
+  async privateThreads(workspace: string): Promise<readonly ThreadAccess[]> {
+    return this.cache.privateThreads(
+      workspace,
+      async () => {
+        const r = await this.pool.query(`SELECT thread, creator, visibility, share_id FROM ${this.q}.thread_access WHERE workspace = $1 AND visibility = 'private'`, [workspace]);
+        return (r.rows as Parameters<typeof accessFromRow>[0][]).map(accessFromRow);
+      },
+      this.cacheUsable(),
+    );
   }
 
   async shareOf(shareId: string): Promise<{ workspace: string; id: string } | undefined> {

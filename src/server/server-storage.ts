@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { ValidationError } from '../errors.js';
 import type { StorageBackend } from '../store/backend.js';
 import { openSqliteBackend } from '../store/sqlite/sqlite-backend.js';
-import { migrate, openSqlite, type SqliteDatabase } from '../store/sqlite/driver.js';
+import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from '../store/sqlite/driver.js';
+import { AccessCache } from './access-cache.js';
 
 /**
  * News that a workspace changed, what the server pokes clients with: a thread's new version, or
@@ -55,14 +56,14 @@ export interface ServerStorage {
   createToken(workspace: string, user?: string): Promise<string>;
   /** The workspace a token belongs to, or undefined. */
   workspaceOf(token: string): Promise<string | undefined>;
-  /** The workspace and user of a token, or undefined. */
+  /** The workspace and user of a token, or undefined (cached: see access-cache.ts). */
   tokenOf(token: string): Promise<TokenInfo | undefined>;
   /** Records a thread's visibility and share id; the creator is kept from the first record. */
   noteThread(workspace: string, access: ThreadAccess): Promise<void>;
   /** The access records of these threads (threads never recorded are absent: `workspace`). */
   accessOf(workspace: string, ids: readonly string[]): Promise<Map<string, ThreadAccess>>;
-  /** Every private thread of a workspace. */
-  privateThreads(workspace: string): Promise<ThreadAccess[]>;
+  /** Every private thread of a workspace (cached: see access-cache.ts). */
+  privateThreads(workspace: string): Promise<readonly ThreadAccess[]>;
   /** The thread a share link id names, whatever its visibility now (callers check it is still public). */
   shareOf(shareId: string): Promise<{ workspace: string; id: string } | undefined>;
   /**
@@ -135,6 +136,11 @@ export class SqliteServerStorage implements ServerStorage {
   private readonly db: SqliteDatabase;
   private readonly backends = new Map<string, StorageBackend>();
   private readonly listeners = new Set<(workspace: string, event: ChangeEvent) => void>();
+  private readonly cache = new AccessCache<TokenInfo, ThreadAccess>();
+  private readonly s: Record<'dataVersion' | 'token' | 'note' | 'access' | 'privates' | 'share', SqliteStatement>;
+  private notes: { workspace: string; a: ThreadAccess; resolve(): void; reject(err: unknown): void }[] = [];
+  /** `PRAGMA data_version` when last looked at: it moves when another connection commits to server.db. */
+  private dataVersion = -1;
 
   constructor(private readonly dir: string) {
     this.dir = resolve(dir);
@@ -142,6 +148,27 @@ export class SqliteServerStorage implements ServerStorage {
     this.description = `sqlite:${this.dir}`;
     this.db = openSqlite(join(this.dir, 'server.db'), { synchronous: 'FULL' });
     migrate(this.db, SERVER_MIGRATIONS);
+    const access = 'SELECT thread, creator, visibility, share_id FROM thread_access';
+    this.s = {
+      dataVersion: this.db.prepare('PRAGMA data_version'),
+      token: this.db.prepare('SELECT workspace, user FROM tokens WHERE hash = ?'),
+      note: this.db.prepare(
+        `INSERT INTO thread_access (workspace, thread, creator, visibility, share_id) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (workspace, thread) DO UPDATE SET visibility = excluded.visibility, share_id = excluded.share_id`,
+      ),
+      access: this.db.prepare(`${access} WHERE workspace = ? AND thread = ?`),
+      privates: this.db.prepare(`${access} WHERE workspace = ? AND visibility = 'private'`),
+      share: this.db.prepare('SELECT workspace, thread FROM thread_access WHERE share_id = ?'),
+    };
+  }
+
+  /** Drops the cache when another process (`skein token`, an operator) wrote to server.db since the last look. */
+  private checkOthers(): void {
+    const v = (this.s.dataVersion.get() as { data_version: number }).data_version;
+    if (v !== this.dataVersion) {
+      this.dataVersion = v;
+      this.cache.clear();
+    }
   }
 
   async backend(workspace: string): Promise<StorageBackend> {
@@ -168,36 +195,62 @@ export class SqliteServerStorage implements ServerStorage {
 
   async tokenOf(token: string): Promise<TokenInfo | undefined> {
     const hash = hashToken(token);
-    const row = this.db.prepare('SELECT workspace, user FROM tokens WHERE hash = ?').get(hash) as { workspace: string; user: string | null } | undefined;
-    return row && { workspace: row.workspace, user: userOfToken(hash, row.user) };
+    this.checkOthers();
+    return this.cache.token(hash, async () => {
+      const row = this.s.token.get(hash) as { workspace: string; user: string | null } | undefined;
+      return row && { workspace: row.workspace, user: userOfToken(hash, row.user) };
+    });
   }
 
-  async noteThread(workspace: string, a: ThreadAccess): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO thread_access (workspace, thread, creator, visibility, share_id) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (workspace, thread) DO UPDATE SET visibility = excluded.visibility, share_id = excluded.share_id`,
-      )
-      .run(workspace, a.id, a.creator ?? null, a.visibility, a.shareId ?? null);
+  /**
+   * Records go in groups: those made in one turn of the event loop (the new threads of one push)
+   * are written in one transaction, one fsync, instead of one each.
+   */
+  noteThread(workspace: string, a: ThreadAccess): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.notes.push({ workspace, a, resolve, reject });
+      if (this.notes.length === 1) setImmediate(() => this.writeNotes());
+    });
+  }
+
+  private writeNotes(): void {
+    const notes = this.notes;
+    this.notes = [];
+    const write = (n: (typeof notes)[number]) => this.s.note.run(n.workspace, n.a.id, n.a.creator ?? null, n.a.visibility, n.a.shareId ?? null);
+    try {
+      this.db.transaction(() => notes.forEach(write))();
+      for (const n of notes) n.resolve();
+    } catch {
+      // Each on its own, so that each gets its own answer.
+      for (const n of notes) {
+        try {
+          write(n);
+          n.resolve();
+        } catch (err) {
+          n.reject(err);
+        }
+      }
+    } finally {
+      for (const n of notes) this.cache.dropWorkspace(n.workspace);
+    }
   }
 
   async accessOf(workspace: string, ids: readonly string[]): Promise<Map<string, ThreadAccess>> {
     const out = new Map<string, ThreadAccess>();
-    const get = this.db.prepare('SELECT thread, creator, visibility, share_id FROM thread_access WHERE workspace = ? AND thread = ?');
     for (const id of ids) {
-      const r = get.get(workspace, id) as AccessRow | undefined;
+      const r = this.s.access.get(workspace, id) as AccessRow | undefined;
       if (r) out.set(id, accessFromRow(r));
     }
     return out;
   }
 
-  async privateThreads(workspace: string): Promise<ThreadAccess[]> {
-    const rows = this.db.prepare(`SELECT thread, creator, visibility, share_id FROM thread_access WHERE workspace = ? AND visibility = 'private'`).all(workspace) as AccessRow[];
-    return rows.map(accessFromRow);
+  async privateThreads(workspace: string): Promise<readonly ThreadAccess[]> {
+    this.checkOthers();
+    return this.cache.privateThreads(workspace, async () => (this.s.privates.all(workspace) as AccessRow[]).map(accessFromRow));
   }
 
   async shareOf(shareId: string): Promise<{ workspace: string; id: string } | undefined> {
-    const r = this.db.prepare('SELECT workspace, thread FROM thread_access WHERE share_id = ?').get(shareId) as { workspace: string; thread: string } | undefined;
+    const r = this.s.share.get(shareId) as { workspace: string; thread: string } | undefined;
     return r && { workspace: r.workspace, id: r.thread };
   }
 

@@ -3,7 +3,8 @@
  * of its workspace), `private` (only tokens of its creator's user) or `public` (also anyone with
  * its share link `/s/<shareId>`, read-only, without a token). The thread's head holds its
  * visibility (a `visibility:set` op); the server keeps a copy with the creator in its storage
- * (`thread_access`), written after every applied push, and checks it on every route.
+ * (`thread_access`), written after a push that creates the thread or sets its visibility, and
+ * checks it on every route.
  *
  * The creator is the user of the token whose push carried the thread's `thread:create`.
  */
@@ -17,15 +18,21 @@ export function canSee(access: ThreadAccess | undefined, user: string): boolean 
   return access === undefined || access.visibility !== 'private' || access.creator === user;
 }
 
-/** The subset of `ids` that `user` may see in `workspace`. */
+/**
+ * The subset of `ids` that `user` may see in `workspace`. Only a private thread hides anything, so
+ * the workspace's private threads (cached by the storage) decide; no lookup per thread.
+ */
 export async function visibleIds(storage: ServerStorage, workspace: string, user: string, ids: readonly string[]): Promise<Set<string>> {
-  const access = await storage.accessOf(workspace, ids);
-  return new Set(ids.filter((id) => canSee(access.get(id), user)));
+  if (ids.length === 0) return new Set();
+  const hidden = await hiddenFrom(storage, workspace, user);
+  return new Set(hidden.size === 0 ? ids : ids.filter((id) => !hidden.has(id)));
 }
 
 /** The private threads of `workspace` that `user` may not see (left out of pulls). */
 export async function hiddenFrom(storage: ServerStorage, workspace: string, user: string): Promise<Set<string>> {
-  return new Set((await storage.privateThreads(workspace)).filter((a) => a.creator !== user).map((a) => a.id));
+  const hidden = new Set<string>();
+  for (const a of await storage.privateThreads(workspace)) if (!canSee(a, user)) hidden.add(a.id);
+  return hidden;
 }
 
 /**
@@ -33,8 +40,7 @@ export async function hiddenFrom(storage: ServerStorage, workspace: string, user
  * leak) unless `user` may see the thread.
  */
 export async function mustSee(storage: ServerStorage, workspace: string, user: string, id: string): Promise<void> {
-  const access = (await storage.accessOf(workspace, [id])).get(id);
-  if (!canSee(access, user)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+  if ((await hiddenFrom(storage, workspace, user)).has(id)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
 }
 
 /**

@@ -113,6 +113,15 @@ export interface StorageBackend {
   /** Ops of every thread with global sequence above `afterSeq`, in sequence order (pull cursors). */
   opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]>;
   /**
+   * Optional: commits one batch only if the thread's stored head is exactly `headText` (the JSON
+   * the backend stored), besides the usual checks; false when it wrote nothing (then the caller
+   * reads the head and commits as usual). Lets a caller that remembers the head it last wrote
+   * skip reading it again, without trusting that memory.
+   */
+  commitIfHead?(batch: CommitBatch, headText: string, now: number): Promise<boolean>;
+  /** Optional: the sequence numbers of the ops after `afterSeq`, oldest first, at most `limit` (opsSince without bodies). */
+  seqsSince?(afterSeq: number, limit: number): Promise<number[]>;
+  /**
    * Replaces a thread's log after `keepVersion` with `ops` and its whole view with `head` and
    * `rows`, atomically (a sync rebase). `baseVersion` is checked like in `commit`; so is `fence`.
    */

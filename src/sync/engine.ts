@@ -10,13 +10,13 @@
 import { SkeinError, ErrorCode, VersionConflictError, fromUnknown } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Op } from '../model/types.js';
-import { kindOf } from '../store/policy.js';
 import type { SyncHandle, SyncReplica, SyncResult, SyncStatus } from '../store/ports.js';
 import { renumber } from '../store/replay.js';
 import type { SyncHttpClient } from './http-client.js';
 import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange, type PushResponse, type PushResult, type PushThread } from './protocol.js';
 import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
+import { outboxThreads, type OutboxThread } from './outbox.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
 /** Tuning (defaults from DESIGN section 5). */
@@ -48,6 +48,8 @@ export class SyncEngine implements SyncHandle {
   /** Threads the server asked to hold back (Retry-After), until when: explicit rounds honour it too. */
   private readonly heldByServer = new Map<ThreadID, number>();
   private readonly unsubscribe: () => void;
+  /** The last push's answer moved the cursor to the server's newest op (see PushResponse.cursor). */
+  private caughtUp = false;
 
   constructor(
     private readonly store: SyncReplica,
@@ -169,35 +171,16 @@ export class SyncEngine implements SyncHandle {
     void loop();
   }
 
-  /** Threads with unacknowledged local ops, by priority. */
-  private async dirtyThreads(now: number, explicit: boolean): Promise<{ id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[]> {
-    if (this.lastRoundAt === undefined) {
-      // First round of this process: anything written before (or by another process) may be unsent.
-      for await (const id of this.store.threadIds()) this.dirty.add(id);
-    }
-    const out: { id: ThreadID; v: number; s: ThreadSyncState; high: boolean }[] = [];
-    for (const id of [...this.dirty]) {
-      const info = await this.store.localHead(id);
-      const s = this.state.get(id);
-      if (!info || info.v <= s.syncedV) {
-        this.dirty.delete(id);
-        continue;
-      }
-      const kind = kindOf(info);
-      const policy = this.store.policies[kind];
-      if ((!policy.sync && !(kind === 'subagent' && this.options.syncSubagents)) || !policy.local) {
-        this.dirty.delete(id);
-        continue;
-      }
-      // An explicit round skips only what the server itself asked to hold back (Retry-After).
-      if (s.poisoned || (explicit ? (this.heldByServer.get(id) ?? 0) > now : s.nextAt > now)) continue;
-      out.push({ id, v: info.v, s, high: policy.priority === 'high' });
-    }
-    return out.sort((a, b) => Number(b.high) - Number(a.high));
+  /** Threads with unacknowledged local ops, by priority (outbox.ts). */
+  private async dirtyThreads(now: number, explicit: boolean): Promise<OutboxThread[]> {
+    // First round of this process: anything written before (or by another process) may be unsent.
+    if (this.lastRoundAt === undefined) for await (const id of this.store.threadIds()) this.dirty.add(id);
+    return outboxThreads(this.store, this.state, this.dirty, { now, explicit, heldByServer: this.heldByServer, syncSubagents: this.options.syncSubagents === true });
   }
 
   private async round(explicit: boolean): Promise<SyncResult> {
     const result: SyncResult = { pushed: 0, pulled: 0, conflicts: 0, failed: 0 };
+    this.caughtUp = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const todo = await this.dirtyThreads(Date.now(), explicit);
@@ -206,7 +189,8 @@ export class SyncEngine implements SyncHandle {
         for (let i = 0; i < todo.length; i += MAX_PUSH_THREADS) await this.push(todo.slice(i, i + MAX_PUSH_THREADS), result);
         if (result.failed > 0) break;
       }
-      await this.pull(result);
+      // The last push's answer said nothing else is new after the cursor: no pull request.
+      await this.pull(result, this.caughtUp && result.failed === 0);
       // A push failure stays reported (status(), `skein sync`) even when the pull went through.
       if (result.failed === 0) this.lastError = undefined;
     } catch (err) {
@@ -251,7 +235,8 @@ export class SyncEngine implements SyncHandle {
     const batch = all.filter((t) => sent.has(t.id));
     let answer;
     try {
-      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads });
+      this.caughtUp = false;
+      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads }, this.state.cursor());
     } catch (err) {
       if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
         // The server refused the request itself (too large, malformed): find the thread that does
@@ -273,6 +258,10 @@ export class SyncEngine implements SyncHandle {
       result.failed += batch.length;
       this.lastError = fromUnknown(err).message;
       return;
+    }
+    if (answer.cursor !== undefined && answer.cursor >= this.state.cursor()) {
+      this.state.setCursor(answer.cursor);
+      this.caughtUp = true;
     }
     const settled = await Promise.allSettled(answer.threads.map((r) => this.settle(r, threads.find((t) => t.id === r.id)!.ops, result)));
     for (const [i, s] of settled.entries()) {
@@ -347,14 +336,25 @@ export class SyncEngine implements SyncHandle {
     if (mine.length > 0) this.dirty.add(id);
   }
 
-  private async pull(result: SyncResult): Promise<void> {
-    for (;;) {
-      const page = await withRetry(() => this.client.pull(this.state.cursor(), PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
-      for (const change of page.changes) result.pulled += await this.applyChange(change);
-      // Threads a previous pull could not finish (held by another process's writer, or a gap).
+  /** Pulls by cursor (unless `caughtUp`), then fetches the threads an earlier pull could not finish. */
+  private async pull(result: SyncResult, caughtUp: boolean): Promise<void> {
+    // The next page is fetched while this one is applied (its cursor is in the answer).
+    const fetchPage = (cursor: number) => withRetry(() => this.client.pull(cursor, PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
+    let next = caughtUp ? undefined : fetchPage(this.state.cursor());
+    while (next) {
+      const page = await next;
+      next = page.hasMore ? fetchPage(page.cursor) : undefined;
+      // A failed prefetch is reported by the await that takes it, not as an unhandled rejection.
+      next?.catch(() => undefined);
+      try {
+        for (const change of page.changes) result.pulled += await this.applyChange(change);
+      } catch (err) {
+        await next?.catch(() => undefined);
+        throw err;
+      }
       this.state.setCursor(page.cursor);
-      if (!page.hasMore) break;
     }
+    // Threads a previous pull could not finish (held by another process's writer, or a gap).
     for (const [id, s] of this.state.behind()) {
       if (!s.poisoned) {
         const r = await this.client.threadOps(id, s.syncedV).catch(() => undefined);

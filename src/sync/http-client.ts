@@ -13,6 +13,7 @@ import {
   parsePullResponse,
   parsePushResponse,
   parseThreadOpsResponse,
+  PULL_CURSOR_HEADER,
   type Poke,
   type PullChange,
   type PullResponse,
@@ -70,11 +71,11 @@ export class SyncHttpClient {
     if (typeof options.token !== 'string' || options.token === '') throw new SkeinError(ErrorCode.VALIDATION, 'remote.token: required');
   }
 
-  private send(method: string, path: string, body?: unknown): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
+  private send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
     if (this.closed) return Promise.reject(new SkeinError(ErrorCode.NETWORK, 'the store is closing'));
     const url = new URL(path, this.base);
     let payload: Buffer | undefined;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
     if (body !== undefined) {
       payload = Buffer.from(JSON.stringify(body));
       headers['content-type'] = 'application/json';
@@ -114,8 +115,8 @@ export class SyncHttpClient {
     });
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await this.send(method, path, body);
+  private async call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<unknown> {
+    const res = await this.send(method, path, body, headers);
     if (res.status >= 200 && res.status < 300) return res.json;
     const err = (res.json as { error?: { code?: string; message?: string } } | undefined)?.error;
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'] as string | undefined);
@@ -130,9 +131,12 @@ export class SyncHttpClient {
     for (const req of this.inFlight) req.destroy(new SkeinError(ErrorCode.NETWORK, 'the store is closing'));
   }
 
-  /** Pushes ops. A 5xx (some thread failed on the server) throws; ops it did store are acknowledged on the retry. */
-  async push(req: PushRequest): Promise<PushResponse> {
-    return parsePushResponse(await this.call('POST', '/v1/sync/push', req));
+  /**
+   * Pushes ops. A 5xx (some thread failed on the server) throws; ops it did store are acknowledged
+   * on the retry. With `pullCursor` the answer may carry a `cursor`: nothing else is new.
+   */
+  async push(req: PushRequest, pullCursor?: number): Promise<PushResponse> {
+    return parsePushResponse(await this.call('POST', '/v1/sync/push', req, pullCursor === undefined ? {} : { [PULL_CURSOR_HEADER]: String(pullCursor) }));
   }
 
   /** Ops after `cursor`, grouped by thread; `excludeClient` leaves out the ops that client wrote (it has them). */

@@ -38,7 +38,16 @@ export interface PushResponse {
   type: 'push:result';
   protocol: typeof PROTOCOL_VERSION;
   threads: PushResult[];
+  /**
+   * Present when the push named its client's pull cursor (header {@link PULL_CURSOR_HEADER}) and
+   * every op the server holds after that cursor is one this push stored: the client's cursor may
+   * move here and a pull would bring nothing, so it can be left out.
+   */
+  cursor?: number;
 }
+
+/** The request header of a push that names the client's pull cursor (servers that do not know it ignore it). */
+export const PULL_CURSOR_HEADER = 'skein-pull-cursor';
 
 /** One thread's ops in a pull. */
 export interface PullChange {
@@ -115,6 +124,7 @@ const pushResponse = z.object({
       z.object({ id: threadId, status: z.literal('rejected'), code: z.string(), message: z.string() }),
     ]),
   ),
+  cursor: count.optional(),
 });
 const threadOps = z.object({ id: threadId, fromVersion: count, toVersion: count, ops: opList });
 const pullResponse = z.object({

@@ -8,11 +8,12 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { firstSkipped, highest } from './rows.js';
 import { postgresSearch } from './search-sql.js';
+import { batchStatements, commitAloneParams, usageParams, writeBatchParams } from './batch-sql.js';
 import { statements } from './statements.js';
 
 /** Where the backend keeps its data and whose data it is. */
@@ -63,6 +64,7 @@ export class PostgresBackend implements StorageBackend {
   private readonly pool: PgPool;
   private readonly ownsPool: boolean;
   private readonly sql: ReturnType<typeof statements>;
+  private readonly batchSql: ReturnType<typeof batchStatements>;
   private closed = false;
 
   constructor(pool: PgPool, options: { schema: string; workspace: string; ownsPool: boolean }) {
@@ -71,6 +73,7 @@ export class PostgresBackend implements StorageBackend {
     this.schema = options.schema;
     this.workspace = options.workspace;
     this.sql = statements(quoteSchema(options.schema));
+    this.batchSql = batchStatements(quoteSchema(options.schema));
   }
 
   private checkOpen(): void {
@@ -90,6 +93,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
+    if (batches.length === 1 && (await this.commitAlone(batches[0]!, now))) return;
     await this.transaction(async (c) => {
       if (batches.length === 1) return this.commitOne(c, batches[0]!, now, true);
       // Every lock on a thread row is taken before the workspace lock (see wsLock): several
@@ -99,6 +103,26 @@ export class PostgresBackend implements StorageBackend {
       await this.wsLock(c);
       for (const b of batches) await this.commitOne(c, b, now, false);
     });
+  }
+
+  /**
+   * The common commit in one statement (batch-sql.ts); false when it wrote nothing (the batch
+   * does not qualify, a check failed, or an op is a duplicate): the general path then decides.
+   */
+  private async commitAlone(b: CommitBatch, now: number, headText: string | null = null): Promise<boolean> {
+    const params = commitAloneParams(b, this.lockKey, now, headText);
+    if (!params) return false;
+    try {
+      const { rows } = await this.q<{ n: number }>(this.batchSql.commitAlone, params);
+      return rows[0]?.n === b.ops.length;
+    } catch (err) {
+      if (uniqueViolation(err) !== undefined) return false;
+      throw err;
+    }
+  }
+
+  async commitIfHead(batch: CommitBatch, headText: string, now: number): Promise<boolean> {
+    return this.commitAlone(batch, now, headText);
   }
 
   /** Runs `fn` in one transaction. */
@@ -116,7 +140,12 @@ export class PostgresBackend implements StorageBackend {
    * thread row lock(s) before this lock, never after, so the two kinds of lock cannot deadlock.
    */
   private async wsLock(c: PgQueryable): Promise<void> {
-    await c.query(this.sql.wsLock, [`skein:${this.schema}:${this.workspace}`]);
+    await c.query(this.sql.wsLock, [this.lockKey]);
+  }
+
+  /** The key of the workspace's advisory lock. */
+  private get lockKey(): string {
+    return `skein:${this.schema}:${this.workspace}`;
   }
 
   /** Writes one batch; `takeTurn` when the workspace lock is still to be taken (after the row lock). */
@@ -124,6 +153,8 @@ export class PostgresBackend implements StorageBackend {
     const id = b.threadId;
     const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
     let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
+    // The common case, a stored thread and no hides, is one statement that takes the turn too.
+    if (row && b.hides.length === 0) return this.writeBatch(c, b, count, takeTurn);
     // A new thread's row is inserted inside the turn: a racing creator of the same id then waits
     // for the turn, not on the row's unique key while holding the turn.
     if (takeTurn) await this.wsLock(c);
@@ -144,6 +175,15 @@ export class PostgresBackend implements StorageBackend {
     await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
     const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
+  }
+
+  /** Ops, message rows and the thread row of a stored thread's batch without hides, in one statement. */
+  private async writeBatch(c: PgQueryable, b: CommitBatch, count: number, takeTurn: boolean): Promise<void> {
+    const visible = count + b.inserts.filter((r) => !r.hidden).length;
+    const params = writeBatchParams(b, takeTurn ? this.lockKey : null, visible);
+    const { rows } = await this.q<{ seq: string; v: number; op_id: string }>(this.batchSql.writeBatch, params, c);
+    const dup = firstSkipped(b.ops, rows);
+    if (dup) throw new SkeinError(ErrorCode.VALIDATION, `op ${dup.opId} (v${dup.v}) is already in thread ${b.threadId}`);
   }
 
   /**
@@ -182,26 +222,8 @@ export class PostgresBackend implements StorageBackend {
     return new Map(rows.map((r) => [r.op_id, r.seq]));
   }
 
-  private async insertMessages(
-    c: PgQueryable,
-    id: ThreadID,
-    rows: { message: Message; hidden: boolean }[],
-    seqOf: Map<string, string>,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const cols = rows.map(({ message }) => usageColumns(message));
-    const col = (i: number) => cols.map((u) => u[i]);
-    await this.q(
-      this.sql.insertMsgs,
-      [
-        id,
-        rows.map((r) => r.message.key),
-        rows.map((r) => seqOf.get(r.message.id)),
-        rows.map((r) => r.hidden),
-        ...[0, 1, 2, 3, 4, 5, 6].map(col),
-      ],
-      c,
-    );
+  private async insertMessages(c: PgQueryable, id: ThreadID, rows: { message: Message; hidden: boolean }[], seqOf: Map<string, string>): Promise<void> {
+    if (rows.length > 0) await this.q(this.sql.insertMsgs, [id, rows.map((r) => r.message.key), rows.map((r) => seqOf.get(r.message.id)), ...usageParams(rows)], c);
   }
 
   /** Keeps hidden ranges beside the head, each once, after the ones kept before. */
@@ -220,6 +242,10 @@ export class PostgresBackend implements StorageBackend {
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
     const { rows } = await this.q<MsgRow & { seq: string; thread: ThreadID }>(this.sql.since, [afterSeq, limit]);
     return rows.map((x) => ({ seq: Number(x.seq), op: opFromRow(x.thread, x.v, x.op_id, x.body) }));
+  }
+
+  async seqsSince(afterSeq: number, limit: number): Promise<number[]> {
+    return (await this.q<{ seq: string }>(this.sql.seqsSince, [afterSeq, limit])).rows.map((r) => Number(r.seq));
   }
 
   async rewrite(

@@ -27,6 +27,7 @@ export function statements(s: string) {
     updateThread: `UPDATE ${s}.threads SET v = $3, last_seq = greatest(last_seq, $4), updated = $5, head = $6 WHERE ws = $1 AND id = $2`,
     setThread: `UPDATE ${s}.threads SET v = $3, last_seq = $4, updated = $5, head = $6 WHERE ws = $1 AND id = $2`,
     since: `SELECT seq, thread, v, op_id, body FROM ${s}.ops WHERE ws = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+    seqsSince: `SELECT seq FROM ${s}.ops WHERE ws = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
     deleteOpsAfter: `DELETE FROM ${s}.ops WHERE ws = $1 AND thread = $2 AND v > $3::bigint`,
     // ORDER BY the input position so that seq rises with v inside a batch too.
     insertOps: `INSERT INTO ${s}.ops (ws, thread, v, op_id, body)

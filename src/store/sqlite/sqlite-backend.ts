@@ -155,6 +155,10 @@ export class SqliteBackend implements StorageBackend {
     return rows.map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
   }
 
+  async seqsSince(afterSeq: number, limit: number): Promise<number[]> {
+    return (this.s.seqsSince.all(afterSeq, limit) as { seq: number }[]).map((r) => r.seq);
+  }
+
   async rewrite(
     c: { threadId: ThreadID; baseVersion: number; keepVersion: number; ops: Op[]; head: ThreadHead; rows: { message: Message; hidden: boolean }[]; fence?: Fence },
     now: number,

@@ -10,6 +10,7 @@ export const SQLITE_STATEMENTS = {
   updateThread: 'UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ? WHERE tid = ?',
   setThread: 'UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?',
   since: 'SELECT o.seq, o.v, o.op_id, o.body, t.id FROM ops o JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
+  seqsSince: 'SELECT seq FROM ops WHERE seq > ? ORDER BY seq LIMIT ?',
   deleteOpsAfter: 'DELETE FROM ops WHERE tid = ? AND v > ?',
   opSeqs: 'SELECT seq, op_id FROM ops WHERE tid = ?',
   // A seq is never given twice: max(highest, the floor deletions leave) + 1 (see migration 6).

@@ -1,0 +1,97 @@
+/**
+ * Request and answer bodies of the server's JSON routes: a body read with its size limit (and one
+ * gzip layer), and answers with their length, gzip-compressed in one call when small.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Context } from 'hono';
+import { SkeinError, ErrorCode, ValidationError, tooLarge } from '../errors.js';
+
+/** Answers under this many bytes are sent as they are. */
+export const GZIP_MIN_BYTES = 1024;
+/** Answers up to this many bytes are compressed here; larger ones by the `compress` middleware. */
+export const SYNC_GZIP_MAX_BYTES = 64 * 1024;
+
+/** A JSON answer with its length, so that `compress` can leave small ones as they are. */
+export function json(c: Context, value: unknown, status: 200 | 503 = 200, headers: Record<string, string> = {}): Response {
+  return jsonText(c, JSON.stringify(value), status, headers);
+}
+
+/**
+ * A JSON text as the answer. One of 1 KiB to 64 KiB for a client that takes gzip is compressed
+ * here, in one call (a compression stream per answer costs more than the compression itself);
+ * a larger one is left to `compress`, which streams it through the thread pool.
+ */
+export function jsonText(c: Context, text: string, status: 200 | 503 = 200, headers: Record<string, string> = {}): Response {
+  const raw = Buffer.from(text);
+  const type = { ...headers, 'content-type': 'application/json' };
+  if (raw.length >= GZIP_MIN_BYTES && raw.length <= SYNC_GZIP_MAX_BYTES && acceptsGzip(c.req.header('accept-encoding'))) {
+    const zipped = gzipSync(raw);
+    return c.body(zipped, status, { ...type, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) });
+  }
+  return c.body(raw, status, { ...type, 'content-length': String(raw.length) });
+}
+
+/** Whether an Accept-Encoding header takes gzip (named without `q=0`, or `*` without `q=0`). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let star = false;
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const zero = params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p));
+    if (name.trim() === 'gzip') return !zero;
+    if (name.trim() === '*') star = !zero;
+  }
+  return star;
+}
+
+/**
+ * The request body, at most `maxBody` bytes (413 past that). With a Content-Length it is
+ * checked first and the body read in one piece (the adapter's direct path, no web stream);
+ * a chunked body is counted as it streams in.
+ */
+async function readBody(c: Context, maxBody: number): Promise<Buffer> {
+  const length = c.req.header('content-length');
+  if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+    if (!/^\d+$/.test(length.trim()) || Number(length) > maxBody) throw tooLarge('the request body', maxBody);
+    return Buffer.from(await c.req.arrayBuffer());
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = c.req.raw.body?.getReader();
+  for (;;) {
+    const next = await reader?.read();
+    if (!next || next.done) break;
+    size += next.value.length;
+    if (size > maxBody) {
+      await reader!.cancel().catch(() => undefined);
+      throw tooLarge('the request body', maxBody);
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The request's JSON body: at most `maxBody` bytes before and after gunzip. */
+export async function readJson(c: Context, maxBody: number): Promise<unknown> {
+  const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+  // Only one gzip layer is read; any other coding would be taken for plain bytes, so it is refused.
+  if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
+    throw new SkeinError(ErrorCode.VALIDATION, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or no encoding`, {
+      details: { status: 415, field: 'content-encoding' },
+    });
+  let bytes = await readBody(c, maxBody);
+  if (encoding === 'gzip') {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: maxBody });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw tooLarge('the request body (unzipped)', maxBody);
+      throw new ValidationError('body', 'not valid gzip');
+    }
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ValidationError('body', 'not valid JSON');
+  }
+}
