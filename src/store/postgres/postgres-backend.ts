@@ -7,7 +7,7 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -144,6 +144,8 @@ export class PostgresBackend implements StorageBackend {
     await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
     const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
+    const m = b.mentions ?? [];
+    if (m.length > 0) await this.q(this.sql.queueMentions, [m.map((x) => x.target), m.map((x) => x.threadId), m.map((x) => x.messageId)], c);
   }
 
   /**
@@ -386,6 +388,15 @@ export class PostgresBackend implements StorageBackend {
   async reindex(): Promise<{ documents: number }> {
     const { rows } = await this.q<{ n: string }>(`SELECT ${quoteSchema(this.schema)}.search_reindex($1) AS n`);
     return { documents: Number(rows[0]!.n) };
+  }
+
+  async pendingMentions(afterSeq: number, limit: number): Promise<(PendingMention & { seq: number })[]> {
+    const { rows } = await this.q<PendingMention & { seq: string }>(this.sql.pendingMentions, [afterSeq, limit]);
+    return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+  }
+
+  async dropMentions(seqs: number[]): Promise<void> {
+    await this.q(this.sql.dropMentions, [seqs]);
   }
 
   async close(): Promise<void> {
