@@ -118,8 +118,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = assemble(core, db, wire && (() => engine!));
   wire?.(core);
   await store.recover();
-  // Mention links a crash or a busy thread left queued (store/mentions.ts).
-  await drainMentions(core);
+  // Mention links a crash or a busy thread left queued (store/mentions.ts); not waited for with a
+  // remote, whose lookups of threads this replica lacks could hold the open up.
+  const drained = drainMentions(core);
+  if (!options.remote) await drained;
   start?.();
   return store;
 }

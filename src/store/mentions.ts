@@ -130,13 +130,15 @@ interface DrainState {
   maybe: boolean;
   cursors: Map<StorageBackend, number>;
   chain: Promise<ThreadID[]>;
+  /** Named threads no tier here holds whose lookup on the server failed: not asked again by this store. */
+  unreachable: Set<ThreadID>;
 }
 
 const states = new WeakMap<StoreCore, DrainState>();
 
 function drainState(core: StoreCore): DrainState {
   let s = states.get(core);
-  if (!s) states.set(core, (s = { maybe: true, cursors: new Map(), chain: Promise.resolve([]) }));
+  if (!s) states.set(core, (s = { maybe: true, cursors: new Map(), chain: Promise.resolve([]), unreachable: new Set() }));
   return s;
 }
 
@@ -165,7 +167,7 @@ async function drainOnce(core: StoreCore, s: DrainState): Promise<ThreadID[]> {
     const byTarget = new Map<ThreadID, (PendingMention & { seq: number })[]>();
     for (const e of entries) byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e]);
     for (const [target, list] of byTarget) {
-      const outcome = await settle(core, target, list);
+      const outcome = await settle(core, s, target, list);
       if (outcome === 'kept') left = true;
       else {
         done.push(...list.map((e) => e.seq));
@@ -183,9 +185,22 @@ async function drainOnce(core: StoreCore, s: DrainState): Promise<ThreadID[]> {
 }
 
 /** Writes one named thread's queued links: `linked`, `dropped` (never to be written) or `kept` (for a later drain). */
-async function settle(core: StoreCore, target: ThreadID, entries: PendingMention[]): Promise<'linked' | 'dropped' | 'kept'> {
+async function settle(core: StoreCore, s: DrainState, target: ThreadID, entries: PendingMention[]): Promise<'linked' | 'dropped' | 'kept'> {
+  if (s.unreachable.has(target)) {
+    // Asked of this replica's tiers only (a pull may have stored it since).
+    const here = (await core.ephemeral.getHead(target).catch(() => undefined)) ?? (await core.backend.getHead(target).catch(() => undefined));
+    if (!here) return 'kept';
+    s.unreachable.delete(target);
+  }
+  let found;
   try {
-    const found = await core.locate(target);
+    found = await core.locate(target);
+  } catch {
+    // Not held here, and the server did not answer: kept, but not looked up again until the next open.
+    s.unreachable.add(target);
+    return 'kept';
+  }
+  try {
     if (!found) return 'dropped'; // gone, or never a thread
     if (found.head.archived !== undefined) return 'kept'; // takes no ops until restored
     const deltas = entries.filter((e) => !hasLink(found.head.links, { rel: 'mention', threadId: e.threadId, messageId: e.messageId }));
