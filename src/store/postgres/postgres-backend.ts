@@ -11,7 +11,7 @@ import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, Search
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { firstSkipped, highest } from './rows.js';
+import { firstSkipped, highest, leaseOf, mentionColumns, type LeaseRow } from './rows.js';
 import { postgresSearch } from './search-sql.js';
 import { statements } from './statements.js';
 
@@ -28,11 +28,7 @@ export interface PostgresBackendOptions {
 }
 
 type MsgRow = { body: string; v: number; op_id: string };
-type LeaseRow = { owner: string; token: string; expires: string };
 type ThreadRow = { v: number; head: string; evicted: number | null };
-
-const leaseOf = (r: LeaseRow | undefined): LeaseState | undefined =>
-  r && { owner: r.owner, token: Number(r.token), expires: Number(r.expires) };
 
 /**
  * Opens the backend for one workspace, bringing the schema to the newest version first. Give
@@ -144,8 +140,7 @@ export class PostgresBackend implements StorageBackend {
     await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
     const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
-    const m = b.mentions ?? [];
-    if (m.length > 0) await this.q(this.sql.queueMentions, [m.map((x) => x.target), m.map((x) => x.threadId), m.map((x) => x.messageId)], c);
+    if (b.mentions?.length) await this.q(this.sql.queueMentions, mentionColumns(b.mentions), c);
   }
 
   /**
@@ -391,8 +386,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async pendingMentions(afterSeq: number, limit: number): Promise<(PendingMention & { seq: number })[]> {
-    const { rows } = await this.q<PendingMention & { seq: string }>(this.sql.pendingMentions, [afterSeq, limit]);
-    return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+    return (await this.q<PendingMention & { seq: number }>(this.sql.pendingMentions, [afterSeq, limit])).rows;
   }
 
   async dropMentions(seqs: number[]): Promise<void> {
