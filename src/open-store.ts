@@ -15,6 +15,7 @@ import type { StorageBackend } from './store/backend.js';
 import { loadClientId, newClientId } from './store/client-id.js';
 import { StoreCore, type StoreConfig } from './store/core.js';
 import { MemoryBackend } from './store/memory/memory-backend.js';
+import { drainMentions } from './store/mentions.js';
 import { resolvePolicies, type PolicyOption, type ThreadKind } from './store/policy.js';
 import type { RemoteTier, SyncHandle } from './store/ports.js';
 import { StoreReplica } from './store/replica.js';
@@ -117,6 +118,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = assemble(core, db, wire && (() => engine!));
   wire?.(core);
   await store.recover();
+  // Mention links a crash or a busy thread left queued (store/mentions.ts); not waited for with a
+  // remote, whose lookups of threads this replica lacks could hold the open up.
+  const drained = drainMentions(core);
+  if (!options.remote) await drained;
   start?.();
   return store;
 }

@@ -5,6 +5,7 @@
  */
 import { SkeinError, ErrorCode, fromUnknown } from '../errors.js';
 import { emptyThread, type ThreadCore } from '../model/apply.js';
+import { boundHidden } from '../model/hidden.js';
 import type { Op, ThreadHead, ThreadID } from '../model/types.js';
 import type { CommitBatch, StorageBackend } from '../store/backend.js';
 import { batchFromOps } from '../store/batch.js';
@@ -28,7 +29,8 @@ export class HeadCache {
 
   /** Remembers the head `batch` wrote: its head with the message count the backend keeps. */
   set(key: string, batch: CommitBatch, storedCount: number): void {
-    const head: ThreadHead = { ...batch.head, messageCount: storedCount + batch.inserts.filter((r) => !r.hidden).length };
+    // As the backend stores it: bounded (model/hidden.ts), so that the text compares equal.
+    const head: ThreadHead = boundHidden({ ...batch.head, messageCount: storedCount + batch.inserts.filter((r) => !r.hidden).length });
     this.heads.delete(key);
     if (this.heads.size >= this.max) this.heads.delete(this.heads.keys().next().value!);
     this.heads.set(key, { head, text: JSON.stringify(head) });

@@ -28,6 +28,15 @@ export interface CommitBatch {
   hides: HiddenRange[];
   /** Present when a writer makes the commit: its lease must still be the thread's current one. */
   fence?: Fence;
+  /** Mention links the batch's messages could not write with it: queued in the same transaction (store/mentions.ts). */
+  mentions?: PendingMention[];
+}
+
+/** A mention link still to write: thread `target` is named by message `messageId` of thread `threadId`. */
+export interface PendingMention {
+  target: ThreadID;
+  threadId: ThreadID;
+  messageId: string;
 }
 
 /** A thread's place in the activity order: the global sequence number of its latest op. */
@@ -207,6 +216,14 @@ export interface StorageBackend {
    * keep the entries they had. Answers the number of documents indexed.
    */
   reindex(): Promise<{ documents: number }>;
+
+  /**
+   * Queued mention links (see `CommitBatch.mentions`) with `seq` above `afterSeq`, oldest first, at
+   * most `limit`. A link queued twice is kept once.
+   */
+  pendingMentions(afterSeq: number, limit: number): Promise<(PendingMention & { seq: number })[]>;
+  /** Forgets queued mention links by `seq` (written, or never to be). */
+  dropMentions(seqs: number[]): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { commitContractTests } from './contract-commit.js';
 import type { ContractTest } from './contract-fixtures.js';
 import { hiddenContractTests } from './contract-hidden.js';
 import { leaseContractTests } from './contract-leases.js';
+import { mentionContractTests } from './contract-mentions.js';
 import { lifecycleContractTests } from './contract-lifecycle.js';
 import { readContractTests } from './contract-reads.js';
 import { searchContractTests } from './contract-search.js';
@@ -43,6 +44,7 @@ export function runStoreContractTests(name: string, setup: () => Promise<Contrac
     readContractTests(it);
     leaseContractTests(it);
     hiddenContractTests(it);
+    mentionContractTests(it);
   });
   describe(`storage contract: ${name}: archiving`, () => {
     lifecycleContractTests(it);

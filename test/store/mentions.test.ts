@@ -3,7 +3,7 @@
  * `writer.modify`. A named thread that is free is linked in the message's own transaction
  * (seen through a real SQLite backend whose commits are recorded); one held by a writer, or one
  * that changed meanwhile, is linked right after; one held by another store's writer goes without
- * the link and the append still succeeds. A private thread links nothing.
+ * the link and the append still succeeds (the link is queued: see mention-queue.test.ts). A private thread links nothing.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,7 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
 import { boundHidden, overlaps, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, emptyUsage, messageOf, usageColumns } from '../view.js';
 import { memorySearch, type SearchableThread } from './memory-search.js';
 
@@ -53,6 +53,9 @@ export class MemoryBackend implements StorageBackend {
   private readonly threads = new Map<ThreadID, Entry>();
   private readonly leases = new Map<ThreadID, LeaseState>();
   private seq = 0;
+  /** Queued mention links by link (target, thread, message), in the order queued. */
+  private readonly pending = new Map<string, PendingMention & { seq: number }>();
+  private mentionSeq = 0;
 
   async getHead(id: ThreadID): Promise<ThreadHead | undefined> {
     const e = this.threads.get(id);
@@ -103,7 +106,21 @@ export class MemoryBackend implements StorageBackend {
       if (b.head.title !== e.head.title) e.titleAt = b.head.updated;
       this.keepRanges(e, ranges);
       e.head = boundHidden({ ...clone(b.head), messageCount: count });
+      for (const m of b.mentions ?? []) {
+        const key = `${m.target} ${m.threadId} ${m.messageId}`;
+        if (!this.pending.has(key)) this.pending.set(key, { target: m.target, threadId: m.threadId, messageId: m.messageId, seq: ++this.mentionSeq });
+      }
     }
+  }
+
+  async pendingMentions(afterSeq: number, limit: number): Promise<(PendingMention & { seq: number })[]> {
+    // Kept in seq order: a Map iterates in insertion order.
+    return [...this.pending.values()].filter((m) => m.seq > afterSeq).slice(0, limit).map((m) => ({ ...m }));
+  }
+
+  async dropMentions(seqs: number[]): Promise<void> {
+    const drop = new Set(seqs);
+    for (const [key, m] of this.pending) if (drop.has(m.seq)) this.pending.delete(key);
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {

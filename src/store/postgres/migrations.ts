@@ -92,4 +92,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     ORDER BY t.ws, t.id, h.n
     ON CONFLICT DO NOTHING;
   `,
+  // 3 (re-runnable): mention links a message could not write in its own transaction, queued in that
+  // transaction and written later (store/mentions.ts); one row per link.
+  `
+  CREATE TABLE IF NOT EXISTS pending_mentions (
+    ws TEXT COLLATE "C" NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    target TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    message_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (ws, seq)
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS pending_mentions_link ON pending_mentions (ws, target, thread, message_id);
+  `,
 ];

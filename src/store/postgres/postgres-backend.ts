@@ -7,14 +7,15 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow } from '../view.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import { checkWholeLog, messageOf, opFromRow } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { firstSkipped, highest } from './rows.js';
+import { highest, leaseOf, type LeaseRow } from './rows.js';
 import { postgresSearch } from './search-sql.js';
-import { batchStatements, commitAloneParams, usageParams, writeBatchParams } from './batch-sql.js';
+import { batchStatements, commitAloneParams } from './batch-sql.js';
 import { statements } from './statements.js';
+import { PgWrites, type ThreadRow } from './writes.js';
 
 /** Where the backend keeps its data and whose data it is. */
 export interface PostgresBackendOptions {
@@ -29,11 +30,6 @@ export interface PostgresBackendOptions {
 }
 
 type MsgRow = { body: string; v: number; op_id: string };
-type LeaseRow = { owner: string; token: string; expires: string };
-type ThreadRow = { v: number; head: string; evicted: number | null };
-
-const leaseOf = (r: LeaseRow | undefined): LeaseState | undefined =>
-  r && { owner: r.owner, token: Number(r.token), expires: Number(r.expires) };
 
 /**
  * Opens the backend for one workspace, bringing the schema to the newest version first. Give
@@ -65,6 +61,7 @@ export class PostgresBackend implements StorageBackend {
   private readonly ownsPool: boolean;
   private readonly sql: ReturnType<typeof statements>;
   private readonly batchSql: ReturnType<typeof batchStatements>;
+  private readonly w: PgWrites;
   private closed = false;
 
   constructor(pool: PgPool, options: { schema: string; workspace: string; ownsPool: boolean }) {
@@ -74,6 +71,7 @@ export class PostgresBackend implements StorageBackend {
     this.workspace = options.workspace;
     this.sql = statements(quoteSchema(options.schema));
     this.batchSql = batchStatements(quoteSchema(options.schema));
+    this.w = new PgWrites((sql, params, on) => this.q(sql, params, on), this.sql, this.batchSql, this.lockKey);
   }
 
   private checkOpen(): void {
@@ -95,13 +93,13 @@ export class PostgresBackend implements StorageBackend {
   async commit(batches: CommitBatch[], now: number): Promise<void> {
     if (batches.length === 1 && (await this.commitAlone(batches[0]!, now))) return;
     await this.transaction(async (c) => {
-      if (batches.length === 1) return this.commitOne(c, batches[0]!, now, true);
+      if (batches.length === 1) return this.w.commitOne(c, batches[0]!, now, true);
       // Every lock on a thread row is taken before the workspace lock (see wsLock): several
       // threads' rows are locked up front, in id order, so two such commits cannot deadlock.
       const ids = [...new Set(batches.map((b) => b.threadId))].sort();
       await this.q(this.sql.lockThreads, [ids], c);
-      await this.wsLock(c);
-      for (const b of batches) await this.commitOne(c, b, now, false);
+      await this.w.wsLock(c);
+      for (const b of batches) await this.w.commitOne(c, b, now, false);
     });
   }
 
@@ -131,106 +129,9 @@ export class PostgresBackend implements StorageBackend {
     await inTransaction(this.pool, fn);
   }
 
-  /**
-   * Takes the workspace's write turn, held until the transaction ends. Sequence numbers are handed
-   * out before commit, so two writers of one workspace could make seq 11 visible before seq 10; a
-   * reader that saw 11 (a pull cursor, a listThreads snapshot) would then miss 10 for good. Writes
-   * that add ops take turns, but only from their first seq-assigning insert on: the thread row
-   * lock, version, eviction and lease checks come first, outside the turn. Every writer takes its
-   * thread row lock(s) before this lock, never after, so the two kinds of lock cannot deadlock.
-   */
-  private async wsLock(c: PgQueryable): Promise<void> {
-    await c.query(this.sql.wsLock, [this.lockKey]);
-  }
-
   /** The key of the workspace's advisory lock. */
   private get lockKey(): string {
     return `skein:${this.schema}:${this.workspace}`;
-  }
-
-  /** Writes one batch; `takeTurn` when the workspace lock is still to be taken (after the row lock). */
-  private async commitOne(c: PgQueryable, b: CommitBatch, now: number, takeTurn: boolean): Promise<void> {
-    const id = b.threadId;
-    const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
-    let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
-    // The common case, a stored thread and no hides, is one statement that takes the turn too.
-    if (row && b.hides.length === 0) return this.writeBatch(c, b, count, takeTurn);
-    // A new thread's row is inserted inside the turn: a racing creator of the same id then waits
-    // for the turn, not on the row's unique key while holding the turn.
-    if (takeTurn) await this.wsLock(c);
-    if (!row) {
-      try {
-        await this.q(this.sql.insertThread, [id, b.head.v, b.head.updated, '{}'], c);
-      } catch (err) {
-        if (uniqueViolation(err) === 'threads_pkey')
-          throw new SkeinError(ErrorCode.VERSION_CONFLICT, `thread ${id} already exists`, { cause: err, details: { threadId: id } });
-        throw err;
-      }
-    }
-    const seqOf = await this.insertOps(c, id, b.ops);
-    await this.insertMessages(c, id, b.inserts, seqOf);
-    count += b.inserts.filter((r) => !r.hidden).length;
-    for (const r of b.hides) count -= (await this.q(this.sql.hide, [id, r.fromKey, r.toKey], c)).rowCount;
-    // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
-    await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
-    const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
-    await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
-  }
-
-  /** Ops, message rows and the thread row of a stored thread's batch without hides, in one statement. */
-  private async writeBatch(c: PgQueryable, b: CommitBatch, count: number, takeTurn: boolean): Promise<void> {
-    const visible = count + b.inserts.filter((r) => !r.hidden).length;
-    const params = writeBatchParams(b, takeTurn ? this.lockKey : null, visible);
-    const { rows } = await this.q<{ seq: string; v: number; op_id: string }>(this.batchSql.writeBatch, params, c);
-    const dup = firstSkipped(b.ops, rows);
-    if (dup) throw new SkeinError(ErrorCode.VALIDATION, `op ${dup.opId} (v${dup.v}) is already in thread ${b.threadId}`);
-  }
-
-  /**
-   * Locks the thread row (when stored) and checks what every write checks, in this order: the
-   * version, that the thread exists (when `mustExist`), that it is not evicted, and the lease.
-   */
-  private async lockThread(
-    c: PgQueryable,
-    id: ThreadID,
-    check: { baseVersion: number; fence: Fence | undefined; now: number; mustExist: boolean },
-  ): Promise<ThreadRow | undefined> {
-    // One round trip: the thread row (FOR UPDATE) and then its lease (FOR SHARE), each may be absent.
-    type Locked = { v: number | null; head: string | null; evicted: number | null; owner: string | null; token: string; expires: string };
-    const [r] = (await this.q<Locked>(this.sql.lockThreadLease, [id], c)).rows;
-    const row: ThreadRow | undefined = r && r.v !== null && r.head !== null ? { v: r.v, head: r.head, evicted: r.evicted } : undefined;
-    checkVersion(id, row?.v, check.baseVersion);
-    if (check.mustExist && !row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
-    checkNotEvicted(id, row?.evicted);
-    checkLease(id, leaseOf(r && r.owner !== null ? { owner: r.owner, token: r.token, expires: r.expires } : undefined), check.fence, check.now);
-    return row;
-  }
-
-  /**
-   * Inserts ops in order; returns each op's sequence number by opId (a message op's opId is its
-   * message's id, which is how message rows find their op).
-   */
-  private async insertOps(c: PgQueryable, id: ThreadID, ops: Op[]): Promise<Map<string, string>> {
-    if (ops.length === 0) return new Map();
-    const { rows } = await this.q<{ seq: string; v: number; op_id: string }>(
-      this.sql.insertOps,
-      [id, ops.map((o) => o.v), ops.map((o) => o.opId), ops.map(opBody)],
-      c,
-    );
-    const dup = firstSkipped(ops, rows);
-    if (dup) throw new SkeinError(ErrorCode.VALIDATION, `op ${dup.opId} (v${dup.v}) is already in thread ${id}`);
-    return new Map(rows.map((r) => [r.op_id, r.seq]));
-  }
-
-  private async insertMessages(c: PgQueryable, id: ThreadID, rows: { message: Message; hidden: boolean }[], seqOf: Map<string, string>): Promise<void> {
-    if (rows.length > 0) await this.q(this.sql.insertMsgs, [id, rows.map((r) => r.message.key), rows.map((r) => seqOf.get(r.message.id)), ...usageParams(rows)], c);
-  }
-
-  /** Keeps hidden ranges beside the head, each once, after the ones kept before. */
-  private async insertRanges(c: PgQueryable, id: ThreadID, ranges: readonly HiddenRange[]): Promise<void> {
-    if (ranges.length === 0) return;
-    const col = (f: (r: HiddenRange) => string) => ranges.map(f);
-    await this.q(this.sql.insertRanges, [id, col((r) => r.opId), col((r) => r.fromKey), col((r) => r.toKey), col((r) => r.fromMessageId)], c);
   }
 
   async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
@@ -254,10 +155,10 @@ export class PostgresBackend implements StorageBackend {
   ): Promise<void> {
     await this.transaction(async (c) => {
       const id = change.threadId;
-      await this.lockThread(c, id, { baseVersion: change.baseVersion, fence: change.fence, now, mustExist: true });
-      await this.wsLock(c);
+      await this.w.lockThread(c, id, { baseVersion: change.baseVersion, fence: change.fence, now, mustExist: true });
+      await this.w.wsLock(c);
       await this.q(this.sql.deleteOpsAfter, [id, change.keepVersion], c);
-      await this.insertOps(c, id, change.ops);
+      await this.w.insertOps(c, id, change.ops);
       await this.writeView(c, change.head, change.rows);
     });
   }
@@ -334,7 +235,7 @@ export class PostgresBackend implements StorageBackend {
 
   async evict(id: ThreadID, v: number, now: number): Promise<void> {
     await this.transaction(async (c) => {
-      await this.lockThread(c, id, { baseVersion: v, fence: undefined, now, mustExist: true });
+      await this.w.lockThread(c, id, { baseVersion: v, fence: undefined, now, mustExist: true });
       // Marked first: the search index keeps the documents of an evicted thread's rows.
       await this.q(this.sql.setEvicted, [id, now], c);
       await this.q(this.sql.sumUsage, [id], c);
@@ -349,9 +250,9 @@ export class PostgresBackend implements StorageBackend {
       if (!row) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
       if (row.evicted === null) throw new SkeinError(ErrorCode.VALIDATION, `thread ${id} is not archived`, { details: { threadId: id } });
       checkWholeLog(id, row.v, ops);
-      await this.wsLock(c);
-      const seqOf = await this.insertOps(c, id, ops);
-      await this.insertMessages(c, id, rows, seqOf);
+      await this.w.wsLock(c);
+      const seqOf = await this.w.insertOps(c, id, ops);
+      await this.w.insertMessages(c, id, rows, seqOf);
       await this.q(this.sql.dropUsage, [id], c);
       await this.q(this.sql.unevict, [id, highest(seqOf.values())], c);
     });
@@ -395,11 +296,11 @@ export class PostgresBackend implements StorageBackend {
     const ops = (await this.q<{ seq: string; op_id: string }>(this.sql.opSeqs, [head.id], c)).rows;
     const seqs = new Map(ops.map((x) => [x.op_id, x.seq]));
     await this.q(this.sql.deleteMsgs, [head.id], c);
-    await this.insertMessages(c, head.id, rows, seqs);
+    await this.w.insertMessages(c, head.id, rows, seqs);
     const count = rows.filter((r) => !r.hidden).length;
     // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
     if (head.clock.hiddenBefore === undefined) await this.q(this.sql.deleteRanges, [head.id], c);
-    await this.insertRanges(c, head.id, head.clock.hidden);
+    await this.w.insertRanges(c, head.id, head.clock.hidden);
     const stored = JSON.stringify(boundHidden({ ...head, messageCount: count }));
     await this.q(this.sql.setThread, [head.id, head.v, highest(seqs.values()), head.updated, stored], c);
   }
@@ -412,6 +313,14 @@ export class PostgresBackend implements StorageBackend {
   async reindex(): Promise<{ documents: number }> {
     const { rows } = await this.q<{ n: string }>(`SELECT ${quoteSchema(this.schema)}.search_reindex($1) AS n`);
     return { documents: Number(rows[0]!.n) };
+  }
+
+  async pendingMentions(afterSeq: number, limit: number): Promise<(PendingMention & { seq: number })[]> {
+    return (await this.q<PendingMention & { seq: number }>(this.sql.pendingMentions, [afterSeq, limit])).rows;
+  }
+
+  async dropMentions(seqs: number[]): Promise<void> {
+    await this.q(this.sql.dropMentions, [seqs]);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,18 @@
 /** Helpers over rows the Postgres backend reads back (bigint columns arrive as strings). */
 import type { Op } from '../../model/types.js';
+import type { LeaseState, PendingMention } from '../backend.js';
+
+/** A lease row as read. */
+export type LeaseRow = { owner: string; token: string; expires: string };
+
+/** A lease row's state. */
+export const leaseOf = (r: LeaseRow | undefined): LeaseState | undefined =>
+  r && { owner: r.owner, token: Number(r.token), expires: Number(r.expires) };
+
+/** Queued mention links as the column arrays of one insert (targets, threads, messages). */
+export function mentionColumns(m: readonly PendingMention[]): string[][] {
+  return [m.map((x) => x.target), m.map((x) => x.threadId), m.map((x) => x.messageId)];
+}
 
 /** The highest of some sequence numbers (bigint columns arrive as strings), 0 for none. */
 export function highest(seqs: Iterable<string>): number {

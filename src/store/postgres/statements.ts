@@ -19,6 +19,11 @@ export function statements(s: string) {
       WHERE a.ws = $1 AND a.thread = ANY($2::text[])
     ) x GROUP BY 1 ORDER BY 1`;
   return {
+    queueMentions: `INSERT INTO ${s}.pending_mentions (ws, target, thread, message_id)
+      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+    pendingMentions: `SELECT seq::float8 AS seq, target, thread AS "threadId", message_id AS "messageId" FROM ${s}.pending_mentions
+      WHERE ws = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+    dropMentions: `DELETE FROM ${s}.pending_mentions WHERE ws = $1 AND seq = ANY($2::bigint[])`,
     wsLock: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
     head: `SELECT head FROM ${s}.threads WHERE ws = $1 AND id = $2`,
     lockThread: `SELECT v, head, evicted::float8 AS evicted FROM ${s}.threads WHERE ws = $1 AND id = $2 FOR UPDATE`,

@@ -147,4 +147,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   DROP INDEX IF EXISTS threads_updated;
   ${SEARCH_MARK_MIGRATION}
   `,
+  // 7 (re-runnable): mention links a message could not write in its own transaction, queued in that
+  // transaction and written later (store/mentions.ts); one row per link.
+  `
+  CREATE TABLE IF NOT EXISTS pending_mentions (
+    seq INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    message_id TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS pending_mentions_link ON pending_mentions(target, thread_id, message_id);
+  `,
 ];

@@ -6,7 +6,7 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -110,6 +110,7 @@ export class SqliteBackend implements StorageBackend {
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
     s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHidden({ ...b.head, messageCount: count })), row.tid);
+    for (const m of b.mentions ?? []) s.queueMention.run(m.target, m.threadId, m.messageId);
   }
 
   /** Keeps hidden ranges beside the head, each once, after the ones kept before (inside the caller's transaction). */
@@ -383,6 +384,14 @@ export class SqliteBackend implements StorageBackend {
 
   async reindex(): Promise<{ documents: number }> {
     return sqliteReindex(this.db);
+  }
+
+  async pendingMentions(afterSeq: number, limit: number): Promise<(PendingMention & { seq: number })[]> {
+    return this.s.pendingMentions.all(afterSeq, limit) as (PendingMention & { seq: number })[];
+  }
+
+  async dropMentions(seqs: number[]): Promise<void> {
+    this.s.dropMentions.run(JSON.stringify(seqs));
   }
 
   async close(): Promise<void> {

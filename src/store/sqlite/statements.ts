@@ -63,6 +63,9 @@ export const SQLITE_STATEMENTS = {
   dropUsage: 'DELETE FROM archived_usage WHERE tid = ?',
   setEvicted: 'UPDATE threads SET evicted = ? WHERE tid = ?',
   unevict: 'UPDATE threads SET evicted = NULL, last_seq = ? WHERE tid = ?',
+  queueMention: 'INSERT INTO pending_mentions (target, thread_id, message_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  pendingMentions: 'SELECT seq, target, thread_id AS threadId, message_id AS messageId FROM pending_mentions WHERE seq > ? ORDER BY seq LIMIT ?',
+  dropMentions: 'DELETE FROM pending_mentions WHERE seq IN (SELECT value FROM json_each(?))',
 } as const;
 
 /** The name of a statement. */
