@@ -182,10 +182,11 @@ async function mentionsOut(store: Store, info: ThreadInfo): Promise<ThreadEdge[]
 /**
  * The thread map of `info`: its edges (head and mentions), the threads `visible` keeps (the
  * server leaves out another user's private threads, ids and all), and the heads of those drawn.
+ * `cap`: nodes per side (default the map's; `Infinity` for the page that lists them all).
  */
-export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>): Promise<ThreadMap> {
+export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>, cap?: number): Promise<ThreadMap> {
   const edges = [...threadEdges(info), ...(await mentionsOut(store, info))];
-  const plan = planMap(info.id, edges, await visible([...new Set(edges.map((e) => e.threadId))]));
+  const plan = planMap(info.id, edges, await visible([...new Set(edges.map((e) => e.threadId))]), cap);
   const withInfo = (list: Omit<MapNeighbour, 'info'>[]) => Promise.all(list.map(async (n) => ({ ...n, info: await store.info(n.id) })));
   return { centre: info, sources: await withInfo(plan.sources), targets: await withInfo(plan.targets), moreSources: plan.moreSources, moreTargets: plan.moreTargets };
 }

@@ -129,6 +129,31 @@ describe('viewer routes', () => {
     for (const id of r.archived) if (id !== t.id) await store.restoreThread(id);
   });
 
+  test('the map fragment and the linked-threads page: every neighbour, only what the reader may see', async () => {
+    const app = local();
+    const map = await (await app.request(`/ui/t/${ids[0]}/map`, { headers: HOST })).text();
+    assert.match(map, /^<section class="map"/);
+    assert.ok(map.includes(`data-id="${sub}"`));
+    assert.equal(await (await app.request(`/ui/t/${ids[1]}/map`, { headers: HOST })).text(), '', 'no neighbour: no map');
+    const links = await (await app.request(`/t/${ids[0]}/links`, { headers: HOST })).text();
+    assert.ok(links.includes(`<li data-id="${sub}">`));
+    assert.equal((await app.request(`/ui/t/T-nope/map`, { headers: HOST })).status, 404);
+    // Under sign-in, a thread the reader may not see: 404 for the fragment and the page, and it is
+    // left out of the lists of a thread the reader sees.
+    const hidden = viewerRoutes({
+      storeOf: async () => store,
+      subscribe: () => () => undefined,
+      workspaceOf: async () => 'team',
+      visibleTo: async (_t, list) => new Set(list.filter((x) => x !== sub)),
+    }).routes;
+    const cookie = { cookie: 'skein_token=skn_any' };
+    assert.equal((await hidden.request(`/ui/t/${sub}/map`, { headers: cookie })).status, 404);
+    assert.equal((await hidden.request(`/t/${sub}/links`, { headers: cookie })).status, 404);
+    const seen = await (await hidden.request(`/t/${ids[0]}/links`, { headers: cookie })).text();
+    assert.ok(!seen.includes(sub));
+    assert.equal(await (await hidden.request(`/ui/t/${ids[0]}/map`, { headers: cookie })).text(), '');
+  });
+
   test('sign-in: a known token sets an HttpOnly cookie; without one, pages ask for it', async () => {
     const app = viewerRoutes({
       storeOf: async (ws) => {

@@ -90,6 +90,7 @@ describe('thread map: layout and markup', () => {
     assert.equal(map.moreSources, 0);
     const svg = renderThreadMap(map, 'store').value;
     assert.match(svg, new RegExp(`>\\+${30 - (MAP_SIDE_CAP - 1)} more<`));
+    assert.ok(svg.includes(`<a class="map-node more" href="/t/${c}/links#targets">`), '"+N more" links to the list of them all');
     assert.ok([...svg.matchAll(/class="map-node/g)].length <= 2 * MAP_SIDE_CAP + 1, 'nodes drawn are bounded');
     const shown = /class="map-node centre"[\s\S]*?class="map-title">([^<]*)</.exec(svg)![1]!;
     assert.equal([...shown].length, MAP_TITLE_CHARS);
