@@ -13,6 +13,7 @@ import { SkeinError, ErrorCode } from '../errors.js';
 import { hasLink, mentionedThreadIds, threadEdges, type ThreadEdge } from '../model/links.js';
 import { isMessageOp } from '../model/op-kinds.js';
 import { planMap, type MapNeighbour, type ThreadMap } from './thread-map.js';
+import { threadUsage } from './usage-cache.js';
 
 /** Messages per page. */
 export const PAGE_SIZE = 50;
@@ -120,7 +121,7 @@ async function pagedWindow(store: Store, id: ThreadID, spec: WindowSpec): Promis
  * page's first byte (the page fetches it): the sums are a query over the thread's message rows.
  */
 export async function loadUsage(store: Store, info: ThreadInfo): Promise<{ usage: UsageReport; tree?: UsageReport }> {
-  const usage = await store.usage(info.id);
+  const usage = await threadUsage(store, info);
   if (info.childThreadIDs.length + info.summaryThreadIDs.length === 0) return { usage };
   return { usage, tree: await store.usage(info.id, { tree: true }) };
 }

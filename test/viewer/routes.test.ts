@@ -154,6 +154,20 @@ describe('viewer routes', () => {
     assert.equal(await (await hidden.request(`/ui/t/${ids[0]}/map`, { headers: cookie })).text(), '');
   });
 
+  test('the cost and models of a row follow a new message (the usage remembered per version moves with it)', async () => {
+    const app = local();
+    const t = await store.createThread({ title: 'costed' });
+    await store.append(t.id, { type: 'assistant:message', message: { content: 'a', resourceUsage: { model: 'm-one', costUSD: 0.25 } } });
+    const row = async () => (await (await app.request(`/ui/row/${t.id}`, { headers: HOST })).text()).replace(/\s+/g, ' ');
+    assert.match(await row(), /<span class="cost">\$0\.250<\/span><span class="muted">m-one<\/span>/);
+    assert.match(await row(), /\$0\.250/, 'the same again, from what was remembered');
+    await store.append(t.id, { type: 'assistant:message', message: { content: 'b', resourceUsage: { model: 'm-two', costUSD: 1 } } });
+    assert.match(await row(), /<span class="cost">\$1\.25<\/span><span class="muted">m-one, m-two<\/span>/);
+    assert.equal((await app.request(`/ui/row/${t.id}?model=m-two`, { headers: HOST })).status, 200);
+    const usage = await (await app.request(`/ui/t/${t.id}/usage`, { headers: HOST })).text();
+    assert.match(usage, /\$1\.25/);
+  });
+
   test('sign-in: a known token sets an HttpOnly cookie; without one, pages ask for it', async () => {
     const app = viewerRoutes({
       storeOf: async (ws) => {
