@@ -240,7 +240,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const view = await loadThreadView(s, id);
     if (!view) return page(c, renderError(pageCtx(c), 404, `Thread ${id} is not in this ${server ? 'workspace' : 'store'}.`), 404);
     const at = version(c, view.info.v);
-    const w = await loadWindow(s, id, { newest: true }, at);
+    const w = await loadWindow(s, id, { newest: true }, at, view.info);
     const files = await renderFileChanges(s, at === undefined ? view.files : view.files.filter((f) => f.threadV <= at));
     const map = renderThreadMap(await loadThreadMap(s, view.info, (ids) => visible(c, ids)), where);
     return page(c, renderThreadPage(pageCtx(c), await onlyVisibleRelations(c, view), w, at, files, map));
@@ -268,7 +268,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
     const at = version(c, info.v);
     const want = spec(c);
-    const w = await loadWindow(s, id, want, at);
+    const w = await loadWindow(s, id, want, at, info);
     const sides = { older: !('after' in want), newer: !('before' in want) };
     return page(c, renderMessages(w, `/ui/t/${id}/messages${at !== undefined ? `?v=${at}` : ''}`, sides));
   });

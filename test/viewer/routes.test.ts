@@ -154,6 +154,24 @@ describe('viewer routes', () => {
     assert.equal(await (await hidden.request(`/ui/t/${ids[0]}/map`, { headers: cookie })).text(), '');
   });
 
+  test('a past version pages older messages from its fold; later writes do not show in it', async () => {
+    const app = local();
+    const t = await store.createThread({ title: 'past' });
+    await store.append(t.id, Array.from({ length: 80 }, (_, i) => ({ type: 'user:message' as const, message: { content: `past ${i}.` } })));
+    const at = 61; // 60 messages: "past 0." to "past 59."
+    const shown = (body: string) => [...body.matchAll(/past (\d+)\./g)].map((m) => Number(m[1]));
+    const ids = (body: string) => [...body.matchAll(/<article class="msg[^"]*" id="m-([^"]+)"/g)].map((m) => m[1]!);
+    for (let round = 0; round < 2; round++) {
+      const page = await (await app.request(`/t/${t.id}?v=${at}`, { headers: HOST })).text();
+      assert.deepEqual(shown(page.slice(page.indexOf('id="messages"'))), Array.from({ length: 50 }, (_, i) => 10 + i));
+      const older = await (await app.request(`/ui/t/${t.id}/messages?v=${at}&before=${ids(page)[0]}`, { headers: HOST })).text();
+      assert.deepEqual(shown(older), Array.from({ length: 10 }, (_, i) => i));
+      assert.doesNotMatch(older, /data-older=/);
+      // A write after the version (the thread moves on) leaves the past as it was.
+      await store.append(t.id, { type: 'user:message', message: { content: 'past 999.' } });
+    }
+  });
+
   test('the cost and models of a row follow a new message (the usage remembered per version moves with it)', async () => {
     const app = local();
     const t = await store.createThread({ title: 'costed' });
