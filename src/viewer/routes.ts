@@ -20,7 +20,7 @@ import { listPage, listRow, parseFilters, type ListRow } from './list.js';
 import { renderError, renderLinkedPage, renderListPage, renderMapSection, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
 import { isBadSearch, parseSearchParams, renderResults, renderSearchPage, runSearch } from './search-view.js';
 import { loadThreadMap, loadThreadView, loadUsage, loadWindow, type ThreadView, type WindowSpec } from './thread-data.js';
-import { renderLinkedLists, renderThreadMap } from './thread-map.js';
+import { LINKS_PAGE_CAP, renderLinkedLists, renderThreadMap } from './thread-map.js';
 
 /** A change to a thread, as the viewer's event stream sends it. */
 export interface ThreadChange {
@@ -246,11 +246,11 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     return page(c, renderThreadPage(pageCtx(c), await onlyVisibleRelations(c, view), w, at, files, map));
   });
 
-  // Every linked thread, uncut (the map's "+N more" nodes link here).
+  // Every linked thread, up to a thousand a side (the map's "+N more" nodes link here).
   app.get('/t/:id/links', async (c) => {
     const s = await store(c);
     const info = await headOr404(s, c);
-    const map = await loadThreadMap(s, info, (ids) => visible(c, ids), Infinity);
+    const map = await loadThreadMap(s, info, (ids) => visible(c, ids), LINKS_PAGE_CAP);
     return page(c, renderLinkedPage(pageCtx(c), info, renderLinkedLists(map, where)));
   });
 

@@ -204,7 +204,7 @@ async function mentionsOut(store: Store, info: ThreadInfo): Promise<ThreadEdge[]
 /**
  * The thread map of `info`: its edges (head and mentions), the threads `visible` keeps (the
  * server leaves out another user's private threads, ids and all), and the heads of those drawn.
- * `cap`: nodes per side (default the map's; `Infinity` for the page that lists them all).
+ * `cap`: nodes per side (default the map's; more for the page that lists them).
  */
 export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>, cap?: number): Promise<ThreadMap> {
   const edges = [...threadEdges(info), ...(await mentionsOut(store, info))];

@@ -191,8 +191,12 @@ ${parts}${nodes}</svg>`;
 /** Headings of the linked-threads page's two lists. */
 const SIDE_HEADING = { sources: 'Where it came from', targets: 'What was made of it' } as const;
 
+/** Most threads listed on one side of the linked-threads page (each is a head read). */
+export const LINKS_PAGE_CAP = 1000;
+
 /**
- * Every linked thread of a map, uncut (the page the "+N more" nodes open): one list per side,
+ * Every linked thread of a map (the page the "+N more" nodes open, cut at {@link LINKS_PAGE_CAP}
+ * a side, the rest counted): one list per side,
  * each thread with its edge labels; a thread this store lacks is named, not linked.
  */
 export function renderLinkedLists(map: ThreadMap, where: string): SafeHtml {
@@ -201,5 +205,9 @@ export function renderLinkedLists(map: ThreadMap, where: string): SafeHtml {
     const name = n.info ? html`<a href="/t/${n.id}">${mapTitle(n.info)}</a> <span class="muted">${formatCount(n.info.messageCount)} ${n.info.messageCount === 1 ? 'msg' : 'msgs'}${n.info.archived !== undefined ? ' · archived' : ''}</span>` : html`<code>${n.id}</code> <span class="muted">(not in this ${where})</span>`;
     return html`<li data-id="${n.id}"><span class="badge">${labels}</span> ${name}</li>`;
   };
-  return html`${(['sources', 'targets'] as const).map((side) => html`<section class="linked" id="${side}"><h2>${SIDE_HEADING[side]} (${map[side].length})</h2>${map[side].length ? html`<ul class="relations">${map[side].map(item)}</ul>` : html`<p class="muted">None.</p>`}</section>`)}`;
+  return html`${(['sources', 'targets'] as const).map((side) => {
+    const more = side === 'sources' ? map.moreSources : map.moreTargets;
+    const list = map[side];
+    return html`<section class="linked" id="${side}"><h2>${SIDE_HEADING[side]} (${formatCount(list.length + more)})</h2>${list.length ? html`<ul class="relations">${list.map(item)}</ul>` : html`<p class="muted">None.</p>`}${more ? html`<p class="muted">and ${formatCount(more)} more, not listed.</p>` : ''}</section>`;
+  })}`;
 }

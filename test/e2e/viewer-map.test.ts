@@ -243,6 +243,11 @@ describe('thread map: skein serve hides what the reader may not see', () => {
     assert.ok(!htmlText.includes(secret), 'the private thread id is nowhere on the page');
     assert.ok(!htmlText.includes('Alice private notes'));
     await shot(page, 'viewer-map-serve-other-user');
+    // Nor on the page listing every linked thread, nor in the map fragment the page refreshes with.
+    for (const path of [`/t/${shared}/links`, `/ui/t/${shared}/map`]) {
+      const body = await (await page.request.get(`${server.url}${path}`)).text();
+      assert.ok(body.includes(helper) && !body.includes(secret), path);
+    }
     await page.locator(`#thread-map a.map-node[data-id="${helper}"]`).click();
     await page.waitForURL(new RegExp(`/t/${helper}$`));
     assert.equal(await page.locator('h1').first().textContent(), 'Open bugs');
