@@ -168,13 +168,16 @@ export const CLIENT_SCRIPT = String.raw`
   var mapSlot = document.getElementById('map-slot');
   var mapBusy = false;
   var mapAgain = false;
+  var mapText = null;
   function loadMap() {
     if (!mapSlot) return;
     if (mapBusy) { mapAgain = true; return; }
     mapBusy = true;
     mapAgain = false;
     get(mapSlot.dataset.src).then(function (text) {
-      if (mapSlot.innerHTML === text) return;
+      // Most changes (a message) leave the map as it was: then the nodes stay, focus and hover too.
+      if (text === mapText) return;
+      mapText = text;
       var box = mapSlot.querySelector('.map-scroll');
       var left = box ? box.scrollLeft : null;
       mapSlot.innerHTML = text;
