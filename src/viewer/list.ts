@@ -1,12 +1,13 @@
 /**
  * The thread list: `Store.listThreads` pages (newest activity first, stable cursors), filtered by
  * kind, archived state, model, working directory or repository, and source agent, each row with
- * its total cost and models from `Store.usage`. A filtered page scans whole store pages until it
+ * its total cost and models from `Store.usage` (remembered by thread version, `usage-cache.ts`). A filtered page scans whole store pages until it
  * has enough rows (or has looked at {@link SCAN_LIMIT} threads), so its cursor never skips one.
  */
 import type { Store, ThreadInfo } from '../store/store.js';
 import { kindOf, type ThreadKind } from '../store/policy.js';
 import type { UsageReport } from '../store/relations.js';
+import { threadUsage } from './usage-cache.js';
 
 /** The list filters, from the page's query string. */
 export interface ListFilters {
@@ -79,7 +80,7 @@ function matchesHead(info: ThreadInfo, f: ListFilters): boolean {
 /** A row for one thread, or undefined when the filters leave it out. */
 export async function listRow(store: Store, info: ThreadInfo, f: ListFilters): Promise<ListRow | undefined> {
   if (!matchesHead(info, f)) return undefined;
-  const usage = await store.usage(info.id);
+  const usage = await threadUsage(store, info);
   if (f.model && !Object.hasOwn(usage.byModel, f.model)) return undefined;
   return { info, kind: kindOf(info), agent: agentOf(info), usage };
 }

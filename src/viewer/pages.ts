@@ -140,8 +140,19 @@ ${atVersion !== undefined ? html`<p class="banner">Showing this thread as it was
   const messages = html`<section class="messages" id="messages" data-base="${base}" data-live="${atVersion === undefined && !w.hasNewer ? '1' : '0'}">${renderMessages(w, base)}${
     w.messages.length === 0 ? html`<p class="empty">No messages${atVersion !== undefined ? ' at this version' : ' yet'}.</p>` : ''
   }</section>`;
-  const mapSection = map.value ? html`<section class="map" aria-label="Thread map"><h2>Thread map</h2><div class="map-scroll">${map}</div></section>` : '';
-  return layout(ctx, titleOf(info), html`${head}${mapSection}${files}${messages}`, { page: 'thread', data: { thread: info.id, v: info.v, ...(atVersion !== undefined && { at: atVersion }) } });
+  // The slot stays on a page without a map: a link made while the page is open draws one there.
+  const mapSlot = html`<div id="map-slot" data-src="/ui/t/${info.id}/map">${renderMapSection(map)}</div>`;
+  return layout(ctx, titleOf(info), html`${head}${mapSlot}${files}${messages}`, { page: 'thread', data: { thread: info.id, v: info.v, ...(atVersion !== undefined && { at: atVersion }) } });
+}
+
+/** The thread map's section (nothing when the map is empty), as the page and `/ui/t/:id/map` send it. */
+export function renderMapSection(map: SafeHtml): SafeHtml {
+  return map.value ? html`<section class="map" aria-label="Thread map"><h2>Thread map</h2><div class="map-scroll">${map}</div></section>` : html``;
+}
+
+/** The page listing every thread linked to `info` (the map's "+N more" nodes open it). */
+export function renderLinkedPage(ctx: PageContext, info: ThreadInfo, lists: SafeHtml): SafeHtml {
+  return layout(ctx, `Linked to ${titleOf(info)}`, html`<section class="thread-head"><h1>Threads linked to ${titleOf(info)}</h1><p class="muted"><a href="/t/${info.id}">back to the thread</a></p></section>${lists}`, { page: 'links' });
 }
 
 /**

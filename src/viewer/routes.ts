@@ -17,10 +17,10 @@ import { ASSETS } from './assets.js';
 import { renderFileChanges } from './files-view.js';
 import type { SafeHtml } from './html.js';
 import { listPage, listRow, parseFilters, type ListRow } from './list.js';
-import { renderError, renderListPage, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
+import { renderError, renderLinkedPage, renderListPage, renderMapSection, renderMessages, renderRow, renderRows, renderSignIn, renderThreadPage, renderUsage, type PageContext } from './pages.js';
 import { isBadSearch, parseSearchParams, renderResults, renderSearchPage, runSearch } from './search-view.js';
 import { loadThreadMap, loadThreadView, loadUsage, loadWindow, type ThreadView, type WindowSpec } from './thread-data.js';
-import { renderThreadMap } from './thread-map.js';
+import { LINKS_PAGE_CAP, renderLinkedLists, renderThreadMap } from './thread-map.js';
 
 /** A change to a thread, as the viewer's event stream sends it. */
 export interface ThreadChange {
@@ -137,7 +137,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
   const visible = async (c: Context<Env>, ids: readonly string[]): Promise<Set<string>> =>
     options.visibleTo && c.get('viewerSignedIn') ? options.visibleTo(c.get('viewerToken'), ids) : new Set(ids);
   // A thread the signed-in user may not see is answered as one that does not exist.
-  for (const path of ['/t/:id', '/ui/row/:id', '/ui/t/:id/*'])
+  for (const path of ['/t/:id', '/t/:id/links', '/ui/row/:id', '/ui/t/:id/*'])
     app.use(path, async (c, next) => {
       const id = c.req.param('id') ?? '';
       if (!(await visible(c, [id])).has(id)) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
@@ -182,6 +182,14 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     if (q.around) return { around: q.around };
     return { newest: true };
   };
+
+  const headOr404 = async (s: Store, c: Context<Env>) => {
+    const id = threadIdOr404(c.req.param('id') ?? '');
+    const info = await s.info(id);
+    if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+    return info;
+  };
+  const where = server ? 'workspace' : 'store';
 
   app.get('/', async (c) => {
     const s = await store(c);
@@ -232,10 +240,25 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const view = await loadThreadView(s, id);
     if (!view) return page(c, renderError(pageCtx(c), 404, `Thread ${id} is not in this ${server ? 'workspace' : 'store'}.`), 404);
     const at = version(c, view.info.v);
-    const w = await loadWindow(s, id, { newest: true }, at);
+    const w = await loadWindow(s, id, { newest: true }, at, view.info);
     const files = await renderFileChanges(s, at === undefined ? view.files : view.files.filter((f) => f.threadV <= at));
-    const map = renderThreadMap(await loadThreadMap(s, view.info, (ids) => visible(c, ids)), server ? 'workspace' : 'store');
+    const map = renderThreadMap(await loadThreadMap(s, view.info, (ids) => visible(c, ids)), where);
     return page(c, renderThreadPage(pageCtx(c), await onlyVisibleRelations(c, view), w, at, files, map));
+  });
+
+  // Every linked thread, up to a thousand a side (the map's "+N more" nodes link here).
+  app.get('/t/:id/links', async (c) => {
+    const s = await store(c);
+    const info = await headOr404(s, c);
+    const map = await loadThreadMap(s, info, (ids) => visible(c, ids), LINKS_PAGE_CAP);
+    return page(c, renderLinkedPage(pageCtx(c), info, renderLinkedLists(map, where)));
+  });
+
+  // The map's section alone: the page swaps it in when a change may have moved the thread's links.
+  app.get('/ui/t/:id/map', async (c) => {
+    const s = await store(c);
+    const info = await headOr404(s, c);
+    return page(c, renderMapSection(renderThreadMap(await loadThreadMap(s, info, (ids) => visible(c, ids)), where)));
   });
 
   app.get('/ui/t/:id/messages', async (c) => {
@@ -245,7 +268,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
     const at = version(c, info.v);
     const want = spec(c);
-    const w = await loadWindow(s, id, want, at);
+    const w = await loadWindow(s, id, want, at, info);
     const sides = { older: !('after' in want), newer: !('before' in want) };
     return page(c, renderMessages(w, `/ui/t/${id}/messages${at !== undefined ? `?v=${at}` : ''}`, sides));
   });

@@ -12,7 +12,9 @@ import type { FileChangeRecord } from '../files/record-store.js';
 import { SkeinError, ErrorCode } from '../errors.js';
 import { hasLink, mentionedThreadIds, threadEdges, type ThreadEdge } from '../model/links.js';
 import { isMessageOp } from '../model/op-kinds.js';
+import { LruCache } from '../store/lru-cache.js';
 import { planMap, type MapNeighbour, type ThreadMap } from './thread-map.js';
+import { threadUsage } from './usage-cache.js';
 
 /** Messages per page. */
 export const PAGE_SIZE = 50;
@@ -72,16 +74,36 @@ export function windowOf(all: Message[], spec: WindowSpec, v: number, limit = PA
   return { messages: all.slice(start, end), hasOlder: start > 0, hasNewer: end < total, totalMessages: total, v };
 }
 
+/** Past versions folded, per store: a few (a long thread's fold is large), for a few minutes. */
+const PAST_ENTRIES = 4;
+const PAST_TTL_MS = 5 * 60_000;
+const pastFolds = new WeakMap<Store, LruCache<string, Message[]>>();
+
 /**
- * A window of the thread's messages: at `atVersion` (a past version) from the folded thread,
- * else through `loadPage` cursors. An archived thread (no pages) is read whole, once, from its archive.
+ * The messages of a thread at a past version: `getThread(id, { atVersion })` reads the ops up to
+ * it and folds them (edits, hides and truncations before it decide what shows). With the thread's
+ * `head`, the fold is remembered under the version and the head's version and time (a sync rebase
+ * replaces ops and moves both), so scrolling a past version pages in memory instead of folding
+ * the log again for every page.
  */
-export async function loadWindow(store: Store, id: ThreadID, spec: WindowSpec, atVersion?: number): Promise<MessageWindow> {
-  if (atVersion !== undefined) {
-    const t = await store.getThread(id, { atVersion });
-    if (!t) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
-    return windowOf(t.messages, spec, t.v);
-  }
+async function pastMessages(store: Store, id: ThreadID, atVersion: number, head: Pick<ThreadInfo, 'v' | 'updated'> | undefined): Promise<Message[]> {
+  let cache = pastFolds.get(store);
+  if (!cache) pastFolds.set(store, (cache = new LruCache(PAST_ENTRIES)));
+  const key = head && `${id}@${atVersion}/${head.v}/${head.updated}`;
+  const hit = key !== undefined ? cache.get(key) : undefined;
+  if (hit) return hit;
+  const t = await store.getThread(id, { atVersion });
+  if (!t) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${id} not found`);
+  if (key !== undefined) cache.set(key, t.messages, PAST_TTL_MS);
+  return t.messages;
+}
+
+/**
+ * A window of the thread's messages: at `atVersion` (a past version) from the folded thread
+ * (remembered, see {@link pastMessages}), else through `loadPage` cursors. An archived thread (no pages) is read whole, once, from its archive.
+ */
+export async function loadWindow(store: Store, id: ThreadID, spec: WindowSpec, atVersion?: number, head?: Pick<ThreadInfo, 'v' | 'updated'>): Promise<MessageWindow> {
+  if (atVersion !== undefined) return windowOf(await pastMessages(store, id, atVersion, head), spec, atVersion);
   try {
     return await pagedWindow(store, id, spec);
   } catch (err) {
@@ -120,7 +142,7 @@ async function pagedWindow(store: Store, id: ThreadID, spec: WindowSpec): Promis
  * page's first byte (the page fetches it): the sums are a query over the thread's message rows.
  */
 export async function loadUsage(store: Store, info: ThreadInfo): Promise<{ usage: UsageReport; tree?: UsageReport }> {
-  const usage = await store.usage(info.id);
+  const usage = await threadUsage(store, info);
   if (info.childThreadIDs.length + info.summaryThreadIDs.length === 0) return { usage };
   return { usage, tree: await store.usage(info.id, { tree: true }) };
 }
@@ -182,10 +204,11 @@ async function mentionsOut(store: Store, info: ThreadInfo): Promise<ThreadEdge[]
 /**
  * The thread map of `info`: its edges (head and mentions), the threads `visible` keeps (the
  * server leaves out another user's private threads, ids and all), and the heads of those drawn.
+ * `cap`: nodes per side (default the map's; more for the page that lists them).
  */
-export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>): Promise<ThreadMap> {
+export async function loadThreadMap(store: Store, info: ThreadInfo, visible: (ids: readonly string[]) => Promise<Set<string>>, cap?: number): Promise<ThreadMap> {
   const edges = [...threadEdges(info), ...(await mentionsOut(store, info))];
-  const plan = planMap(info.id, edges, await visible([...new Set(edges.map((e) => e.threadId))]));
+  const plan = planMap(info.id, edges, await visible([...new Set(edges.map((e) => e.threadId))]), cap);
   const withInfo = (list: Omit<MapNeighbour, 'info'>[]) => Promise.all(list.map(async (n) => ({ ...n, info: await store.info(n.id) })));
   return { centre: info, sources: await withInfo(plan.sources), targets: await withInfo(plan.targets), moreSources: plan.moreSources, moreTargets: plan.moreTargets };
 }

@@ -65,7 +65,7 @@ const ORDER: readonly EdgeRel[] = ['parent', 'summary-of', 'handoff-from', 'fork
  * first (a handoff before a hundred sub-agents), each side cut so that it draws at most
  * {@link MAP_SIDE_CAP} nodes.
  */
-export function planMap(centreId: ThreadID, edges: readonly ThreadEdge[], visible: ReadonlySet<string>): { sources: Omit<MapNeighbour, 'info'>[]; targets: Omit<MapNeighbour, 'info'>[]; moreSources: number; moreTargets: number } {
+export function planMap(centreId: ThreadID, edges: readonly ThreadEdge[], visible: ReadonlySet<string>, cap = MAP_SIDE_CAP): { sources: Omit<MapNeighbour, 'info'>[]; targets: Omit<MapNeighbour, 'info'>[]; moreSources: number; moreTargets: number } {
   const sides = { sources: new Map<ThreadID, ThreadEdge[]>(), targets: new Map<ThreadID, ThreadEdge[]>() };
   for (const e of edges) {
     if (e.threadId === centreId || !visible.has(e.threadId)) continue;
@@ -78,8 +78,8 @@ export function planMap(centreId: ThreadID, edges: readonly ThreadEdge[], visibl
     const rank = (es: ThreadEdge[]) => Math.min(...es.map((e) => ORDER.indexOf(e.rel)));
     // Stable: within a kind, the order the thread keeps them in.
     const all = [...m.entries()].map(([id, es]) => ({ id, edges: es })).sort((a, b) => rank(a.edges) - rank(b.edges));
-    if (all.length <= MAP_SIDE_CAP) return { shown: all, more: 0 };
-    return { shown: all.slice(0, MAP_SIDE_CAP - 1), more: all.length - (MAP_SIDE_CAP - 1) };
+    if (all.length <= cap) return { shown: all, more: 0 };
+    return { shown: all.slice(0, cap - 1), more: all.length - (cap - 1) };
   };
   const s = cut(sides.sources);
   const t = cut(sides.targets);
@@ -130,8 +130,9 @@ function nodeBox(t: MapThread | null, id: ThreadID, x: number, y: number, cls: s
   return html`<a class="map-node ${cls}${t.archived !== undefined ? ' archived' : ''}" href="/t/${t.id}" data-id="${t.id}"><title>${title}${t.archived !== undefined ? ' (archived)' : ''}</title><rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6"></rect>${clip(x, y, html`<text x="10" y="17" class="map-title">${clipText(title, MAP_TITLE_CHARS)}</text><text x="10" y="32" class="map-sub">${sub}</text>`)}</a>`;
 }
 
-function moreBox(n: number, x: number, y: number): SafeHtml {
-  return html`<g class="map-node more"><title>${n} more linked threads</title><rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6"></rect><text x="${x + NODE_W / 2}" y="${y + 25}" text-anchor="middle" class="map-title">+${n} more</text></g>`;
+/** The "+N more" node: a link to the page that lists every linked thread of that side. */
+function moreBox(centreId: ThreadID, side: 'sources' | 'targets', n: number, x: number, y: number): SafeHtml {
+  return html`<a class="map-node more" href="/t/${centreId}/links#${side}"><title>${n} more linked threads: list them all</title><rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="6"></rect><text x="${x + NODE_W / 2}" y="${y + 25}" text-anchor="middle" class="map-title">+${n} more</text></a>`;
 }
 
 /** The edge between a side node and the middle one, with its label (a link when it concerns a message). */
@@ -178,11 +179,35 @@ export function renderThreadMap(map: ThreadMap, where: string): SafeHtml {
       parts.push(edge(map.centre.id, n, side, y, cy));
       nodes.push(nodeBox(n.info, n.id, x, y, side === 'sources' ? 'source' : 'target', where));
     });
-    if (more) nodes.push(moreBox(more, x, y0 + list.length * ROW));
+    if (more) nodes.push(moreBox(map.centre.id, side, more, x, y0 + list.length * ROW));
   }
   nodes.push(nodeBox(map.centre, map.centre.id, MID_X, cy - NODE_H / 2, 'centre', where));
   const count = map.sources.length + map.targets.length + map.moreSources + map.moreTargets;
   return html`<svg class="thread-map" id="thread-map" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="group" aria-labelledby="thread-map-title" xmlns="http://www.w3.org/2000/svg"><title id="thread-map-title">Thread map: ${mapTitle(map.centre)} and ${count} linked ${count === 1 ? 'thread' : 'threads'}</title>
 <defs><marker id="map-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="map-arrowhead"></path></marker></defs>
 ${parts}${nodes}</svg>`;
+}
+
+/** Headings of the linked-threads page's two lists. */
+const SIDE_HEADING = { sources: 'Where it came from', targets: 'What was made of it' } as const;
+
+/** Most threads listed on one side of the linked-threads page (each is a head read). */
+export const LINKS_PAGE_CAP = 1000;
+
+/**
+ * Every linked thread of a map (the page the "+N more" nodes open, cut at {@link LINKS_PAGE_CAP}
+ * a side, the rest counted): one list per side,
+ * each thread with its edge labels; a thread this store lacks is named, not linked.
+ */
+export function renderLinkedLists(map: ThreadMap, where: string): SafeHtml {
+  const item = (n: MapNeighbour) => {
+    const labels = [...new Set(n.edges.map((e) => LABEL[e.rel]))].join(', ');
+    const name = n.info ? html`<a href="/t/${n.id}">${mapTitle(n.info)}</a> <span class="muted">${formatCount(n.info.messageCount)} ${n.info.messageCount === 1 ? 'msg' : 'msgs'}${n.info.archived !== undefined ? ' · archived' : ''}</span>` : html`<code>${n.id}</code> <span class="muted">(not in this ${where})</span>`;
+    return html`<li data-id="${n.id}"><span class="badge">${labels}</span> ${name}</li>`;
+  };
+  return html`${(['sources', 'targets'] as const).map((side) => {
+    const more = side === 'sources' ? map.moreSources : map.moreTargets;
+    const list = map[side];
+    return html`<section class="linked" id="${side}"><h2>${SIDE_HEADING[side]} (${formatCount(list.length + more)})</h2>${list.length ? html`<ul class="relations">${list.map(item)}</ul>` : html`<p class="muted">None.</p>`}${more ? html`<p class="muted">and ${formatCount(more)} more, not listed.</p>` : ''}</section>`;
+  })}`;
 }

@@ -23,7 +23,7 @@ const messageId = (r: { ops: unknown[] }) => (r.ops[0] as { message: { id: strin
 
 /** Ids of the nodes the page's map draws. */
 async function mapNodes(page: Page): Promise<string[]> {
-  const nodes = await page.locator('#thread-map a.map-node').all();
+  const nodes = await page.locator('#thread-map a.map-node[data-id]').all();
   return (await Promise.all(nodes.map(async (n) => (await n.getAttribute('data-id')) ?? ''))).sort();
 }
 
@@ -108,10 +108,52 @@ describe('thread map: skein ui over a local store', () => {
     await page.goto(`${ui.url}t/${fanOut}`);
     await page.locator('#thread-map').waitFor();
     assert.equal(await page.locator('#thread-map a.map-node.target').count(), 10);
-    assert.equal(await page.locator('#thread-map .map-node.more').textContent(), '4 more linked threads+4 more');
+    assert.equal(await page.locator('#thread-map .map-node.more').textContent(), '4 more linked threads: list them all+4 more');
     await page.locator('section.map').scrollIntoViewIfNeeded();
     await shot(page, 'viewer-map-many');
     await page.close();
+  });
+
+  test('"+N more" opens the page that lists every linked thread of that side', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${ui.url}t/${fanOut}`);
+    await page.locator('#thread-map a.map-node.more').click();
+    await page.waitForURL(new RegExp(`/t/${fanOut}/links#targets$`));
+    const items = page.locator('#targets li');
+    assert.equal(await items.count(), 14, 'all 14 sub-agents, the 4 the map left out too');
+    assert.match((await items.first().textContent()) ?? '', /sub-agent/);
+    assert.equal(await page.locator('#sources li').count(), 0);
+    await shot(page, 'viewer-map-links-page');
+    await items.last().locator('a').click();
+    await page.waitForURL(/\/t\/T-[^/]+$/);
+    assert.match((await page.locator('h1').first().textContent()) ?? '', /^Sub-agent \d+/);
+    await page.close();
+  });
+
+  test('the map follows live changes: a sub-agent spawned while the page is open is drawn', async () => {
+    const page = await browser.newPage();
+    const store = await openStore({ dir: join(root, 'store') });
+    try {
+      const lone = await store.createThread({ title: 'Lone thread' });
+      await page.goto(`${ui.url}t/${lone.id}`);
+      await page.locator('#live.on').waitFor();
+      assert.equal(await page.locator('#thread-map').count(), 0, 'no map while nothing is linked');
+      const child = await store.spawnSubAgentThread(lone.id, 'look into it', { title: 'Spawned live' });
+      await page.locator(`#thread-map a.map-node[data-id="${child.id}"]`).waitFor({ timeout: 5000 });
+      assert.deepEqual(await mapNodes(page), [lone.id, child.id].sort());
+      // A neighbour's change redraws its node (its message count).
+      await store.append(child.id, { type: 'assistant:message', message: { content: 'found it' } });
+      await page.locator(`#thread-map a.map-node[data-id="${child.id}"] .map-sub`, { hasText: '2 msgs' }).waitFor({ timeout: 5000 });
+      // A thread that mentions this one while the page is open shows up on the left.
+      const other = await store.createThread({ title: 'Mentions it' });
+      await store.append(other.id, { type: 'user:message', message: { content: `see ${lone.id}` } });
+      await page.locator(`#thread-map a.map-node.source[data-id="${other.id}"]`).waitFor({ timeout: 5000 });
+      await page.locator('section.map').scrollIntoViewIfNeeded();
+      await shot(page, 'viewer-map-live');
+    } finally {
+      await store.close();
+      await page.close();
+    }
   });
 
   test('on a phone the map scrolls sideways in its own box; the page does not', async () => {
@@ -172,8 +214,9 @@ describe('thread map: skein serve hides what the reader may not see', () => {
     // A summary (sub-agents are not pushed by default).
     helper = (await device.createSummaryThread(shared, 'the open bugs, in short', { title: 'Open bugs' })).id;
     const p = await device.createThread({ title: 'Alice private notes' });
-    await device.setVisibility(p.id, 'private');
+    // Made private after it mentioned the plan (a private thread's new mentions link nothing).
     await device.append(p.id, { type: 'user:message', message: { content: `my doubts about ${shared}` } });
+    await device.setVisibility(p.id, 'private');
     secret = p.id;
     assert.equal((await device.sync.now()).failed, 0);
     await device.close();
@@ -200,6 +243,11 @@ describe('thread map: skein serve hides what the reader may not see', () => {
     assert.ok(!htmlText.includes(secret), 'the private thread id is nowhere on the page');
     assert.ok(!htmlText.includes('Alice private notes'));
     await shot(page, 'viewer-map-serve-other-user');
+    // Nor on the page listing every linked thread, nor in the map fragment the page refreshes with.
+    for (const path of [`/t/${shared}/links`, `/ui/t/${shared}/map`]) {
+      const body = await (await page.request.get(`${server.url}${path}`)).text();
+      assert.ok(body.includes(helper) && !body.includes(secret), path);
+    }
     await page.locator(`#thread-map a.map-node[data-id="${helper}"]`).click();
     await page.waitForURL(new RegExp(`/t/${helper}$`));
     assert.equal(await page.locator('h1').first().textContent(), 'Open bugs');

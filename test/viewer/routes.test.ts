@@ -129,6 +129,63 @@ describe('viewer routes', () => {
     for (const id of r.archived) if (id !== t.id) await store.restoreThread(id);
   });
 
+  test('the map fragment and the linked-threads page: every neighbour, only what the reader may see', async () => {
+    const app = local();
+    const map = await (await app.request(`/ui/t/${ids[0]}/map`, { headers: HOST })).text();
+    assert.match(map, /^<section class="map"/);
+    assert.ok(map.includes(`data-id="${sub}"`));
+    assert.equal(await (await app.request(`/ui/t/${ids[1]}/map`, { headers: HOST })).text(), '', 'no neighbour: no map');
+    const links = await (await app.request(`/t/${ids[0]}/links`, { headers: HOST })).text();
+    assert.ok(links.includes(`<li data-id="${sub}">`));
+    assert.equal((await app.request(`/ui/t/T-nope/map`, { headers: HOST })).status, 404);
+    // Under sign-in, a thread the reader may not see: 404 for the fragment and the page, and it is
+    // left out of the lists of a thread the reader sees.
+    const hidden = viewerRoutes({
+      storeOf: async () => store,
+      subscribe: () => () => undefined,
+      workspaceOf: async () => 'team',
+      visibleTo: async (_t, list) => new Set(list.filter((x) => x !== sub)),
+    }).routes;
+    const cookie = { cookie: 'skein_token=skn_any' };
+    assert.equal((await hidden.request(`/ui/t/${sub}/map`, { headers: cookie })).status, 404);
+    assert.equal((await hidden.request(`/t/${sub}/links`, { headers: cookie })).status, 404);
+    const seen = await (await hidden.request(`/t/${ids[0]}/links`, { headers: cookie })).text();
+    assert.ok(!seen.includes(sub));
+    assert.equal(await (await hidden.request(`/ui/t/${ids[0]}/map`, { headers: cookie })).text(), '');
+  });
+
+  test('a past version pages older messages from its fold; later writes do not show in it', async () => {
+    const app = local();
+    const t = await store.createThread({ title: 'past' });
+    await store.append(t.id, Array.from({ length: 80 }, (_, i) => ({ type: 'user:message' as const, message: { content: `past ${i}.` } })));
+    const at = 61; // 60 messages: "past 0." to "past 59."
+    const shown = (body: string) => [...body.matchAll(/past (\d+)\./g)].map((m) => Number(m[1]));
+    const ids = (body: string) => [...body.matchAll(/<article class="msg[^"]*" id="m-([^"]+)"/g)].map((m) => m[1]!);
+    for (let round = 0; round < 2; round++) {
+      const page = await (await app.request(`/t/${t.id}?v=${at}`, { headers: HOST })).text();
+      assert.deepEqual(shown(page.slice(page.indexOf('id="messages"'))), Array.from({ length: 50 }, (_, i) => 10 + i));
+      const older = await (await app.request(`/ui/t/${t.id}/messages?v=${at}&before=${ids(page)[0]}`, { headers: HOST })).text();
+      assert.deepEqual(shown(older), Array.from({ length: 10 }, (_, i) => i));
+      assert.doesNotMatch(older, /data-older=/);
+      // A write after the version (the thread moves on) leaves the past as it was.
+      await store.append(t.id, { type: 'user:message', message: { content: 'past 999.' } });
+    }
+  });
+
+  test('the cost and models of a row follow a new message (the usage remembered per version moves with it)', async () => {
+    const app = local();
+    const t = await store.createThread({ title: 'costed' });
+    await store.append(t.id, { type: 'assistant:message', message: { content: 'a', resourceUsage: { model: 'm-one', costUSD: 0.25 } } });
+    const row = async () => (await (await app.request(`/ui/row/${t.id}`, { headers: HOST })).text()).replace(/\s+/g, ' ');
+    assert.match(await row(), /<span class="cost">\$0\.250<\/span><span class="muted">m-one<\/span>/);
+    assert.match(await row(), /\$0\.250/, 'the same again, from what was remembered');
+    await store.append(t.id, { type: 'assistant:message', message: { content: 'b', resourceUsage: { model: 'm-two', costUSD: 1 } } });
+    assert.match(await row(), /<span class="cost">\$1\.25<\/span><span class="muted">m-one, m-two<\/span>/);
+    assert.equal((await app.request(`/ui/row/${t.id}?model=m-two`, { headers: HOST })).status, 200);
+    const usage = await (await app.request(`/ui/t/${t.id}/usage`, { headers: HOST })).text();
+    assert.match(usage, /\$1\.25/);
+  });
+
   test('sign-in: a known token sets an HttpOnly cookie; without one, pages ask for it', async () => {
     const app = viewerRoutes({
       storeOf: async (ws) => {

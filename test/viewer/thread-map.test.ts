@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newThreadId, openStore, type Store, type ThreadID } from '../../src/index.js';
 import { threadEdges, type ThreadEdge } from '../../src/model/links.js';
-import { MAP_SIDE_CAP, MAP_TITLE_CHARS, planMap, renderThreadMap, type MapThread, type ThreadMap } from '../../src/viewer/thread-map.js';
+import { MAP_SIDE_CAP, MAP_TITLE_CHARS, planMap, renderLinkedLists, renderThreadMap, type MapThread, type ThreadMap } from '../../src/viewer/thread-map.js';
 import { loadThreadMap, MENTION_SCAN } from '../../src/viewer/thread-data.js';
 
 const ids = (n: number): ThreadID[] => Array.from({ length: n }, () => newThreadId());
 const thread = (id: ThreadID, title?: string, extra: Partial<MapThread> = {}): MapThread => ({ id, messageCount: 3, ...(title !== undefined && { title }), ...extra });
 
 /** A map whose neighbours are the given edges, all visible, each thread titled by its rel. */
-function mapOf(centre: MapThread, edges: ThreadEdge[], visible = new Set(edges.map((e) => e.threadId))): ThreadMap {
-  const plan = planMap(centre.id, edges, visible);
+function mapOf(centre: MapThread, edges: ThreadEdge[], visible = new Set(edges.map((e) => e.threadId)), cap?: number): ThreadMap {
+  const plan = planMap(centre.id, edges, visible, cap);
   const info = (n: { id: ThreadID; edges: ThreadEdge[] }) => ({ ...n, info: thread(n.id, `${n.edges[0]!.rel} thread`) });
   return { centre, sources: plan.sources.map(info), targets: plan.targets.map(info), moreSources: plan.moreSources, moreTargets: plan.moreTargets };
 }
@@ -90,11 +90,27 @@ describe('thread map: layout and markup', () => {
     assert.equal(map.moreSources, 0);
     const svg = renderThreadMap(map, 'store').value;
     assert.match(svg, new RegExp(`>\\+${30 - (MAP_SIDE_CAP - 1)} more<`));
+    assert.ok(svg.includes(`<a class="map-node more" href="/t/${c}/links#targets">`), '"+N more" links to the list of them all');
     assert.ok([...svg.matchAll(/class="map-node/g)].length <= 2 * MAP_SIDE_CAP + 1, 'nodes drawn are bounded');
     const shown = /class="map-node centre"[\s\S]*?class="map-title">([^<]*)</.exec(svg)![1]!;
     assert.equal([...shown].length, MAP_TITLE_CHARS);
     assert.ok(shown.endsWith('…'));
     assert.ok(svg.includes(`<title>${'x'.repeat(200)}</title>`), 'the whole title is the tooltip');
+  });
+
+  test('the linked-threads page lists each side with its labels, cut at its own cap and counted', () => {
+    const c = newThreadId();
+    const subs = ids(7);
+    const from = newThreadId();
+    const edges: ThreadEdge[] = [{ rel: 'handoff-from', threadId: from }, ...subs.map((threadId) => ({ rel: 'subagent' as const, threadId })), { rel: 'mentioned-by', threadId: from, messageId: 'm' }];
+    const page = renderLinkedLists(mapOf(thread(c, 'centre'), edges, undefined, 5), 'store').value;
+    const listed = (side: string) => [...(new RegExp(`id="${side}"[\\s\\S]*?</section>`).exec(page)?.[0] ?? '').matchAll(/<li data-id="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(listed('sources'), [from]);
+    assert.match(page, /handed off from, mentions this/);
+    assert.deepEqual(listed('targets'), subs.slice(0, 4));
+    assert.match(page, /What was made of it \(7\)/);
+    assert.match(page, /and 3 more, not listed/);
+    assert.ok(page.includes(`<a href="/t/${subs[0]}">subagent thread</a>`));
   });
 
   test('titles are text: script, quotes and angle brackets come out escaped', () => {

@@ -161,13 +161,42 @@ export const CLIENT_SCRIPT = String.raw`
     get(usage.dataset.src).then(function (text) { usage.innerHTML = ''; usage.appendChild(fragment(text)); })
       .catch(function () {}).then(function () { usageBusy = false; if (usageAgain) loadUsage(); });
   }
+  // The thread map is fetched again when the thread changes (a sub-agent, handoff or fork adds a
+  // link to its head; a mention of it adds a mention:link op; a message of it may mention another)
+  // or a thread drawn on it does (its title, count or archived state); one fetch at a time, the
+  // last change fetched after it.
+  var mapSlot = document.getElementById('map-slot');
+  var mapBusy = false;
+  var mapAgain = false;
+  var mapText = null;
+  function loadMap() {
+    if (!mapSlot) return;
+    if (mapBusy) { mapAgain = true; return; }
+    mapBusy = true;
+    mapAgain = false;
+    get(mapSlot.dataset.src).then(function (text) {
+      // Most changes (a message) leave the map as it was: then the nodes stay, focus and hover too.
+      if (text === mapText) return;
+      mapText = text;
+      var box = mapSlot.querySelector('.map-scroll');
+      var left = box ? box.scrollLeft : null;
+      mapSlot.innerHTML = text;
+      box = mapSlot.querySelector('.map-scroll');
+      if (box) box.scrollLeft = left !== null ? left : (box.scrollWidth - box.clientWidth) / 2;
+    }).catch(function () {}).then(function () { mapBusy = false; if (mapAgain) loadMap(); });
+  }
+  function onMap(id) {
+    return !!(mapSlot && mapSlot.querySelector('#thread-map [data-id="' + CSS.escape(id) + '"], #thread-map [data-to="' + CSS.escape(id) + '"]'));
+  }
   function onThreadChange(ev) {
     if (ev.id !== threadId) {
       // A sub-agent or summary that changed moves the tree's totals.
       if (document.querySelector('.relations a[href="/t/' + CSS.escape(ev.id) + '"]')) loadUsage();
+      if (onMap(ev.id)) loadMap();
       return;
     }
     loadUsage();
+    loadMap();
     var v = document.getElementById('thread-v');
     if (v && ev.v > Number(v.textContent)) {
       v.textContent = ev.v;
@@ -203,7 +232,7 @@ export const CLIENT_SCRIPT = String.raw`
       if (live) { live.classList.add('on'); live.title = 'live'; }
       // Whatever was written between the page (or the last stream) and this one is fetched now.
       if (page === 'thread') catchUp();
-      if (opened) loadUsage();
+      if (opened) { loadUsage(); loadMap(); }
       opened = true;
     });
     es.addEventListener('change', function (e) {

@@ -45,6 +45,7 @@ h1{font-size:1.4em;margin:.4em 0;overflow-wrap:anywhere}h2{font-size:1.1em}
 .map h2{margin:.6em 0 .2em}.map-scroll{overflow-x:auto}.thread-map{display:block;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .map-node rect{fill:var(--card);stroke:var(--line);stroke-width:1.2}a.map-node:hover rect,a.map-node:focus rect{stroke:var(--accent);stroke-width:2}a.map-node:focus{outline:none}
 .map-node.centre rect{fill:var(--user);stroke:var(--accent);stroke-width:2}.map-node.archived rect{stroke-dasharray:5 3}.map-node.missing rect,.map-node.more rect{fill:none;stroke-dasharray:2 3}
+.map-node.more .map-title{fill:var(--accent)}
 .map-title{font-size:13px;font-weight:600;fill:var(--fg)}.map-sub{font-size:11px;fill:var(--muted)}.map-node.archived .map-sub{fill:var(--k3)}
 .map-edge path{fill:none;stroke:var(--muted);stroke-width:1.3}.map-arrowhead{fill:var(--muted)}.map-label{font-size:11px;fill:var(--muted)}
 .map-edge[data-rel~=subagent] path,.map-edge[data-rel~=parent] path{stroke:var(--k1)}.map-edge[data-rel~=summary] path,.map-edge[data-rel~=summary-of] path{stroke:var(--k2)}
