@@ -37,12 +37,22 @@ export function hasLink(list: readonly ThreadLink[] | undefined, l: ThreadLink):
 // Thread ids are lower-case; one glued to other word characters is not a mention.
 const MENTION_RE = /(?<![A-Za-z0-9_-])@?(T-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![A-Za-z0-9_-])/g;
 
+/** Where a text names a thread: the whole mention (`@` included) and the id it names. */
+export interface MentionSpan {
+  index: number;
+  length: number;
+  threadId: ThreadID;
+}
+
+/** Every place a text names a `T-<uuid>` thread id (with or without a leading `@`), in order. */
+export function mentionSpans(text: string): MentionSpan[] {
+  if (!text.includes('T-')) return [];
+  return [...text.matchAll(MENTION_RE)].map((m) => ({ index: m.index, length: m[0].length, threadId: m[1] as ThreadID }));
+}
+
 /** The `T-<uuid>` thread ids a message's text names (with or without a leading `@`), each once. */
 export function mentionedThreadIds(text: string): ThreadID[] {
-  if (!text.includes('T-')) return [];
-  const out = new Set<ThreadID>();
-  for (const m of text.matchAll(MENTION_RE)) out.add(m[1] as ThreadID);
-  return [...out];
+  return [...new Set(mentionSpans(text).map((s) => s.threadId))];
 }
 
 /**

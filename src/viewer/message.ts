@@ -7,7 +7,7 @@
 import type { Message, ResourceUsage, ToolCall, ToolResult } from '../model/types.js';
 import { clip, formatCost, formatCount, preview, safeJson, timeTag } from './format.js';
 import { html, trusted, type SafeHtml } from './html.js';
-import { highlightCode, renderMarkdown } from './markdown.js';
+import { highlightCode, renderMarkdown, type MarkdownOptions } from './markdown.js';
 
 /** Longest tool input or output shown (the rest is summarized). */
 const MAX_TOOL_TEXT = 50_000;
@@ -88,8 +88,11 @@ function toolResult(r: ToolResult): SafeHtml {
   return html`<div class="tool-result${r.isError ? ' is-error' : ''}" data-for="${r.toolCallId}"><div class="label">${r.isError ? 'error' : 'result'}</div>${output(r.output)}</div>`;
 }
 
-/** A message as an `<article id="m-ID">`. */
-export function renderMessage(m: Message): SafeHtml {
+/**
+ * A message as an `<article id="m-ID">`. `threadLinks`: thread ids its text names link to their
+ * pages (the viewer's own pages; a share page, read without a token, leaves them as text).
+ */
+export function renderMessage(m: Message, options: MarkdownOptions): SafeHtml {
   const thinking = thinkingText(m.thinking ?? m.reasoning);
   const calls = m.toolCalls ?? [];
   const results = m.toolResults ?? [];
@@ -97,8 +100,8 @@ export function renderMessage(m: Message): SafeHtml {
   const onlyResults = m.content.trim() === '' && calls.length === 0 && results.length > 0 && !thinking && pics.length === 0;
   return html`<article class="msg role-${m.role}${onlyResults ? ' only-results' : ''}" id="m-${m.id}" data-id="${m.id}" tabindex="-1">
 <header><span class="role">${m.role}</span><a class="permalink" href="#m-${m.id}">${timeTag(m.timestamp)}</a>${m.resourceUsage ? html`<span class="usage">${usageLine(m.resourceUsage)}</span>` : ''}</header>
-${thinking ? html`<details class="thinking"><summary>Thinking</summary><div class="md">${renderMarkdown(thinking)}</div></details>` : ''}
-${m.content.trim() ? html`<div class="md body">${renderMarkdown(m.content)}</div>` : ''}
+${thinking ? html`<details class="thinking"><summary>Thinking</summary><div class="md">${renderMarkdown(thinking, options)}</div></details>` : ''}
+${m.content.trim() ? html`<div class="md body">${renderMarkdown(m.content, options)}</div>` : ''}
 ${images(pics)}
 ${calls.length ? html`<div class="tools">${calls.map(toolCall)}</div>` : ''}
 ${results.length ? html`<div class="tool-results">${results.map(toolResult)}</div>` : ''}

@@ -90,7 +90,7 @@ export function renderMessages(w: MessageWindow, base: string, sides: { older: b
   const last = w.messages.at(-1);
   const sep = base.includes('?') ? '&' : '?';
   // The thread's count rides along, so that a page can tell a message merged in above its newest.
-  return html`<i hidden class="window-meta" data-total="${w.totalMessages}"></i>${sides.older && w.hasOlder && first ? html`<div class="sentinel older" data-older="${base}${sep}before=${encodeURIComponent(first.id)}">loading older messages…</div>` : ''}${w.messages.map(renderMessage)}${
+  return html`<i hidden class="window-meta" data-total="${w.totalMessages}"></i>${sides.older && w.hasOlder && first ? html`<div class="sentinel older" data-older="${base}${sep}before=${encodeURIComponent(first.id)}">loading older messages…</div>` : ''}${w.messages.map((m) => renderMessage(m, { threadLinks: true }))}${
     sides.newer && w.hasNewer && last ? html`<div class="sentinel newer" data-newer="${base}${sep}after=${encodeURIComponent(last.id)}">loading newer messages…</div>` : ''
   }`;
 }
@@ -165,7 +165,7 @@ export function renderSharedThread(t: Thread): SafeHtml {
   const last = t.messages.at(-1);
   const head = html`<section class="thread-head"><h1>${titleOf(t)}</h1>
 <p class="muted ids">shared thread, read-only · <span class="count">${formatCount(t.messages.length)} messages</span> · started ${timeTag(t.created)}${last ? html` · active ${timeTag(last.timestamp)}` : ''}</p></section>`;
-  const messages = html`<section class="messages" id="messages">${t.messages.map(renderMessage)}${t.messages.length === 0 ? html`<p class="empty">No messages yet.</p>` : ''}</section>`;
+  const messages = html`<section class="messages" id="messages">${t.messages.map((m) => renderMessage(m, { threadLinks: false }))}${t.messages.length === 0 ? html`<p class="empty">No messages yet.</p>` : ''}</section>`;
   return layout({ signedIn: false, where: 'shared thread (read-only)' }, titleOf(t), html`${head}${messages}`, { page: 'share', noScript: true });
 }
 

@@ -57,6 +57,7 @@ describe('viewer rendering', () => {
         toolResults: [{ toolCallId: 'c"1<', output: '<img src=x onerror=alert(10)>', isError: true }],
         resourceUsage: { model: '<script>alert(11)</script>', costUSD: 0.5 },
       }),
+      { threadLinks: true },
     ).value;
     assertInert(out);
     assert.match(out, /data-call="c&quot;1&lt;"/);
@@ -75,16 +76,30 @@ describe('viewer rendering', () => {
     assert.doesNotMatch(out, /href="\/t\//);
   });
 
+  test('thread ids a message names link to their pages, outside code and existing links, only where asked', () => {
+    const a = newThreadId();
+    const b = newThreadId();
+    const text = `See ${a} and @${b}; not \`${a}\` nor [that](https://example.com/${a}) nor x${a}.`;
+    const out = renderMessage(message({ content: text }), { threadLinks: true }).value;
+    assert.equal(out.match(/<a href="\/t\/T-[^"]+" class="thread-ref">/g)?.length, 2);
+    assert.match(out, new RegExp(`<a href="/t/${a}" class="thread-ref">${a}</a> and <a href="/t/${b}" class="thread-ref">@${b}</a>`));
+    assert.match(out, new RegExp(`<code>${a}</code>`));
+    assert.doesNotMatch(out, /class="thread-ref"[^>]*target=/, 'a thread link opens in the viewer itself');
+    const plain = renderMessage(message({ content: text }), { threadLinks: false }).value;
+    assert.doesNotMatch(plain, /thread-ref/);
+    assertInert(renderMessage(message({ content: `${HOSTILE} ${a} ${HOSTILE}` }), { threadLinks: true }).value);
+  });
+
   test('a message id cannot break out of its attributes', () => {
-    const out = renderMessage(message({ id: '"><script>alert(12)</script>', content: 'hi' })).value;
+    const out = renderMessage(message({ id: '"><script>alert(12)</script>', content: 'hi' }), { threadLinks: true }).value;
     assertInert(out);
     assert.match(out, /id="m-&quot;&gt;&lt;script&gt;/);
   });
 
   test('a message with only tool results is marked so the page can fold it into the call', () => {
-    const out = renderMessage(message({ role: 'user', toolResults: [{ toolCallId: 'c1', output: 'ok' }] })).value;
+    const out = renderMessage(message({ role: 'user', toolResults: [{ toolCallId: 'c1', output: 'ok' }] }), { threadLinks: true }).value;
     assert.match(out, /class="msg role-user only-results"/);
-    const withText = renderMessage(message({ role: 'user', content: 'and also', toolResults: [{ toolCallId: 'c1', output: 'ok' }] })).value;
+    const withText = renderMessage(message({ role: 'user', content: 'and also', toolResults: [{ toolCallId: 'c1', output: 'ok' }] }), { threadLinks: true }).value;
     assert.doesNotMatch(withText, /only-results/);
   });
 
@@ -97,7 +112,7 @@ describe('viewer rendering', () => {
     assert.equal(imageUrl({ media_type: 'image/png', data: '"><script>' }), undefined);
     assert.equal(imageUrl('https://example.com/a.png'), undefined, 'nothing from the network');
     assert.equal(imageUrl('javascript:alert(1)'), undefined);
-    const out = renderMessage(message({ images: [{ media_type: 'image/png', data: png }, { media_type: 'text/html', data: png }] })).value;
+    const out = renderMessage(message({ images: [{ media_type: 'image/png', data: png }, { media_type: 'text/html', data: png }] }), { threadLinks: true }).value;
     assert.equal(out.match(/<img /g)?.length, 1);
   });
 
