@@ -169,3 +169,29 @@ export function useServerProcess(workspace: string, extra: string[], ready: (ser
   });
   return cleanup;
 }
+
+/** A live `/v1/events` stream read as text: `next()` reads one more chunk into `text`; `close()` ends it. */
+export interface EventStream {
+  text: string;
+  next(): Promise<void>;
+  close(): void;
+}
+
+/** Opens the server's event stream for `token` and reads its first chunk (": connected"). */
+export async function openEventStream(url: string, token: string): Promise<EventStream> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
+  if (res.status !== 200) throw new Error(`/v1/events answered ${res.status}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const stream: EventStream = {
+    text: '',
+    async next() {
+      const { value } = await reader.read();
+      stream.text += decoder.decode(value, { stream: true });
+    },
+    close: () => ctrl.abort(),
+  };
+  await stream.next();
+  return stream;
+}

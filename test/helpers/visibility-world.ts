@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store, type Thread, type ThreadID } from '../../src/index.js';
 import { skein, skeinJson } from './cli.js';
-import { api, startServerProcess, type ServerProcess, type ServerStorageChoice } from './sync-server.js';
+import { api, openEventStream, startServerProcess, type ServerProcess, type ServerStorageChoice } from './sync-server.js';
 
 type Vis = 'private' | 'workspace' | 'public';
 type Who = 'creator' | 'other' | 'none';
@@ -218,23 +218,14 @@ export function visibilityMatrix(name: string, storage: () => Promise<{ choice: 
     });
 
     test('event pokes name no private thread of another user', async () => {
-      const ctrl = new AbortController();
-      const res = await fetch(`${server.url}/v1/events`, { headers: { authorization: `Bearer ${tokens.get('other')}` }, signal: ctrl.signal });
-      assert.equal(res.status, 200);
-      const reader = res.body!.getReader();
-      let seen = '';
-      const read = async () => {
-        const { value } = await reader.read();
-        seen += new TextDecoder().decode(value);
-      };
-      await read(); // ": connected"
+      const events = await openEventStream(server.url, tokens.get('other')!);
       await device.append(ids.get('private')!, { type: 'user:message', message: { content: 'more private' } });
       assert.equal((await device.sync.now()).failed, 0);
       await device.append(ids.get('workspace')!, { type: 'user:message', message: { content: 'more shared' } });
       assert.equal((await device.sync.now()).failed, 0);
-      while (!seen.includes(ids.get('workspace')!)) await read();
-      ctrl.abort();
-      assert.ok(!seen.includes(ids.get('private')!), `bob's stream named alice's private thread:\n${seen}`);
+      while (!events.text.includes(ids.get('workspace')!)) await events.next();
+      events.close();
+      assert.ok(!events.text.includes(ids.get('private')!), `bob's stream named alice's private thread:\n${events.text}`);
     });
   });
 }

@@ -15,6 +15,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { openStore, type Store, type ThreadID } from '../../src/index.js';
 import { CLI, skeinJson } from '../helpers/cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
+import { billingConversation } from '../helpers/mcp-fixture.js';
 
 type Answer = { content: { type: string; text: string }[]; isError?: boolean };
 const text = (a: Answer) => a.content.map((c) => c.text).join('\n');
@@ -54,19 +55,7 @@ describe('skein mcp --remote: the tools answer from a skein server, as far as th
     // Sub-agents sync here (they stay on the device by default), so that the tree and cost routes have some.
     device = await openStore({ dir: deviceDir, policies: { subagent: { sync: true } }, remote: { url: server.url, token: tokens.alice, autoStart: false } });
     main = (await device.createThread({ title: 'Migrate the billing cron' })).id;
-    await device.append(main, [
-      { type: 'user:message', message: { content: 'Move the nightly invoice job to the new scheduler' } },
-      {
-        type: 'assistant:message',
-        message: {
-          content: 'Reading the cron file.',
-          toolCalls: [{ id: 'c1', name: 'read_file', input: { path: 'deploy/crontab' } }],
-          resourceUsage: { model: 'opus', inputTokens: 1000, outputTokens: 50, costUSD: 0.02 },
-        },
-      },
-      { type: 'user:message', message: { content: '', toolResults: [{ toolCallId: 'c1', output: `0 2 * * * invoices ${'x'.repeat(5000)}` }] } },
-      ...Array.from({ length: 30 }, (_, i) => ({ type: 'assistant:message' as const, message: { content: `step ${i}` } })),
-    ]);
+    await device.append(main, billingConversation());
     shared = (await device.spawnSubAgentThread(main, 'Find every caller of the invoice job')).id;
     await device.append(shared, { type: 'assistant:message', message: { content: 'found 3 callers', resourceUsage: { model: 'haiku', costUSD: 0.001 } } });
     hiddenChild = (await device.spawnSubAgentThread(main, 'Look at the payroll invoices quietly')).id;

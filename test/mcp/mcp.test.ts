@@ -6,6 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { openStore, type ThreadID } from '../../src/index.js';
 import { CLI } from '../helpers/cli.js';
 import { tempDir } from '../helpers/workspace.js';
+import { billingConversation } from '../helpers/mcp-fixture.js';
 
 type Answer = { content: { type: string; text: string }[]; isError?: boolean };
 
@@ -22,19 +23,7 @@ describe('skein mcp: the MCP SDK client over a real stdio child process', () => 
     const store = await openStore({ dir, now: () => clock });
     const t = await store.createThread({ title: 'Migrate the billing cron', env: { cwd: '/srv/billing' } });
     main = t.id;
-    await store.append(main, [
-      { type: 'user:message', message: { content: 'Move the nightly invoice job to the new scheduler' } },
-      {
-        type: 'assistant:message',
-        message: {
-          content: 'Reading the cron file.',
-          toolCalls: [{ id: 'c1', name: 'read_file', input: { path: 'deploy/crontab' } }],
-          resourceUsage: { model: 'opus', inputTokens: 1000, outputTokens: 50, costUSD: 0.02 },
-        },
-      },
-      { type: 'user:message', message: { content: '', toolResults: [{ toolCallId: 'c1', output: `0 2 * * * invoices ${'x'.repeat(5000)}` }] } },
-      ...Array.from({ length: 30 }, (_, i) => ({ type: 'assistant:message' as const, message: { content: `step ${i}` } })),
-    ]);
+    await store.append(main, billingConversation());
     child = (await store.spawnSubAgentThread(main, 'Find every caller of the invoice job')).id;
     await store.append(child, { type: 'assistant:message', message: { content: 'found 3 callers', resourceUsage: { model: 'haiku', costUSD: 0.001 } } });
     const old = await store.createThread({ title: 'ancient archaeology' });

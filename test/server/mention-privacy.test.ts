@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store, type ThreadID } from '../../src/index.js';
 import { skeinJson } from '../helpers/cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
+import { api, openEventStream, startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 
 describe('mentions on a server: linked once, and private threads leave no trace on what they name', () => {
   let data: string;
@@ -97,23 +97,14 @@ describe('mentions on a server: linked once, and private threads leave no trace 
   });
 
   test('event pokes while the private thread names the shared one again name only the shared one', async () => {
-    const ctrl = new AbortController();
-    const res = await fetch(`${server.url}/v1/events`, { headers: { authorization: `Bearer ${tokens.bob}` }, signal: ctrl.signal });
-    assert.equal(res.status, 200);
-    const reader = res.body!.getReader();
-    let seen = '';
-    const read = async () => {
-      const { value } = await reader.read();
-      seen += new TextDecoder().decode(value);
-    };
-    await read(); // ": connected"
+    const events = await openEventStream(server.url, tokens.bob);
     await laptop.append(secret, { type: 'user:message', message: { content: `still about @${shared}` } });
     await synced(laptop);
     await laptop.append(shared, { type: 'user:message', message: { content: 'an open word' } });
     await synced(laptop);
-    while (!seen.includes(shared)) await read();
-    ctrl.abort();
-    assert.ok(!seen.includes(secret), seen);
+    while (!events.text.includes(shared)) await events.next();
+    events.close();
+    assert.ok(!events.text.includes(secret), events.text);
     assert.equal((await laptop.history(shared)).filter((op) => op.type === 'mention:link').length, 1, 'the private thread linked nothing');
   });
 });
