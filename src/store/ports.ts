@@ -80,6 +80,8 @@ export interface SyncReplica {
   rebaseLog(id: ThreadID, expectVersion: number, keepVersion: number, ops: Op[]): Promise<void>;
   /** Stores a thread that arrived whole (its log from v1). */
   importThread(ops: Op[]): Promise<void>;
+  /** Stores threads that arrived whole in one atomic commit; VERSION_CONFLICT (nothing written) when one is stored already. */
+  importThreads(threads: Op[][]): Promise<void>;
 }
 
 /** Cold storage and file tracking, as the store delegates to them (lifecycle/ implements it). */

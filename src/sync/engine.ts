@@ -17,6 +17,7 @@ import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange,
 import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
 import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
 import { outboxThreads, type OutboxThread } from './outbox.js';
+import { importNewThreads } from './pull-apply.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
 /** Tuning (defaults from DESIGN section 5). */
@@ -347,7 +348,9 @@ export class SyncEngine implements SyncHandle {
       // A failed prefetch is reported by the await that takes it, not as an unhandled rejection.
       next?.catch(() => undefined);
       try {
-        for (const change of page.changes) result.pulled += await this.applyChange(change);
+        const { rest, pulled } = await importNewThreads(this.store, this.state, page.changes);
+        result.pulled += pulled;
+        for (const change of rest) result.pulled += await this.applyChange(change);
       } catch (err) {
         await next?.catch(() => undefined);
         throw err;

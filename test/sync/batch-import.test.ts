@@ -1,0 +1,66 @@
+/**
+ * A pulled page of threads new to this device is stored in one commit: every thread arrives
+ * exactly as on the server, and a thread already stored here makes the whole commit write
+ * nothing (the engine then takes the page one thread at a time).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode, SkeinError, openStore, type Op } from '../../src/index.js';
+import { StoreReplica } from '../../src/store/replica.js';
+import { tempStore } from '../helpers/workspace.js';
+
+async function logs(n: number): Promise<Op[][]> {
+  const other = await openStore({ dir: ':memory:' });
+  const out: Op[][] = [];
+  for (let i = 0; i < n; i++) {
+    const th = await other.createThread({ title: `t${i}` });
+    await other.append(th.id, [
+      { type: 'user:message', message: { content: `question ${i}` } },
+      { type: 'assistant:message', message: { content: `answer ${i}` } },
+    ]);
+    out.push(await other.history(th.id));
+  }
+  await other.close();
+  return out;
+}
+
+test('importThreads stores every whole thread at once, each readable as sent', async () => {
+  const t = await tempStore();
+  try {
+    const threads = await logs(3);
+    await new StoreReplica(t.store['core']).importThreads(threads);
+    for (const ops of threads) {
+      const th = await t.store.getThread(ops[0]!.threadId);
+      assert.equal(th.v, ops.length);
+      assert.deepEqual(th.messages.map((m) => m.content), ops.slice(1).map((o) => (o as { message: { content: string } }).message.content));
+      assert.deepEqual(await t.store.history(ops[0]!.threadId), ops);
+    }
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('importThreads writes nothing when one of the threads is stored here already', async () => {
+  const t = await tempStore();
+  try {
+    const threads = await logs(3);
+    const replica = new StoreReplica(t.store['core']);
+    await replica.importThread(threads[1]!);
+    await assert.rejects(replica.importThreads(threads), (e: unknown) => e instanceof SkeinError && e.code === ErrorCode.VERSION_CONFLICT);
+    assert.equal(await t.store.info(threads[0]![0]!.threadId), null);
+    assert.equal(await t.store.info(threads[2]![0]!.threadId), null);
+    assert.equal((await t.store.info(threads[1]![0]!.threadId))?.v, threads[1]!.length);
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('importThreads refuses a log that does not start with thread:create at v1', async () => {
+  const t = await tempStore();
+  try {
+    const [ops] = await logs(1);
+    await assert.rejects(new StoreReplica(t.store['core']).importThreads([ops!.slice(1)]), (e: unknown) => e instanceof SkeinError && e.code === ErrorCode.VALIDATION);
+  } finally {
+    await t.dispose();
+  }
+});
