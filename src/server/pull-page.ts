@@ -3,7 +3,7 @@
  * backend in small batches (the batch size adapts to the ops' sizes, so a workspace of multi-MB
  * ops is never loaded whole), each op is serialized once, and the page stops before the op that
  * would take it over `maxBytes` (an op larger than the cap goes alone, on a page of its own).
- * The answer is handed out as a stream of chunks, so no string ever holds the whole page.
+ * The answer is one text (the page is bounded by bytes), compressed in one call by the route.
  * Ops of the asking device are left out, but their thread's change still says up to which
  * version the server holds (a change may carry no ops).
  */
@@ -22,9 +22,7 @@ export interface PullPage {
   read: number;
   /** Bytes of op JSON in the page. */
   bytes: number;
-  /** The JSON body `{ type, protocol, cursor, hasMore, changes }` as a stream. */
-  body(): ReadableStream<Uint8Array>;
-  /** The same body as one string (for a small page: cheaper than a stream). */
+  /** The JSON body `{ type, protocol, cursor, hasMore, changes }`. */
   text(): string;
 }
 
@@ -94,17 +92,6 @@ export async function readPullPage(
       let out = '';
       for (const part of parts()) out += part;
       return out;
-    },
-    body() {
-      const encoder = new TextEncoder();
-      const chunks = parts();
-      return new ReadableStream<Uint8Array>({
-        pull(controller) {
-          const next = chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
-        },
-      });
     },
   };
 

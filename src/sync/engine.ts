@@ -49,8 +49,9 @@ export class SyncEngine implements SyncHandle {
   /** Threads the server asked to hold back (Retry-After), until when: explicit rounds honour it too. */
   private readonly heldByServer = new Map<ThreadID, number>();
   private readonly unsubscribe: () => void;
-  /** The last push's answer moved the cursor to the server's newest op (see PushResponse.cursor). */
-  private caughtUp = false;
+  /** This round's push answers: one moved the cursor to the server's newest op (see PushResponse.cursor), one did not. */
+  private cursorSeen = false;
+  private cursorGap = false;
 
   constructor(
     private readonly store: SyncReplica,
@@ -181,17 +182,17 @@ export class SyncEngine implements SyncHandle {
 
   private async round(explicit: boolean): Promise<SyncResult> {
     const result: SyncResult = { pushed: 0, pulled: 0, conflicts: 0, failed: 0 };
-    this.caughtUp = false;
+    this.cursorSeen = this.cursorGap = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const todo = await this.dirtyThreads(Date.now(), explicit);
         this.lastRoundAt ??= Date.now();
         if (todo.length === 0) break;
-        for (let i = 0; i < todo.length; i += MAX_PUSH_THREADS) await this.push(todo.slice(i, i + MAX_PUSH_THREADS), result);
+        await this.pushAll(todo, result);
         if (result.failed > 0) break;
       }
       // The last push's answer said nothing else is new after the cursor: no pull request.
-      await this.pull(result, this.caughtUp && result.failed === 0);
+      await this.pull(result, this.cursorSeen && !this.cursorGap && result.failed === 0);
       // A push failure stays reported (status(), `skein sync`) even when the pull went through.
       if (result.failed === 0) this.lastError = undefined;
     } catch (err) {
@@ -201,6 +202,25 @@ export class SyncEngine implements SyncHandle {
       this.lastRoundAt = Date.now();
     }
     return result;
+  }
+
+  /**
+   * Pushes `todo` in requests of at most MAX_PUSH_THREADS threads, two in flight: the next one is
+   * read and compressed while the server stores the one before (each thread is in one request).
+   */
+  private async pushAll(todo: OutboxThread[], result: SyncResult): Promise<void> {
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < todo.length) {
+        const slice = todo.slice(next, (next += MAX_PUSH_THREADS));
+        await this.push(slice, result).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        });
+      }
+    };
+    await Promise.all([worker(), worker()]);
   }
 
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
@@ -236,7 +256,6 @@ export class SyncEngine implements SyncHandle {
     const batch = all.filter((t) => sent.has(t.id));
     let answer;
     try {
-      this.caughtUp = false;
       answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads }, this.state.cursor());
     } catch (err) {
       if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
@@ -260,9 +279,11 @@ export class SyncEngine implements SyncHandle {
       this.lastError = fromUnknown(err).message;
       return;
     }
-    if (answer.cursor !== undefined && answer.cursor >= this.state.cursor()) {
-      this.state.setCursor(answer.cursor);
-      this.caughtUp = true;
+    if (answer.cursor === undefined) this.cursorGap = true;
+    else {
+      // Each answer covers from the cursor it was sent with (the same for requests in flight together) to its own.
+      if (answer.cursor >= this.state.cursor()) this.state.setCursor(answer.cursor);
+      this.cursorSeen = true;
     }
     const settled = await Promise.allSettled(answer.threads.map((r) => this.settle(r, threads.find((t) => t.id === r.id)!.ops, result)));
     for (const [i, s] of settled.entries()) {

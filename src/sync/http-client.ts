@@ -4,7 +4,8 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
@@ -52,6 +53,8 @@ function codeOf(status: number, body: unknown): Code {
   return STATUS_CODE.get(status) ?? ErrorCode.SERVER;
 }
 const GZIP_OVER = 1024;
+/** In the thread pool: the main thread goes on (e.g. with the next request) while a large body is compressed. */
+const gzipAsync = promisify(gzip);
 
 /** See the module comment. */
 export class SyncHttpClient {
@@ -71,8 +74,8 @@ export class SyncHttpClient {
     if (typeof options.token !== 'string' || options.token === '') throw new SkeinError(ErrorCode.VALIDATION, 'remote.token: required');
   }
 
-  private send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
-    if (this.closed) return Promise.reject(new SkeinError(ErrorCode.NETWORK, 'the store is closing'));
+  private async send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
+    if (this.closed) throw new SkeinError(ErrorCode.NETWORK, 'the store is closing');
     const url = new URL(path, this.base);
     let payload: Buffer | undefined;
     const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
@@ -80,7 +83,8 @@ export class SyncHttpClient {
       payload = Buffer.from(JSON.stringify(body));
       headers['content-type'] = 'application/json';
       if (payload.length > GZIP_OVER) {
-        payload = gzipSync(payload);
+        payload = await gzipAsync(payload);
+        if (this.closed) throw new SkeinError(ErrorCode.NETWORK, 'the store is closing');
         headers['content-encoding'] = 'gzip';
       }
       headers['content-length'] = String(payload.length);

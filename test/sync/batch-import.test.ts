@@ -30,7 +30,7 @@ test('importThreads stores every whole thread at once, each readable as sent', a
     const threads = await logs(3);
     await new StoreReplica(t.store['core']).importThreads(threads);
     for (const ops of threads) {
-      const th = await t.store.getThread(ops[0]!.threadId);
+      const th = (await t.store.getThread(ops[0]!.threadId))!;
       assert.equal(th.v, ops.length);
       assert.deepEqual(th.messages.map((m) => m.content), ops.slice(1).map((o) => (o as { message: { content: string } }).message.content));
       assert.deepEqual(await t.store.history(ops[0]!.threadId), ops);
