@@ -2,22 +2,23 @@
  * The client sync engine (seed: `ThreadSyncService`). The outbox is durable by construction: it
  * is every local op above the version both sides last agreed on (`syncedV`, in sync.db), so a
  * crash between a local commit and a push loses nothing. A round pushes dirty threads in batches
- * of at most 50 (high priority first), settles each result on its own (ok, conflict -> three-way
- * merge by rebasing the local ops after the server's, rejected -> set aside as poison), backs a
- * failing thread off with full jitter (honouring Retry-After), then pulls by cursor. Live mode
+ * of at most 50 (high priority first; the next request read and compressed while the server
+ * stores the one before), settles each result on its own (ok, conflict -> three-way merge by
+ * rebasing the local ops after the server's, rejected -> set aside as poison), backs a failing
+ * thread off with full jitter (honouring Retry-After), then pulls by cursor (pull.ts). Live mode
  * follows `/v1/events` and runs a round on each poke. Writes never wait for any of this.
  */
-import { SkeinError, ErrorCode, VersionConflictError, fromUnknown } from '../errors.js';
+import { SkeinError, ErrorCode, fromUnknown } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Op } from '../model/types.js';
 import type { SyncHandle, SyncReplica, SyncResult, SyncStatus } from '../store/ports.js';
 import { renumber } from '../store/replay.js';
 import type { SyncHttpClient } from './http-client.js';
-import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange, type PushResponse, type PushResult, type PushThread } from './protocol.js';
+import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PushResponse, type PushResult, type PushThread } from './protocol.js';
 import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
-import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
+import { backoffDelay, isRetryable, retryAfterOf } from './retry.js';
 import { outboxThreads, type OutboxThread } from './outbox.js';
-import { importNewThreads } from './pull-apply.js';
+import { pull } from './pull.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
 /** Tuning (defaults from DESIGN section 5). */
@@ -29,7 +30,6 @@ export interface SyncOptions {
   syncSubagents?: boolean;
 }
 
-const PULL_PAGE = 5000;
 const MAX_ROUNDS = 200;
 /** Ops of one thread per push; a longer outbox goes over several rounds. */
 const MAX_OPS_PER_PUSH = 1000;
@@ -52,6 +52,8 @@ export class SyncEngine implements SyncHandle {
   /** This round's push answers: one moved the cursor to the server's newest op (see PushResponse.cursor), one did not. */
   private cursorSeen = false;
   private cursorGap = false;
+  /** Settles when the last push request sent has its answer's cursor taken. */
+  private sendGate: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: SyncReplica,
@@ -192,7 +194,7 @@ export class SyncEngine implements SyncHandle {
         if (result.failed > 0) break;
       }
       // The last push's answer said nothing else is new after the cursor: no pull request.
-      await this.pull(result, this.cursorSeen && !this.cursorGap && result.failed === 0);
+      await pull({ store: this.store, client: this.client, state: this.state, rebase: (id, st, ops, v) => this.rebase(id, st, ops, v) }, result, this.cursorSeen && !this.cursorGap && result.failed === 0);
       // A push failure stays reported (status(), `skein sync`) even when the pull went through.
       if (result.failed === 0) this.lastError = undefined;
     } catch (err) {
@@ -205,8 +207,8 @@ export class SyncEngine implements SyncHandle {
   }
 
   /**
-   * Pushes `todo` in requests of at most MAX_PUSH_THREADS threads, two in flight: the next one is
-   * read and compressed while the server stores the one before (each thread is in one request).
+   * Pushes `todo` in requests of at most MAX_PUSH_THREADS threads, two at a time: the next one is
+   * read and compressed while the server stores the one before, and sent after its answer.
    */
   private async pushAll(todo: OutboxThread[], result: SyncResult): Promise<void> {
     let next = 0;
@@ -255,9 +257,14 @@ export class SyncEngine implements SyncHandle {
     const sent = new Set(threads.map((t) => t.id));
     const batch = all.filter((t) => sent.has(t.id));
     let answer;
+    // Requests go out in order, each after the answer before it moved the cursor (see pushAll).
+    const gate = this.sendGate;
+    let release!: () => void;
+    this.sendGate = new Promise<void>((r) => (release = r));
     try {
-      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads }, this.state.cursor());
+      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads }, () => this.state.cursor(), gate);
     } catch (err) {
+      release();
       if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
         // The server refused the request itself (too large, malformed): find the thread that does
         // it by pushing alone, and set that one aside so it never blocks the others.
@@ -281,10 +288,10 @@ export class SyncEngine implements SyncHandle {
     }
     if (answer.cursor === undefined) this.cursorGap = true;
     else {
-      // Each answer covers from the cursor it was sent with (the same for requests in flight together) to its own.
       if (answer.cursor >= this.state.cursor()) this.state.setCursor(answer.cursor);
       this.cursorSeen = true;
     }
+    release();
     const settled = await Promise.allSettled(answer.threads.map((r) => this.settle(r, threads.find((t) => t.id === r.id)!.ops, result)));
     for (const [i, s] of settled.entries()) {
       if (s.status === 'rejected') {
@@ -356,68 +363,5 @@ export class SyncEngine implements SyncHandle {
     await this.store.rebaseLog(id, info.v, s.syncedV, ops);
     this.state.set(id, { ...s, syncedV: serverV, remoteV: Math.max(s.remoteV, serverV) });
     if (mine.length > 0) this.dirty.add(id);
-  }
-
-  /** Pulls by cursor (unless `caughtUp`), then fetches the threads an earlier pull could not finish. */
-  private async pull(result: SyncResult, caughtUp: boolean): Promise<void> {
-    // The next page is fetched while this one is applied (its cursor is in the answer).
-    const fetchPage = (cursor: number) => withRetry(() => this.client.pull(cursor, PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
-    let next = caughtUp ? undefined : fetchPage(this.state.cursor());
-    while (next) {
-      const page = await next;
-      next = page.hasMore ? fetchPage(page.cursor) : undefined;
-      // A failed prefetch is reported by the await that takes it, not as an unhandled rejection.
-      next?.catch(() => undefined);
-      try {
-        const { rest, pulled } = await importNewThreads(this.store, this.state, page.changes);
-        result.pulled += pulled;
-        for (const change of rest) result.pulled += await this.applyChange(change);
-      } catch (err) {
-        await next?.catch(() => undefined);
-        throw err;
-      }
-      this.state.setCursor(page.cursor);
-    }
-    // Threads a previous pull could not finish (held by another process's writer, or a gap).
-    for (const [id, s] of this.state.behind()) {
-      if (!s.poisoned) {
-        const r = await this.client.threadOps(id, s.syncedV).catch(() => undefined);
-        if (r) result.pulled += await this.applyChange({ id, fromVersion: r.fromVersion, toVersion: r.toVersion, ops: r.ops });
-      }
-    }
-  }
-
-  /** Brings one thread up to the server's ops in `change`; returns how many ops were new here. */
-  private async applyChange(change: PullChange): Promise<number> {
-    const id = change.id;
-    const s = this.state.get(id);
-    const remoteV = Math.max(s.remoteV, change.toVersion);
-    let ops = change.ops.filter((o) => o.v > s.syncedV);
-    if (ops.length === 0 && change.toVersion <= s.syncedV) return 0;
-    try {
-      // The server left out ops this device wrote, yet its sync state is behind them (a copied or
-      // restored store, or a lost acknowledgement): fetch what it may lack.
-      if (ops.length === 0) ops = (await this.client.threadOps(id, s.syncedV)).ops;
-      if (ops.length === 0) return 0;
-      // A gap (ops this device wrote are left out of pulls, or an earlier page was missed): fetch the range.
-      if (ops.some((o, i) => o.v !== s.syncedV + 1 + i)) ops = (await this.client.threadOps(id, s.syncedV)).ops;
-      // The local tier only: a tiered read would fetch a thread missing here from the server,
-      // download it a second time and then take it for a diverged copy.
-      const info = await this.store.localHead(id);
-      if (!info) await this.store.importThread(ops);
-      else if (info.v === s.syncedV) await this.store.applyRemoteOps(id, ops);
-      else {
-        await this.rebase(id, s, ops, ops.at(-1)!.v);
-        return ops.length;
-      }
-      this.state.set(id, { ...s, syncedV: ops.at(-1)!.v, remoteV });
-      return ops.length;
-    } catch (err) {
-      // Try again on a later round (e.g. another process holds the thread's writer).
-      this.state.set(id, { ...s, remoteV });
-      // A thread held by another writer, changed meanwhile, or archived here: remoteV remembers it.
-      if (err instanceof VersionConflictError || (err instanceof SkeinError && err.code !== ErrorCode.INTERNAL)) return 0;
-      throw err;
-    }
   }
 }
