@@ -117,6 +117,8 @@ export interface StorageBackend {
   commit(batches: CommitBatch[], now: number): Promise<void>;
   /** Ops with fromVersion < v <= toVersion, in version order. */
   ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
+  /** Optional: the JSON text of each op `ops` answers (as JSON.stringify gives it), without parsing the stored bodies. */
+  opTexts?(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]>;
   /** The op with this opId in the thread, if stored. */
   hasOp(id: ThreadID, opId: string): Promise<boolean>;
   /** Ops of every thread with global sequence above `afterSeq`, in sequence order (pull cursors). */

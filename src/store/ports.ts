@@ -74,6 +74,8 @@ export interface SyncReplica {
   localHead(id: ThreadID): Promise<ThreadHead | undefined>;
   /** Local ops with fromVersion < v <= toVersion. */
   ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
+  /** The same ops' JSON texts (each as JSON.stringify gives it), for a push that sends them as they are. */
+  opTexts(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]>;
   /** Appends the server's complete ops to a thread with no local changes after them (VERSION_CONFLICT when it moved). */
   applyRemoteOps(id: ThreadID, ops: Op[]): Promise<void>;
   /** Replaces the log after `keepVersion` with `ops` if the thread is still at `expectVersion`. */

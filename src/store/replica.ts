@@ -55,6 +55,12 @@ export class StoreReplica implements SyncReplica {
     return this.core.backend.ops(id, fromVersion, toVersion);
   }
 
+  async opTexts(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]> {
+    const backend = this.core.backend;
+    if (backend.opTexts) return backend.opTexts(id, fromVersion, toVersion);
+    return (await backend.ops(id, fromVersion, toVersion)).map((op) => ({ v: op.v, text: JSON.stringify(op) }));
+  }
+
   async applyRemoteOps(id: ThreadID, ops: Op[]): Promise<void> {
     const core = this.core;
     core.open();

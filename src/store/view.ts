@@ -13,6 +13,15 @@ export function opBody(op: Op): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * An op's JSON from its columns, exactly as `JSON.stringify(opFromRow(...))` gives it (the body
+ * was written by JSON.stringify, and the three columns follow its keys), without parsing it.
+ */
+export function opTextFromRow(threadId: ThreadID, v: number, opId: string, body: string): string {
+  const tail = `"threadId":${JSON.stringify(threadId)},"v":${v},"opId":${JSON.stringify(opId)}}`;
+  return body === '{}' ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
+}
+
 /** An op rebuilt from its columns. */
 export function opFromRow(threadId: ThreadID, v: number, opId: string, body: string): Op {
   return { ...(JSON.parse(body) as object), threadId, v, opId } as Op;

@@ -14,7 +14,7 @@ import type { Op } from '../model/types.js';
 import type { SyncHandle, SyncReplica, SyncResult, SyncStatus } from '../store/ports.js';
 import { renumber } from '../store/replay.js';
 import type { SyncHttpClient } from './http-client.js';
-import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PushResponse, type PushResult, type PushThread } from './protocol.js';
+import { MAX_PUSH_THREADS, partialPushResult, pushRequestText, type OpText, type PushResponse, type PushResult } from './protocol.js';
 import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
 import { backoffDelay, isRetryable, retryAfterOf } from './retry.js';
 import { outboxThreads, type OutboxThread } from './outbox.js';
@@ -31,6 +31,8 @@ export interface SyncOptions {
 }
 
 const MAX_ROUNDS = 200;
+/** One thread's share of a push: its ops as stored (their JSON texts), sent without re-serializing. */
+type OutgoingThread = { id: ThreadID; baseVersion: number; ops: OpText[] };
 /** Ops of one thread per push; a longer outbox goes over several rounds. */
 const MAX_OPS_PER_PUSH = 1000;
 
@@ -226,12 +228,12 @@ export class SyncEngine implements SyncHandle {
   }
 
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
-    const threads: PushThread[] = [];
+    const threads: OutgoingThread[] = [];
     // Threads that do not fit beside the others in one request's bytes go in a request of their own.
     const later: typeof batch = [];
     let budget = MAX_PUSH_BYTES;
     for (const t of batch) {
-      const all = await this.store.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
+      const all = await this.store.opTexts(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
       // An archived (evicted) thread has no active log to send; it is pushed after a restore.
       if (all.length === 0) {
         this.dirty.delete(t.id);
@@ -253,7 +255,7 @@ export class SyncEngine implements SyncHandle {
   }
 
   /** Sends one push request (the threads of `batch` in `threads`) and settles its answer. */
-  private async pushNow(threads: PushThread[], all: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
+  private async pushNow(threads: OutgoingThread[], all: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const sent = new Set(threads.map((t) => t.id));
     const batch = all.filter((t) => sent.has(t.id));
     let answer;
@@ -262,7 +264,7 @@ export class SyncEngine implements SyncHandle {
     let release!: () => void;
     this.sendGate = new Promise<void>((r) => (release = r));
     try {
-      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads }, () => this.state.cursor(), gate);
+      answer = await this.client.push(pushRequestText(this.store.clientId, threads), () => this.state.cursor(), gate);
     } catch (err) {
       release();
       if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
@@ -302,7 +304,7 @@ export class SyncEngine implements SyncHandle {
   }
 
   /** Settles the threads a failed push did answer; those the server failed to store back off. */
-  private async settlePartial(answer: PushResponse, threads: PushThread[], err: unknown, result: SyncResult): Promise<void> {
+  private async settlePartial(answer: PushResponse, threads: OutgoingThread[], err: unknown, result: SyncResult): Promise<void> {
     for (const r of answer.threads) {
       const sent = threads.find((t) => t.id === r.id);
       if (!sent) continue;
@@ -327,7 +329,7 @@ export class SyncEngine implements SyncHandle {
     this.state.set(id, { ...s, attempts: s.attempts + 1, nextAt: Date.now() + delay });
   }
 
-  private async settle(r: PushResult, pushed: Op[], result: SyncResult): Promise<void> {
+  private async settle(r: PushResult, pushed: readonly { v: number }[], result: SyncResult): Promise<void> {
     const s = this.state.get(r.id);
     if (r.status === 'ok') {
       result.pushed += pushed.length;

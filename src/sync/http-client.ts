@@ -10,6 +10,7 @@ import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import {
+  EncodedJson,
   parsePoke,
   parsePullResponse,
   parsePushResponse,
@@ -83,7 +84,7 @@ export class SyncHttpClient {
     let payload: Buffer | undefined;
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
     if (body !== undefined) {
-      payload = Buffer.from(JSON.stringify(body));
+      payload = Buffer.from(body instanceof EncodedJson ? body.text : JSON.stringify(body));
       headers['content-type'] = 'application/json';
       if (payload.length > GZIP_OVER) {
         payload = await gzipAsync(payload);
@@ -146,7 +147,7 @@ export class SyncHttpClient {
    * `gate`, the request is compressed meanwhile and sent once `gate` settles, with the pull cursor
    * read then (so that a push right behind another one sends the cursor its answer moved to).
    */
-  async push(req: PushRequest, pullCursor?: number | (() => number), gate?: Promise<unknown>): Promise<PushResponse> {
+  async push(req: PushRequest | EncodedJson, pullCursor?: number | (() => number), gate?: Promise<unknown>): Promise<PushResponse> {
     const headers = (): Record<string, string> => {
       const cursor = typeof pullCursor === 'function' ? pullCursor() : pullCursor;
       return cursor === undefined ? {} : { [PULL_CURSOR_HEADER]: String(cursor) };

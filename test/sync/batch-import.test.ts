@@ -1,12 +1,17 @@
 /**
  * A pulled page of threads new to this device is stored in one commit: every thread arrives
  * exactly as on the server, and a thread already stored here makes the whole commit write
- * nothing (the engine then takes the page one thread at a time).
+ * nothing (the engine then takes the page one thread at a time). A push reads ops as the texts
+ * they are stored as, byte for byte what JSON.stringify gives.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, SkeinError, openStore, type Op } from '../../src/index.js';
 import { StoreReplica } from '../../src/store/replica.js';
+import { PROTOCOL_VERSION, pushRequestText } from '../../src/sync/protocol.js';
+import fc from 'fast-check';
+import { fcRuns } from '../helpers/fc-runs.js';
+import { anyPayload, writePayload } from '../helpers/json-data.js';
 import { tempStore } from '../helpers/workspace.js';
 
 async function logs(n: number): Promise<Op[][]> {
@@ -63,4 +68,29 @@ test('importThreads refuses a log that does not start with thread:create at v1',
   } finally {
     await t.dispose();
   }
+});
+
+test('a push sends each stored op as the very JSON text JSON.stringify gives of it (any legal JSON inside)', async () => {
+  const t = await tempStore();
+  try {
+    const replica = new StoreReplica(t.store['core']);
+    await fc.assert(
+      fc.asyncProperty(anyPayload, async (p) => {
+        const id = await writePayload(t.store, p);
+        const ops = await replica.ops(id, 0, 1000);
+        assert.deepEqual(await replica.opTexts(id, 0, 1000), ops.map((op) => ({ v: op.v, text: JSON.stringify(op) })));
+        assert.deepEqual(await replica.opTexts(id, 1, 2), ops.slice(1, 2).map((op) => ({ v: op.v, text: JSON.stringify(op) })));
+      }),
+      { numRuns: fcRuns(60) },
+    );
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('a push request built from op texts is the JSON of the request itself', async () => {
+  const [a, b] = await logs(2);
+  const threads = [a!, b!].map((ops, i) => ({ id: ops[0]!.threadId, baseVersion: i, ops }));
+  const text = pushRequestText('client "1"', threads.map((t) => ({ ...t, ops: t.ops.map((op) => ({ v: op.v, text: JSON.stringify(op) })) }))).text;
+  assert.equal(text, JSON.stringify({ type: 'push', protocol: PROTOCOL_VERSION, clientId: 'client "1"', threads }));
 });

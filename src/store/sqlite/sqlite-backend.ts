@@ -7,7 +7,7 @@ import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
@@ -76,7 +76,6 @@ export class SqliteBackend implements StorageBackend {
     const r = this.row(id);
     return r ? (JSON.parse(r.head) as ThreadHead) : undefined;
   }
-
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
     try {
@@ -201,10 +200,16 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
+    return this.opRows(id, fromVersion, toVersion).map((x) => opFromRow(id, x.v, x.op_id, x.body));
+  }
+
+  async opTexts(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]> {
+    return this.opRows(id, fromVersion, toVersion).map((x) => ({ v: x.v, text: opTextFromRow(id, x.v, x.op_id, x.body) }));
+  }
+
+  private opRows(id: ThreadID, fromVersion: number, toVersion: number): { v: number; op_id: string; body: string }[] {
     const r = this.row(id);
-    if (!r) return [];
-    const rows = this.s.ops.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[];
-    return rows.map((x) => opFromRow(id, x.v, x.op_id, x.body));
+    return r ? (this.s.ops.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[]) : [];
   }
 
   async hasOp(id: ThreadID, opId: string): Promise<boolean> {
