@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, SkeinError, openStore, type Op } from '../../src/index.js';
+import type { StorageBackend } from '../../src/store/backend.js';
 import { StoreReplica } from '../../src/store/replica.js';
+import { clientIdOfBody } from '../../src/store/view.js';
 import { PROTOCOL_VERSION, pushRequestText } from '../../src/sync/protocol.js';
 import fc from 'fast-check';
 import { fcRuns } from '../helpers/fc-runs.js';
@@ -93,4 +95,33 @@ test('a push request built from op texts is the JSON of the request itself', asy
   const threads = [a!, b!].map((ops, i) => ({ id: ops[0]!.threadId, baseVersion: i, ops }));
   const text = pushRequestText('client "1"', threads.map((t) => ({ ...t, ops: t.ops.map((op) => ({ v: op.v, text: JSON.stringify(op) })) }))).text;
   assert.equal(text, JSON.stringify({ type: 'push', protocol: PROTOCOL_VERSION, clientId: 'client "1"', threads }));
+});
+
+test('a pull page reads ops after the cursor as their JSON texts and writers, as parsing them would give', async () => {
+  const t = await tempStore();
+  try {
+    const backend = (t.store['core'] as { backend: StorageBackend }).backend;
+    assert.ok(backend.opTextsSince);
+    await fc.assert(
+      fc.asyncProperty(anyPayload, async (p) => {
+        const from = await backend.maxSeq();
+        await writePayload(t.store, p);
+        const ops = await backend.opsSince(from, 100);
+        const rows = await backend.opTextsSince!(from, 100);
+        assert.deepEqual(
+          rows.map((r) => ({ seq: r.seq, threadId: r.threadId, v: r.v, clientId: r.clientId, text: r.text() })),
+          ops.map(({ seq, op }) => ({ seq, threadId: op.threadId, v: op.v, clientId: op.clientId, text: JSON.stringify(op) })),
+        );
+      }),
+      { numRuns: fcRuns(40) },
+    );
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('an op body not in the usual shape still gives its writer', () => {
+  assert.equal(clientIdOfBody('{"at":1,"clientId":"a\\"b","x":1}'), 'a"b');
+  assert.equal(clientIdOfBody('{"hlc":"1","clientId":"c2","at":5}'), 'c2');
+  assert.equal(clientIdOfBody('{"at":1.5e3,"clientId":"c3"}'), 'c3');
 });

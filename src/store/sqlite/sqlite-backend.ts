@@ -6,8 +6,8 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, usageColumns } from '../view.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
@@ -151,8 +151,15 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
-    const rows = this.s.since.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
-    return rows.map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
+    return this.sinceRows(afterSeq, limit).map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
+  }
+
+  async opTextsSince(afterSeq: number, limit: number): Promise<OpTextRow[]> {
+    return this.sinceRows(afterSeq, limit).map((x) => ({ seq: x.seq, threadId: x.id, v: x.v, clientId: clientIdOfBody(x.body), text: () => opTextFromRow(x.id, x.v, x.op_id, x.body) }));
+  }
+
+  private sinceRows(afterSeq: number, limit: number): { seq: number; v: number; op_id: string; body: string; id: ThreadID }[] {
+    return this.s.since.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
   }
 
   async seqsSince(afterSeq: number, limit: number): Promise<number[]> {
