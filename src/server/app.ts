@@ -18,7 +18,7 @@ import { readPullPage } from './pull-page.js';
 import { GroupCommit } from './group-commit.js';
 import { applyPushedThread, HeadCache, onlyOwnOpsSince, pullCursorOf } from './push.js';
 import type { StorageBackend } from '../store/backend.js';
-import { GZIP_MIN_BYTES, json, jsonText, readJson, SYNC_GZIP_MAX_BYTES } from './wire.js';
+import { GZIP_MIN_BYTES, json, jsonText, largeJsonText, readJson, SYNC_GZIP_MAX_BYTES } from './wire.js';
 import type { ServerStorage } from './server-storage.js';
 import { viewerRoutes } from '../viewer/routes.js';
 import { relationRoutes } from './relation-routes.js';
@@ -193,11 +193,11 @@ export function createApp(options: AppOptions) {
     const backend = await storage.backend(c.get('workspace'));
     const hidden = await hiddenFrom(storage, c.get('workspace'), c.get('user'));
     // A device that asks leaves out its own ops (it has them); the cursor still moves past them.
-    // Pages are capped by bytes too, and streamed (see pull-page.ts).
+    // Pages are capped by bytes too; a large one is compressed in one call (see wire.ts).
     const page = await readPullPage(backend, { cursor, limit, exclude: c.req.query('exclude'), hidden, ...(options.maxPullBytes !== undefined && { maxBytes: options.maxPullBytes }) });
     metrics.inc('skein_sync_pulled_ops_total', {}, page.read);
     if (page.bytes <= SYNC_GZIP_MAX_BYTES / 2) return jsonText(c, page.text());
-    return new Response(page.body(), { status: 200, headers: { 'content-type': 'application/json' } });
+    return largeJsonText(c, page.text());
   });
 
   app.get('/v1/events', async (c) => {

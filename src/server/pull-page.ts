@@ -3,12 +3,11 @@
  * backend in small batches (the batch size adapts to the ops' sizes, so a workspace of multi-MB
  * ops is never loaded whole), each op is serialized once, and the page stops before the op that
  * would take it over `maxBytes` (an op larger than the cap goes alone, on a page of its own).
- * The answer is handed out as a stream of chunks, so no string ever holds the whole page.
+ * The answer is one text (the page is bounded by bytes), compressed in one call by the route.
  * Ops of the asking device are left out, but their thread's change still says up to which
  * version the server holds (a change may carry no ops).
  */
-import type { Op } from '../model/types.js';
-import type { StorageBackend } from '../store/backend.js';
+import type { OpTextRow, StorageBackend } from '../store/backend.js';
 import { PROTOCOL_VERSION } from '../sync/protocol.js';
 
 /** Default byte cap of a pull page (the JSON of its ops). */
@@ -22,9 +21,7 @@ export interface PullPage {
   read: number;
   /** Bytes of op JSON in the page. */
   bytes: number;
-  /** The JSON body `{ type, protocol, cursor, hasMore, changes }` as a stream. */
-  body(): ReadableStream<Uint8Array>;
-  /** The same body as one string (for a small page: cheaper than a stream). */
+  /** The JSON body `{ type, protocol, cursor, hasMore, changes }`. */
   text(): string;
 }
 
@@ -32,7 +29,7 @@ type Group = { id: string; fromVersion: number; toVersion: number; ops: string[]
 
 /** Reads one page after `cursor`; ops by `exclude` (a client id) or of `hidden` threads are left out but passed. */
 export async function readPullPage(
-  backend: Pick<StorageBackend, 'opsSince'>,
+  backend: Pick<StorageBackend, 'opsSince' | 'opTextsSince'>,
   options: { cursor: number; limit: number; maxBytes?: number; exclude?: string | undefined; hidden?: ReadonlySet<string> },
 ): Promise<PullPage> {
   const maxBytes = options.maxBytes ?? DEFAULT_PULL_BYTES;
@@ -44,7 +41,7 @@ export async function readPullPage(
   let batch = 8;
   // A left-out op still moves its thread's toVersion: a device whose sync state is behind its own
   // ops (a copied or restored store) sees the versions it lacks and fetches them.
-  const add = (op: Op, text: string | undefined) => {
+  const add = (op: { threadId: string; v: number }, text: string | undefined) => {
     const g = groups.get(op.threadId);
     if (g) {
       if (text !== undefined) g.ops.push(text);
@@ -53,8 +50,12 @@ export async function readPullPage(
   };
   outer: while (read < options.limit) {
     const want = Math.min(batch, options.limit - read);
-    const rows = await backend.opsSince(cursor, want);
-    for (const { seq, op } of rows) {
+    // Ops as their stored texts where the backend has them (no parse and re-serialization).
+    const rows: OpTextRow[] = backend.opTextsSince
+      ? await backend.opTextsSince(cursor, want)
+      : (await backend.opsSince(cursor, want)).map(({ seq, op }) => ({ seq, threadId: op.threadId, v: op.v, clientId: op.clientId, text: () => JSON.stringify(op) }));
+    for (const op of rows) {
+      const seq = op.seq;
       // Ops of threads hidden from this reader (another user's private threads) are passed
       // without a trace: not even their thread's id or version reaches the page.
       if (options.hidden?.has(op.threadId)) {
@@ -64,7 +65,7 @@ export async function readPullPage(
       }
       if (op.clientId === options.exclude) add(op, undefined);
       else {
-        const text = JSON.stringify(op);
+        const text = op.text();
         const size = Buffer.byteLength(text);
         if (bytes > 0 && bytes + size > maxBytes) {
           hasMore = true;
@@ -94,17 +95,6 @@ export async function readPullPage(
       let out = '';
       for (const part of parts()) out += part;
       return out;
-    },
-    body() {
-      const encoder = new TextEncoder();
-      const chunks = parts();
-      return new ReadableStream<Uint8Array>({
-        pull(controller) {
-          const next = chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
-        },
-      });
     },
   };
 

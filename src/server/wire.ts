@@ -2,7 +2,8 @@
  * Request and answer bodies of the server's JSON routes: a body read with its size limit (and one
  * gzip layer), and answers with their length, gzip-compressed in one call when small.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip as gzipCb, gzipSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { SkeinError, ErrorCode, ValidationError, tooLarge } from '../errors.js';
 
@@ -29,6 +30,18 @@ export function jsonText(c: Context, text: string, status: 200 | 503 = 200, head
     return c.body(zipped, status, { ...type, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) });
   }
   return c.body(raw, status, { ...type, 'content-length': String(raw.length) });
+}
+
+const gzipAsync = promisify(gzipCb);
+
+/**
+ * A large JSON text held whole (a pull page, bounded by its bytes) as the answer: compressed in
+ * one call in the thread pool, where a compression stream would hop there and back per chunk.
+ */
+export async function largeJsonText(c: Context, text: string): Promise<Response> {
+  if (!acceptsGzip(c.req.header('accept-encoding'))) return jsonText(c, text);
+  const zipped = await gzipAsync(Buffer.from(text));
+  return c.body(zipped, 200, { 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) });
 }
 
 /** Whether an Accept-Encoding header takes gzip (named without `q=0`, or `*` without `q=0`). */

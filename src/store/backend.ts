@@ -13,6 +13,15 @@ export interface Fence {
   token: number;
 }
 
+/** An op after a pull cursor as `opTextsSince` gives it. */
+export interface OpTextRow {
+  seq: number;
+  threadId: ThreadID;
+  v: number;
+  clientId: string;
+  text(): string;
+}
+
 /** One thread's share of an atomic commit. */
 export interface CommitBatch {
   threadId: ThreadID;
@@ -117,6 +126,8 @@ export interface StorageBackend {
   commit(batches: CommitBatch[], now: number): Promise<void>;
   /** Ops with fromVersion < v <= toVersion, in version order. */
   ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
+  /** Optional: the JSON text of each op `ops` answers (as JSON.stringify gives it), without parsing the stored bodies. */
+  opTexts?(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]>;
   /** The op with this opId in the thread, if stored. */
   hasOp(id: ThreadID, opId: string): Promise<boolean>;
   /** Ops of every thread with global sequence above `afterSeq`, in sequence order (pull cursors). */
@@ -128,6 +139,8 @@ export interface StorageBackend {
    * skip reading it again, without trusting that memory.
    */
   commitIfHead?(batch: CommitBatch, headText: string, now: number): Promise<boolean>;
+  /** Optional: `opsSince` as each op's place, writer and JSON text (made only when asked for), without parsing the stored bodies. */
+  opTextsSince?(afterSeq: number, limit: number): Promise<OpTextRow[]>;
   /** Optional: the sequence numbers of the ops after `afterSeq`, oldest first, at most `limit` (opsSince without bodies). */
   seqsSince?(afterSeq: number, limit: number): Promise<number[]>;
   /**

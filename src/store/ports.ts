@@ -74,12 +74,16 @@ export interface SyncReplica {
   localHead(id: ThreadID): Promise<ThreadHead | undefined>;
   /** Local ops with fromVersion < v <= toVersion. */
   ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]>;
+  /** The same ops' JSON texts (each as JSON.stringify gives it), for a push that sends them as they are. */
+  opTexts(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]>;
   /** Appends the server's complete ops to a thread with no local changes after them (VERSION_CONFLICT when it moved). */
   applyRemoteOps(id: ThreadID, ops: Op[]): Promise<void>;
   /** Replaces the log after `keepVersion` with `ops` if the thread is still at `expectVersion`. */
   rebaseLog(id: ThreadID, expectVersion: number, keepVersion: number, ops: Op[]): Promise<void>;
   /** Stores a thread that arrived whole (its log from v1). */
   importThread(ops: Op[]): Promise<void>;
+  /** Stores threads that arrived whole in one atomic commit; VERSION_CONFLICT (nothing written) when one is stored already. */
+  importThreads(threads: Op[][]): Promise<void>;
 }
 
 /** Cold storage and file tracking, as the store delegates to them (lifecycle/ implements it). */

@@ -55,6 +55,12 @@ export class StoreReplica implements SyncReplica {
     return this.core.backend.ops(id, fromVersion, toVersion);
   }
 
+  async opTexts(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]> {
+    const backend = this.core.backend;
+    if (backend.opTexts) return backend.opTexts(id, fromVersion, toVersion);
+    return (await backend.ops(id, fromVersion, toVersion)).map((op) => ({ v: op.v, text: JSON.stringify(op) }));
+  }
+
   async applyRemoteOps(id: ThreadID, ops: Op[]): Promise<void> {
     const core = this.core;
     core.open();
@@ -87,17 +93,40 @@ export class StoreReplica implements SyncReplica {
   }
 
   async importThread(ops: Op[]): Promise<void> {
-    const core = this.core;
-    core.open();
-    const first = ops[0];
-    if (!first || first.type !== 'thread:create' || first.v !== 1) throw new ValidationError('ops', 'a thread starts with thread:create at v1');
-    const id = first.threadId;
-    await core.queues.run(id, async () => {
-      const { head, rows } = replayView(id, ops, core.now());
-      await core.backend.commit([{ threadId: id, baseVersion: 0, head, ops, inserts: rows, hides: [] }], core.now());
-      core.events.emit('thread:updated', { id, v: head.v, ops });
-    });
+    const id = wholeThreadId(ops);
+    this.core.open();
+    await this.core.queues.run(id, () => this.importWhole([ops]));
   }
+
+  /**
+   * Stores threads that arrived whole in one atomic commit (one transaction, one fsync, for a
+   * pulled page of new threads). Any thread already stored here fails the whole commit with
+   * VERSION_CONFLICT and nothing is written: the caller then takes them one by one.
+   */
+  async importThreads(threads: Op[][]): Promise<void> {
+    threads.forEach(wholeThreadId);
+    this.core.open();
+    await this.importWhole(threads);
+  }
+
+  private async importWhole(threads: Op[][]): Promise<void> {
+    const core = this.core;
+    const now = core.now();
+    const batches = threads.map((ops) => {
+      const id = ops[0]!.threadId;
+      const { head, rows } = replayView(id, ops, now);
+      return { threadId: id, baseVersion: 0, head, ops, inserts: rows, hides: [] };
+    });
+    await core.backend.commit(batches, now);
+    for (const b of batches) core.events.emit('thread:updated', { id: b.threadId, v: b.head.v, ops: b.ops });
+  }
+}
+
+/** The id of a thread's whole log (it starts with `thread:create` at v1). */
+function wholeThreadId(ops: Op[]): ThreadID {
+  const first = ops[0];
+  if (!first || first.type !== 'thread:create' || first.v !== 1) throw new ValidationError('ops', 'a thread starts with thread:create at v1');
+  return first.threadId;
 }
 
 /**

@@ -13,6 +13,24 @@ export function opBody(op: Op): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * An op's JSON from its columns, exactly as `JSON.stringify(opFromRow(...))` gives it (the body
+ * was written by JSON.stringify, and the three columns follow its keys), without parsing it.
+ */
+export function opTextFromRow(threadId: ThreadID, v: number, opId: string, body: string): string {
+  const tail = `"threadId":${JSON.stringify(threadId)},"v":${v},"opId":${JSON.stringify(opId)}}`;
+  return body === '{}' ? `{${tail}` : `${body.slice(0, -1)},${tail}`;
+}
+
+/** A stored body's first keys: `at` and the writing device (as ops are written); anything else is parsed. */
+const BODY_HEAD = /^\{"at":-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?,"clientId":("(?:[^"\\]|\\.)*")/;
+
+/** The `clientId` of a stored op body, read from its head when it has the usual shape (no parse of the rest). */
+export function clientIdOfBody(body: string): string {
+  const m = BODY_HEAD.exec(body);
+  return m ? (JSON.parse(m[1]!) as string) : (JSON.parse(body) as { clientId: string }).clientId;
+}
+
 /** An op rebuilt from its columns. */
 export function opFromRow(threadId: ThreadID, v: number, opId: string, body: string): Op {
   return { ...(JSON.parse(body) as object), threadId, v, opId } as Op;

@@ -2,21 +2,23 @@
  * The client sync engine (seed: `ThreadSyncService`). The outbox is durable by construction: it
  * is every local op above the version both sides last agreed on (`syncedV`, in sync.db), so a
  * crash between a local commit and a push loses nothing. A round pushes dirty threads in batches
- * of at most 50 (high priority first), settles each result on its own (ok, conflict -> three-way
- * merge by rebasing the local ops after the server's, rejected -> set aside as poison), backs a
- * failing thread off with full jitter (honouring Retry-After), then pulls by cursor. Live mode
+ * of at most 50 (high priority first; the next request read and compressed while the server
+ * stores the one before), settles each result on its own (ok, conflict -> three-way merge by
+ * rebasing the local ops after the server's, rejected -> set aside as poison), backs a failing
+ * thread off with full jitter (honouring Retry-After), then pulls by cursor (pull.ts). Live mode
  * follows `/v1/events` and runs a round on each poke. Writes never wait for any of this.
  */
-import { SkeinError, ErrorCode, VersionConflictError, fromUnknown } from '../errors.js';
+import { SkeinError, ErrorCode, fromUnknown } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Op } from '../model/types.js';
 import type { SyncHandle, SyncReplica, SyncResult, SyncStatus } from '../store/ports.js';
 import { renumber } from '../store/replay.js';
 import type { SyncHttpClient } from './http-client.js';
-import { MAX_PUSH_THREADS, PROTOCOL_VERSION, partialPushResult, type PullChange, type PushResponse, type PushResult, type PushThread } from './protocol.js';
+import { MAX_PUSH_THREADS, partialPushResult, pushRequestText, type OpText, type PushResponse, type PushResult } from './protocol.js';
 import { fitOps, MAX_PUSH_BYTES } from './push-budget.js';
-import { backoffDelay, isRetryable, retryAfterOf, withRetry } from './retry.js';
+import { backoffDelay, isRetryable, retryAfterOf } from './retry.js';
 import { outboxThreads, type OutboxThread } from './outbox.js';
+import { pull } from './pull.js';
 import type { SyncStateStore, ThreadSyncState } from './sync-state.js';
 
 /** Tuning (defaults from DESIGN section 5). */
@@ -28,8 +30,9 @@ export interface SyncOptions {
   syncSubagents?: boolean;
 }
 
-const PULL_PAGE = 5000;
 const MAX_ROUNDS = 200;
+/** One thread's share of a push: its ops as stored (their JSON texts), sent without re-serializing. */
+type OutgoingThread = { id: ThreadID; baseVersion: number; ops: OpText[] };
 /** Ops of one thread per push; a longer outbox goes over several rounds. */
 const MAX_OPS_PER_PUSH = 1000;
 
@@ -48,8 +51,11 @@ export class SyncEngine implements SyncHandle {
   /** Threads the server asked to hold back (Retry-After), until when: explicit rounds honour it too. */
   private readonly heldByServer = new Map<ThreadID, number>();
   private readonly unsubscribe: () => void;
-  /** The last push's answer moved the cursor to the server's newest op (see PushResponse.cursor). */
-  private caughtUp = false;
+  /** This round's push answers: one moved the cursor to the server's newest op (see PushResponse.cursor), one did not. */
+  private cursorSeen = false;
+  private cursorGap = false;
+  /** Settles when the last push request sent has its answer's cursor taken. */
+  private sendGate: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: SyncReplica,
@@ -180,17 +186,17 @@ export class SyncEngine implements SyncHandle {
 
   private async round(explicit: boolean): Promise<SyncResult> {
     const result: SyncResult = { pushed: 0, pulled: 0, conflicts: 0, failed: 0 };
-    this.caughtUp = false;
+    this.cursorSeen = this.cursorGap = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const todo = await this.dirtyThreads(Date.now(), explicit);
         this.lastRoundAt ??= Date.now();
         if (todo.length === 0) break;
-        for (let i = 0; i < todo.length; i += MAX_PUSH_THREADS) await this.push(todo.slice(i, i + MAX_PUSH_THREADS), result);
+        await this.pushAll(todo, result);
         if (result.failed > 0) break;
       }
       // The last push's answer said nothing else is new after the cursor: no pull request.
-      await this.pull(result, this.caughtUp && result.failed === 0);
+      await pull({ store: this.store, client: this.client, state: this.state, rebase: (id, st, ops, v) => this.rebase(id, st, ops, v) }, result, this.cursorSeen && !this.cursorGap && result.failed === 0);
       // A push failure stays reported (status(), `skein sync`) even when the pull went through.
       if (result.failed === 0) this.lastError = undefined;
     } catch (err) {
@@ -202,13 +208,32 @@ export class SyncEngine implements SyncHandle {
     return result;
   }
 
+  /**
+   * Pushes `todo` in requests of at most MAX_PUSH_THREADS threads, two at a time: the next one is
+   * read and compressed while the server stores the one before, and sent after its answer.
+   */
+  private async pushAll(todo: OutboxThread[], result: SyncResult): Promise<void> {
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < todo.length) {
+        const slice = todo.slice(next, (next += MAX_PUSH_THREADS));
+        await this.push(slice, result).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        });
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  }
+
   private async push(batch: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
-    const threads: PushThread[] = [];
+    const threads: OutgoingThread[] = [];
     // Threads that do not fit beside the others in one request's bytes go in a request of their own.
     const later: typeof batch = [];
     let budget = MAX_PUSH_BYTES;
     for (const t of batch) {
-      const all = await this.store.ops(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
+      const all = await this.store.opTexts(t.id, t.s.syncedV, Math.min(t.v, t.s.syncedV + MAX_OPS_PER_PUSH));
       // An archived (evicted) thread has no active log to send; it is pushed after a restore.
       if (all.length === 0) {
         this.dirty.delete(t.id);
@@ -230,14 +255,18 @@ export class SyncEngine implements SyncHandle {
   }
 
   /** Sends one push request (the threads of `batch` in `threads`) and settles its answer. */
-  private async pushNow(threads: PushThread[], all: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
+  private async pushNow(threads: OutgoingThread[], all: { id: ThreadID; v: number; s: ThreadSyncState }[], result: SyncResult): Promise<void> {
     const sent = new Set(threads.map((t) => t.id));
     const batch = all.filter((t) => sent.has(t.id));
     let answer;
+    // Requests go out in order, each after the answer before it moved the cursor (see pushAll).
+    const gate = this.sendGate;
+    let release!: () => void;
+    this.sendGate = new Promise<void>((r) => (release = r));
     try {
-      this.caughtUp = false;
-      answer = await this.client.push({ type: 'push', protocol: PROTOCOL_VERSION, clientId: this.store.clientId, threads }, this.state.cursor());
+      answer = await this.client.push(pushRequestText(this.store.clientId, threads), () => this.state.cursor(), gate);
     } catch (err) {
+      release();
       if (err instanceof SkeinError && (err.code === ErrorCode.VALIDATION || err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.PAYLOAD_TOO_LARGE)) {
         // The server refused the request itself (too large, malformed): find the thread that does
         // it by pushing alone, and set that one aside so it never blocks the others.
@@ -259,10 +288,12 @@ export class SyncEngine implements SyncHandle {
       this.lastError = fromUnknown(err).message;
       return;
     }
-    if (answer.cursor !== undefined && answer.cursor >= this.state.cursor()) {
-      this.state.setCursor(answer.cursor);
-      this.caughtUp = true;
+    if (answer.cursor === undefined) this.cursorGap = true;
+    else {
+      if (answer.cursor >= this.state.cursor()) this.state.setCursor(answer.cursor);
+      this.cursorSeen = true;
     }
+    release();
     const settled = await Promise.allSettled(answer.threads.map((r) => this.settle(r, threads.find((t) => t.id === r.id)!.ops, result)));
     for (const [i, s] of settled.entries()) {
       if (s.status === 'rejected') {
@@ -273,7 +304,7 @@ export class SyncEngine implements SyncHandle {
   }
 
   /** Settles the threads a failed push did answer; those the server failed to store back off. */
-  private async settlePartial(answer: PushResponse, threads: PushThread[], err: unknown, result: SyncResult): Promise<void> {
+  private async settlePartial(answer: PushResponse, threads: OutgoingThread[], err: unknown, result: SyncResult): Promise<void> {
     for (const r of answer.threads) {
       const sent = threads.find((t) => t.id === r.id);
       if (!sent) continue;
@@ -298,7 +329,7 @@ export class SyncEngine implements SyncHandle {
     this.state.set(id, { ...s, attempts: s.attempts + 1, nextAt: Date.now() + delay });
   }
 
-  private async settle(r: PushResult, pushed: Op[], result: SyncResult): Promise<void> {
+  private async settle(r: PushResult, pushed: readonly { v: number }[], result: SyncResult): Promise<void> {
     const s = this.state.get(r.id);
     if (r.status === 'ok') {
       result.pushed += pushed.length;
@@ -334,66 +365,5 @@ export class SyncEngine implements SyncHandle {
     await this.store.rebaseLog(id, info.v, s.syncedV, ops);
     this.state.set(id, { ...s, syncedV: serverV, remoteV: Math.max(s.remoteV, serverV) });
     if (mine.length > 0) this.dirty.add(id);
-  }
-
-  /** Pulls by cursor (unless `caughtUp`), then fetches the threads an earlier pull could not finish. */
-  private async pull(result: SyncResult, caughtUp: boolean): Promise<void> {
-    // The next page is fetched while this one is applied (its cursor is in the answer).
-    const fetchPage = (cursor: number) => withRetry(() => this.client.pull(cursor, PULL_PAGE, this.store.clientId), { attempts: 2, baseMs: 200 });
-    let next = caughtUp ? undefined : fetchPage(this.state.cursor());
-    while (next) {
-      const page = await next;
-      next = page.hasMore ? fetchPage(page.cursor) : undefined;
-      // A failed prefetch is reported by the await that takes it, not as an unhandled rejection.
-      next?.catch(() => undefined);
-      try {
-        for (const change of page.changes) result.pulled += await this.applyChange(change);
-      } catch (err) {
-        await next?.catch(() => undefined);
-        throw err;
-      }
-      this.state.setCursor(page.cursor);
-    }
-    // Threads a previous pull could not finish (held by another process's writer, or a gap).
-    for (const [id, s] of this.state.behind()) {
-      if (!s.poisoned) {
-        const r = await this.client.threadOps(id, s.syncedV).catch(() => undefined);
-        if (r) result.pulled += await this.applyChange({ id, fromVersion: r.fromVersion, toVersion: r.toVersion, ops: r.ops });
-      }
-    }
-  }
-
-  /** Brings one thread up to the server's ops in `change`; returns how many ops were new here. */
-  private async applyChange(change: PullChange): Promise<number> {
-    const id = change.id;
-    const s = this.state.get(id);
-    const remoteV = Math.max(s.remoteV, change.toVersion);
-    let ops = change.ops.filter((o) => o.v > s.syncedV);
-    if (ops.length === 0 && change.toVersion <= s.syncedV) return 0;
-    try {
-      // The server left out ops this device wrote, yet its sync state is behind them (a copied or
-      // restored store, or a lost acknowledgement): fetch what it may lack.
-      if (ops.length === 0) ops = (await this.client.threadOps(id, s.syncedV)).ops;
-      if (ops.length === 0) return 0;
-      // A gap (ops this device wrote are left out of pulls, or an earlier page was missed): fetch the range.
-      if (ops.some((o, i) => o.v !== s.syncedV + 1 + i)) ops = (await this.client.threadOps(id, s.syncedV)).ops;
-      // The local tier only: a tiered read would fetch a thread missing here from the server,
-      // download it a second time and then take it for a diverged copy.
-      const info = await this.store.localHead(id);
-      if (!info) await this.store.importThread(ops);
-      else if (info.v === s.syncedV) await this.store.applyRemoteOps(id, ops);
-      else {
-        await this.rebase(id, s, ops, ops.at(-1)!.v);
-        return ops.length;
-      }
-      this.state.set(id, { ...s, syncedV: ops.at(-1)!.v, remoteV });
-      return ops.length;
-    } catch (err) {
-      // Try again on a later round (e.g. another process holds the thread's writer).
-      this.state.set(id, { ...s, remoteV });
-      // A thread held by another writer, changed meanwhile, or archived here: remoteV remembers it.
-      if (err instanceof VersionConflictError || (err instanceof SkeinError && err.code !== ErrorCode.INTERNAL)) return 0;
-      throw err;
-    }
   }
 }

@@ -4,11 +4,13 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import {
+  EncodedJson,
   parsePoke,
   parsePullResponse,
   parsePushResponse,
@@ -52,6 +54,10 @@ function codeOf(status: number, body: unknown): Code {
   return STATUS_CODE.get(status) ?? ErrorCode.SERVER;
 }
 const GZIP_OVER = 1024;
+/** Extra request headers, or a function making them when the request is sent. */
+type Headers = Record<string, string> | (() => Record<string, string>);
+/** In the thread pool: the main thread goes on (e.g. with the next request) while a large body is compressed. */
+const gzipAsync = promisify(gzip);
 
 /** See the module comment. */
 export class SyncHttpClient {
@@ -71,20 +77,24 @@ export class SyncHttpClient {
     if (typeof options.token !== 'string' || options.token === '') throw new SkeinError(ErrorCode.VALIDATION, 'remote.token: required');
   }
 
-  private send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
-    if (this.closed) return Promise.reject(new SkeinError(ErrorCode.NETWORK, 'the store is closing'));
+  /** With `gate`, the body is encoded first and the request sent (its headers made by `extra`) once `gate` settles. */
+  private async send(method: string, path: string, body?: unknown, extra: Headers = {}, gate?: Promise<unknown>): Promise<{ status: number; headers: IncomingMessage['headers']; json: unknown }> {
+    if (this.closed) throw new SkeinError(ErrorCode.NETWORK, 'the store is closing');
     const url = new URL(path, this.base);
     let payload: Buffer | undefined;
-    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
     if (body !== undefined) {
-      payload = Buffer.from(JSON.stringify(body));
+      payload = Buffer.from(body instanceof EncodedJson ? body.text : JSON.stringify(body));
       headers['content-type'] = 'application/json';
       if (payload.length > GZIP_OVER) {
-        payload = gzipSync(payload);
+        payload = await gzipAsync(payload);
         headers['content-encoding'] = 'gzip';
       }
       headers['content-length'] = String(payload.length);
     }
+    if (gate) await gate.catch(() => undefined);
+    if (this.closed) throw new SkeinError(ErrorCode.NETWORK, 'the store is closing');
+    Object.assign(headers, typeof extra === 'function' ? extra() : extra);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers, timeout: this.options.timeoutMs ?? 30_000 }, (res) => {
@@ -115,8 +125,8 @@ export class SyncHttpClient {
     });
   }
 
-  private async call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<unknown> {
-    const res = await this.send(method, path, body, headers);
+  private async call(method: string, path: string, body?: unknown, headers?: Headers, gate?: Promise<unknown>): Promise<unknown> {
+    const res = await this.send(method, path, body, headers, gate);
     if (res.status >= 200 && res.status < 300) return res.json;
     const err = (res.json as { error?: { code?: string; message?: string } } | undefined)?.error;
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'] as string | undefined);
@@ -133,10 +143,16 @@ export class SyncHttpClient {
 
   /**
    * Pushes ops. A 5xx (some thread failed on the server) throws; ops it did store are acknowledged
-   * on the retry. With `pullCursor` the answer may carry a `cursor`: nothing else is new.
+   * on the retry. With `pullCursor` the answer may carry a `cursor`: nothing else is new. With
+   * `gate`, the request is compressed meanwhile and sent once `gate` settles, with the pull cursor
+   * read then (so that a push right behind another one sends the cursor its answer moved to).
    */
-  async push(req: PushRequest, pullCursor?: number): Promise<PushResponse> {
-    return parsePushResponse(await this.call('POST', '/v1/sync/push', req, pullCursor === undefined ? {} : { [PULL_CURSOR_HEADER]: String(pullCursor) }));
+  async push(req: PushRequest | EncodedJson, pullCursor?: number | (() => number), gate?: Promise<unknown>): Promise<PushResponse> {
+    const headers = (): Record<string, string> => {
+      const cursor = typeof pullCursor === 'function' ? pullCursor() : pullCursor;
+      return cursor === undefined ? {} : { [PULL_CURSOR_HEADER]: String(cursor) };
+    };
+    return parsePushResponse(await this.call('POST', '/v1/sync/push', req, headers, gate));
   }
 
   /** Ops after `cursor`, grouped by thread; `excludeClient` leaves out the ops that client wrote (it has them). */

@@ -19,6 +19,23 @@ export interface PushThread {
   ops: Op[];
 }
 
+/** An op to push as its JSON text (read from the local store as it is), with its version. */
+export interface OpText {
+  v: number;
+  text: string;
+}
+
+/** A request body already serialized: sent as it is. */
+export class EncodedJson {
+  constructor(readonly text: string) {}
+}
+
+/** The JSON of a push request whose threads carry their ops as texts (the same bytes as JSON.stringify of the request). */
+export function pushRequestText(clientId: string, threads: readonly { id: ThreadID; baseVersion: number; ops: readonly OpText[] }[]): EncodedJson {
+  const parts = threads.map((t) => `{"id":${JSON.stringify(t.id)},"baseVersion":${t.baseVersion},"ops":[${t.ops.map((o) => o.text).join(',')}]}`);
+  return new EncodedJson(`{"type":"push","protocol":${PROTOCOL_VERSION},"clientId":${JSON.stringify(clientId)},"threads":[${parts.join(',')}]}`);
+}
+
 /** `POST /v1/sync/push`. */
 export interface PushRequest {
   type: 'push';

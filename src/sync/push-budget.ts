@@ -6,7 +6,6 @@
  * never holds back the rest of its thread or of its batch.
  */
 import { MAX_OP_BYTES } from '../model/op-size.js';
-import type { Op } from '../model/types.js';
 
 /** Op JSON bytes per push: the largest op plus room, under the server's default 8 MiB body limit with the envelope. */
 export const MAX_PUSH_BYTES = MAX_OP_BYTES + 512 * 1024;
@@ -15,11 +14,11 @@ export const MAX_PUSH_BYTES = MAX_OP_BYTES + 512 * 1024;
  * The longest prefix of `ops` whose JSON fits in `budget` bytes, and its size. With `atLeastOne`,
  * the first op is taken even when it alone is larger (it then goes alone).
  */
-export function fitOps(ops: readonly Op[], budget: number, atLeastOne: boolean): { ops: Op[]; bytes: number } {
-  const out: Op[] = [];
+export function fitOps<T extends { text: string }>(ops: readonly T[], budget: number, atLeastOne: boolean): { ops: T[]; bytes: number } {
+  const out: T[] = [];
   let bytes = 0;
   for (const op of ops) {
-    const size = Buffer.byteLength(JSON.stringify(op));
+    const size = Buffer.byteLength(op.text);
     if (bytes + size > budget && !(atLeastOne && out.length === 0)) break;
     out.push(op);
     bytes += size;

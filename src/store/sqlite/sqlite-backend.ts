@@ -6,9 +6,10 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHidden, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, usageColumns } from '../view.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
+import { usageOf } from './usage-sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
 import { catchUpSearch, sqliteReindex, sqliteSearch } from './search-sql.js';
@@ -25,21 +26,6 @@ const WAL_CHECKPOINT_PAGES = 4000;
 type ThreadRow = { tid: number; v: number; head: string; evicted?: number | null };
 type MsgRow = { body: string; v: number; op_id: string; id: string };
 type RangeRow = { op_id: string; from_key: string; to_key: string; from_msg: string };
-
-const USAGE_SUMS = `coalesce(sum(in_tok),0) AS inputTokens, coalesce(sum(out_tok),0) AS outputTokens,
-  coalesce(sum(cr_tok),0) AS cacheReadTokens, coalesce(sum(cw_tok),0) AS cacheWriteTokens,
-  coalesce(sum(cost),0) AS costUSD, count(*) AS messages`;
-
-/** Adds archived usage sums into the live ones, group by group. */
-function mergeUsageRows(live: UsageRow[], archived: UsageRow[]): UsageRow[] {
-  const out = new Map(live.map((r) => [r.group, { ...r }]));
-  for (const a of archived) {
-    const r = out.get(a.group);
-    if (!r) out.set(a.group, { ...a });
-    else addUsage(r, a);
-  }
-  return [...out.values()].sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
-}
 
 /** Opens (and migrates) the SQLite backend in a file; `:memory:` gives a private in-memory database. */
 export function openSqliteBackend(file: string, options: SqliteBackendOptions = {}): SqliteBackend {
@@ -76,7 +62,6 @@ export class SqliteBackend implements StorageBackend {
     const r = this.row(id);
     return r ? (JSON.parse(r.head) as ThreadHead) : undefined;
   }
-
 
   async commit(batches: CommitBatch[], now: number): Promise<void> {
     try {
@@ -152,8 +137,15 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
-    const rows = this.s.since.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
-    return rows.map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
+    return this.sinceRows(afterSeq, limit).map((x) => ({ seq: x.seq, op: opFromRow(x.id, x.v, x.op_id, x.body) }));
+  }
+
+  async opTextsSince(afterSeq: number, limit: number): Promise<OpTextRow[]> {
+    return this.sinceRows(afterSeq, limit).map((x) => ({ seq: x.seq, threadId: x.id, v: x.v, clientId: clientIdOfBody(x.body), text: () => opTextFromRow(x.id, x.v, x.op_id, x.body) }));
+  }
+
+  private sinceRows(afterSeq: number, limit: number): { seq: number; v: number; op_id: string; body: string; id: ThreadID }[] {
+    return this.s.since.all(afterSeq, limit) as { seq: number; v: number; op_id: string; body: string; id: ThreadID }[];
   }
 
   async seqsSince(afterSeq: number, limit: number): Promise<number[]> {
@@ -201,10 +193,16 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
+    return this.opRows(id, fromVersion, toVersion).map((x) => opFromRow(id, x.v, x.op_id, x.body));
+  }
+
+  async opTexts(id: ThreadID, fromVersion: number, toVersion: number): Promise<{ v: number; text: string }[]> {
+    return this.opRows(id, fromVersion, toVersion).map((x) => ({ v: x.v, text: opTextFromRow(id, x.v, x.op_id, x.body) }));
+  }
+
+  private opRows(id: ThreadID, fromVersion: number, toVersion: number): { v: number; op_id: string; body: string }[] {
     const r = this.row(id);
-    if (!r) return [];
-    const rows = this.s.ops.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[];
-    return rows.map((x) => opFromRow(id, x.v, x.op_id, x.body));
+    return r ? (this.s.ops.all(r.tid, fromVersion, toVersion) as { v: number; op_id: string; body: string }[]) : [];
   }
 
   async hasOp(id: ThreadID, opId: string): Promise<boolean> {
@@ -269,22 +267,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async usage(ids: ThreadID[], by: 'model' | 'day' | 'all'): Promise<UsageRow[]> {
-    if (ids.length === 0) return [];
-    const group = by === 'model' ? "coalesce(m.model, '')" : by === 'day' ? 'm.day' : "''";
-    const marks = ids.map(() => '?').join(',');
-    const sql = `SELECT ${group} AS "group", ${USAGE_SUMS} FROM messages m JOIN threads t ON t.tid = m.tid
-      WHERE t.id IN (${marks}) AND (m.model IS NOT NULL OR m.in_tok IS NOT NULL OR m.out_tok IS NOT NULL OR m.cr_tok IS NOT NULL OR m.cw_tok IS NOT NULL OR m.cost IS NOT NULL)
-      GROUP BY 1 ORDER BY 1`;
-    const rows = this.db.prepare(sql).all(...ids) as UsageRow[];
-    const archivedGroup = by === 'model' ? 'a.model' : by === 'day' ? 'a.day' : "''";
-    const archived = this.db
-      .prepare(
-        `SELECT ${archivedGroup} AS "group", sum(a.in_tok) AS inputTokens, sum(a.out_tok) AS outputTokens, sum(a.cr_tok) AS cacheReadTokens,
-          sum(a.cw_tok) AS cacheWriteTokens, sum(a.cost) AS costUSD, sum(a.messages) AS messages
-        FROM archived_usage a JOIN threads t ON t.tid = a.tid WHERE t.id IN (${marks}) GROUP BY 1 ORDER BY 1`,
-      )
-      .all(...ids) as UsageRow[];
-    return archived.length === 0 ? rows : mergeUsageRows(rows, archived);
+    return usageOf(this.db, ids, by);
   }
 
   async inactiveThreads(opts: { updatedBefore: number; limit: number; after?: ThreadID }): Promise<ThreadID[]> {
