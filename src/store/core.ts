@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { SkeinError, ErrorCode, VersionConflictError, notFound } from '../errors.js';
-import { applyOps, step, type ThreadCore } from '../model/apply.js';
+import { applyOps } from '../model/apply.js';
 import { compareKeys } from '../model/order-key.js';
 import type { ThreadID } from '../model/ids.js';
 import { boundHidden } from '../model/hidden.js';
@@ -152,14 +152,14 @@ export class StoreCore {
   }
 
   /**
-   * Updates the memory tier and emits `thread:updated` after a commit. `own`: the ops were made
-   * on this head by this store's write path (new, complete, none already held); `made`: the batch
-   * that wrote them, whose head and rows the memory tier then takes as they are.
+   * Updates the memory tier and emits `thread:updated` after a commit. `made`: the batch this
+   * store's write path built on this head and committed (new, complete ops, none already held),
+   * whose head and rows the memory tier then takes as they are; absent for ops from elsewhere.
    */
-  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], own = false, made?: CommitBatch): void {
+  afterWrite(id: ThreadID, before: ThreadHead, ops: Op[], made?: CommitBatch): void {
     const cached = this.cache.get(id);
     if (cached && cached.v === before.v) {
-      const next = (made && extendWith(cached, made)) || (own && appendInPlace(cached, ops, this.storedClocks.get(cached))) || applyOps(cached, ops);
+      const next = (made && extendWith(cached, made)) || applyOps(cached, ops);
       if (made) this.storedClocks.set(next, boundHidden(made.head).clock);
       this.remember(next);
     } else this.cache.delete(id);
@@ -181,7 +181,8 @@ function sortsAfter(messages: readonly Message[], added: readonly Message[]): bo
  * The cached thread extended by a batch this store's write path built on it, without folding its
  * ops again: when the batch hides nothing and every message it adds is visible and sorts after
  * the last one (an append), the batch's head is the new core and its messages are pushed onto the
- * cached array (shared, as in `appendInPlace`). Undefined otherwise.
+ * cached array. The new thread shares (and extends) that array: the memory tier never hands its
+ * objects out (reads answer clones), so the superseded one is not seen again. Undefined otherwise.
  */
 function extendWith(cached: Thread, made: CommitBatch): Thread | undefined {
   if (made.hides.length > 0 || made.head.v !== cached.v + made.ops.length) return undefined;
@@ -197,28 +198,4 @@ function extendWith(cached: Thread, made: CommitBatch): Thread | undefined {
   // The batch hides nothing, so the ranges are the cached ones, kept whole (the stored head may hold a few).
   const { hiddenBefore: _b, ...clock } = core.clock;
   return { ...core, clock: { ...clock, hidden: cached.clock.hidden }, messages };
-}
-
-/**
- * Folds a write's own ops into a cached thread without copying its messages, when every message
- * they add sorts after the last one and none hides any (an append: the common case). The new
- * thread shares (and extends) the cached message array: the memory tier never hands its objects
- * out (reads answer clones), so the superseded one is not seen again. Undefined otherwise.
- */
-function appendInPlace(cached: Thread, ops: Op[], stored?: ThreadClock): Thread | undefined {
-  const { messages, ...rest } = cached;
-  // Folded on the stored (bounded) clock when there is one: ranges do not change here (a truncate
-  // goes the long way), and the store's own messages were keyed outside every range.
-  let core: ThreadCore = stored ? { ...rest, clock: stored } : rest;
-  const added: Message[] = [];
-  for (const op of ops) {
-    const r = step(core, op);
-    core = r.core;
-    if (r.effect.kind === 'hide') return undefined;
-    if (r.effect.kind === 'insert' && !r.effect.hidden) added.push(r.effect.message);
-  }
-  if (!sortsAfter(messages, added)) return undefined;
-  for (const m of added) messages.push(m);
-  const { hiddenBefore: _b, ...clock } = core.clock;
-  return { ...core, clock: { ...clock, hidden: rest.clock.hidden }, messages };
 }

@@ -116,7 +116,7 @@ export function mentionWrite(core: StoreCore, id: ThreadID): MentionWrite {
           await backend.commit([queued()], now);
           return;
         }
-        for (const j of joined) core.afterWrite(j.batch.threadId, j.before, j.ops, true, j.batch);
+        for (const j of joined) core.afterWrite(j.batch.threadId, j.before, j.ops, j.batch);
       } else await backend.commit([queued()], now);
     },
 

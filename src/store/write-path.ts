@@ -47,7 +47,7 @@ export function writeThread(core: StoreCore, id: ThreadID, deltas: Delta[], opts
         }
         throw err;
       }
-      core.afterWrite(id, head, ops, true, batch);
+      core.afterWrite(id, head, ops, batch);
       return { head: batch.head, ops };
     }
   });

@@ -22,7 +22,7 @@ export interface WriterHost {
   clientId: string;
   leaseTtlMs: number;
   now(): number;
-  afterWrite(before: ThreadHead, ops: Op[]): void;
+  afterWrite(before: ThreadHead, ops: Op[], batch: CommitBatch): void;
   /** The mention links of one write: a commit that writes them with it, and the ones left for after. */
   mentions(): { commit: CommitWith; after(): Promise<unknown> };
   released(writer: ThreadWriter): void;
@@ -95,7 +95,7 @@ export class ThreadWriter {
     const t = applyOps(before, ops);
     this.current = t;
     for (const l of this.listeners) l(t);
-    this.host.afterWrite(headOf(before, before.created), ops);
+    this.host.afterWrite(headOf(before, before.created), ops, batch);
     return t;
   }
 

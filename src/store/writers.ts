@@ -25,7 +25,7 @@ export async function acquireWriter(ctx: ReadContext, id: ThreadID, waitMs: numb
           clientId: core.config.clientId,
           leaseTtlMs: core.config.leaseTtlMs,
           now: () => core.now(),
-          afterWrite: (before, ops) => core.afterWrite(id, before, ops, true),
+          afterWrite: (before, ops, batch) => core.afterWrite(id, before, ops, batch),
           mentions: () => mentionWrite(core, id),
           released: (w) => {
             if (core.writers.get(id) === w) core.writers.delete(id);
