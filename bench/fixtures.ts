@@ -5,6 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Delta, ResourceUsage } from '../src/index.js';
+import { seededRandom as rng } from '../test/helpers/random.js';
+
+/** The benchmarks' seeded PRNG: every run writes the same bytes. */
+export { rng };
 
 const WORDS = (
   'the a of to and in is it for on with as that this file function test error return value type ' +
@@ -15,17 +19,6 @@ const WORDS = (
 const TOOLS = ['read_file', 'edit_file', 'bash', 'grep', 'list_dir'];
 const MODELS = ['claude-sonnet-4', 'gpt-4.1', 'claude-haiku-3.5'];
 
-/** A small deterministic PRNG (mulberry32), so every run writes the same bytes. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function text(rand: () => number, min: number, max: number): string {
   const target = min + Math.floor(rand() * (max - min));
@@ -47,6 +40,12 @@ function usage(rand: () => number): ResourceUsage {
   };
 }
 
+/** An assistant message that reads a file (call `call_<i>`) and carries usage. */
+function toolCallMessage(i: number, content: string, rand: () => number): Delta {
+  const input = { path: `src/${WORDS[i % WORDS.length]}/index.ts`, limit: 200 };
+  return { type: 'assistant:message', message: { content, toolCalls: [{ id: `call_${i}`, name: TOOLS[i % TOOLS.length]!, input }], resourceUsage: usage(rand) } };
+}
+
 /**
  * The deltas of messages `start .. start+count-1` of a conversation, in a four-message cycle: a
  * user prompt, an assistant message with a tool call and usage, the tool's result, and an
@@ -62,14 +61,7 @@ export function messageDeltas(start: number, count: number): Delta[] {
         out.push({ type: 'user:message', message: { content } });
         break;
       case 1:
-        out.push({
-          type: 'assistant:message',
-          message: {
-            content,
-            toolCalls: [{ id: `call_${i}`, name: TOOLS[i % TOOLS.length]!, input: { path: `src/${WORDS[i % WORDS.length]}/index.ts`, limit: 200 } }],
-            resourceUsage: usage(rand),
-          },
-        });
+        out.push(toolCallMessage(i, content, rand));
         break;
       case 2:
         out.push({ type: 'user:message', message: { content, toolResults: [{ toolCallId: `call_${i - 1}`, output: text(rand, 40, 120) }] } });
@@ -167,15 +159,7 @@ export function conversationDeltas(kind: ConversationKind, start: number, count:
     const content = text(rand, 300, 700);
     if (i % 2 === 0) out.push({ type: 'user:message', message: { content } });
     else if (kind === 'plain') out.push({ type: 'assistant:message', message: { content, resourceUsage: usage(rand) } });
-    else
-      out.push({
-        type: 'assistant:message',
-        message: {
-          content,
-          toolCalls: [{ id: `call_${i}`, name: TOOLS[i % TOOLS.length]!, input: { path: `src/${WORDS[i % WORDS.length]}/index.ts`, limit: 200 } }],
-          resourceUsage: usage(rand),
-        },
-      });
+    else out.push(toolCallMessage(i, content, rand));
   }
   return out;
 }

@@ -15,7 +15,7 @@ import type { ThreadID } from '../src/index.js';
 import { openPostgresServerStorage } from '../src/server/postgres-storage.js';
 import { progress, scaled, tempDir, type ResultRow } from './helpers.js';
 import type { DeviceConfig } from './sync-device.js';
-import { PG_URL } from './sync-servers.js';
+import { PG_URL, dropSchema } from './sync-servers.js';
 import { DEVICES, runDevices, summarize, type ThroughputRun } from './sync-throughput.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -137,13 +137,7 @@ async function run(instances: number, ms: number, shared: boolean): Promise<Scal
   } finally {
     await Promise.all(children.map(stop));
     await storage.close();
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropSchema(schema);
   }
 }
 

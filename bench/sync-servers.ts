@@ -55,7 +55,8 @@ export async function startSkeinServer(kind: 'sqlite' | 'postgres'): Promise<Ske
   };
 }
 
-async function dropSchema(schema: string): Promise<void> {
+/** Drops a benchmark's Postgres schema (its own connection: the pools may be closed by then). */
+export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {

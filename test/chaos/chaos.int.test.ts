@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { PG_SKIPPED } from '../helpers/postgres.js';
 import { ChaosWorld, printFigures, type ChaosFigures } from '../helpers/chaos-world.js';
+import { seededRandom } from '../helpers/random.js';
 
 const RUNS = Number(process.env.SKEIN_CHAOS_RUNS ?? 1);
 const STEPS = Number(process.env.SKEIN_CHAOS_STEPS ?? 30);
@@ -136,7 +137,7 @@ describe('chaos: 3 devices, 2 server instances, faults everywhere', { skip: PG_S
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: STEPS, size: 'max' }), fc.integer(), async (cmds, salt) => {
-        const random = seeded(SEED + salt);
+        const random = seededRandom(SEED + salt);
         const world = new ChaosWorld(random);
         try {
           await world.start(3);
@@ -167,15 +168,3 @@ describe('chaos: 3 devices, 2 server instances, faults everywhere', { skip: PG_S
     }
   });
 });
-
-/** A small seeded PRNG (mulberry32), so a run's faults replay from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openStore, type OpenStoreOptions, type Store, type ThreadID } from '../../src/index.js';
 
 export { rejectsWithCode } from '../../src/testing/contract-fixtures.js';
+export { seededRandom } from './random.js';
 
 /** The two kinds of local store every store test runs on. */
 export const KINDS = ['sqlite', 'memory'] as const;
@@ -76,14 +77,3 @@ export async function storeState(store: Store, ids: ThreadID[]): Promise<unknown
   return { threads, list };
 }
 
-/** A deterministic random source (mulberry32), so a failing run can be repeated from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
