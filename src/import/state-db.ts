@@ -5,24 +5,10 @@
  * records (compressed, once) and images by hash. The store itself only ever sees ops.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ThreadID } from '../model/types.js';
-
-interface Statement {
-  pluck(on?: boolean): Statement;
-  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate(...args: A): R };
-  close(): void;
-}
+import { migrate, openSqlite, type SqliteDatabase, type SqliteStatement } from '../store/sqlite/driver.js';
 
 const MIGRATIONS = [
   `CREATE TABLE sessions (key TEXT PRIMARY KEY, thread_id TEXT NOT NULL, v INTEGER NOT NULL, state TEXT NOT NULL DEFAULT '{}');
@@ -94,30 +80,13 @@ const dbs = new WeakMap<object, StateDb>();
 
 /** See the module comment. One per store (shared by every import on it in this process). */
 export class StateDb {
-  private readonly db: Database;
-  private readonly st: Record<string, Statement> = {};
+  private readonly db: SqliteDatabase;
+  private readonly st: Record<string, SqliteStatement> = {};
 
   private constructor(file: string) {
-    const require = createRequire(import.meta.url);
-    const Sqlite = require('better-sqlite3') as new (file: string) => Database;
-    this.db = new Sqlite(file);
-    if (file !== ':memory:') {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('cache_size = -16000');
-    }
-    // Each step re-reads the version inside a write transaction: two processes opening a new file migrate it once.
-    const step = this.db.transaction(() => {
-      const v = this.db.pragma('user_version', { simple: true }) as number;
-      if (v >= MIGRATIONS.length) return false;
-      this.db.exec(MIGRATIONS[v]!);
-      this.db.pragma(`user_version = ${v + 1}`);
-      return true;
-    });
-    while (step.immediate()) {
-      // next migration
-    }
+    this.db = openSqlite(file, { synchronous: 'NORMAL' });
+    this.db.pragma('cache_size = -16000');
+    migrate(this.db, MIGRATIONS);
   }
 
   private users = 0;
@@ -145,12 +114,12 @@ export class StateDb {
     dbs.delete(store);
   }
 
-  private stmt(sql: string): Statement {
+  private stmt(sql: string): SqliteStatement {
     return (this.st[sql] ??= this.db.prepare(sql));
   }
 
   // Asked once per source record: a plucked statement answers the value without building a row object.
-  private ownerStmt: Statement | undefined;
+  private ownerStmt: SqliteStatement | undefined;
 
   /** Runs `fn` in one transaction. */
   tx<R>(fn: () => R): R {

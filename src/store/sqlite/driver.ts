@@ -10,6 +10,8 @@ export interface SqliteStatement {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  /** Makes `get` answer the first column's value instead of a row object. */
+  pluck(on?: boolean): SqliteStatement;
 }
 
 /** An open database connection. */
@@ -31,12 +33,32 @@ export interface SqliteDatabase {
  */
 export function openSqlite(file: string, options: { synchronous: 'FULL' | 'NORMAL' }): SqliteDatabase {
   const require = createRequire(import.meta.url);
-  const Database = require('better-sqlite3') as new (file: string) => SqliteDatabase;
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  const Database = require('better-sqlite3') as new (file: string, options: { timeout: number }) => SqliteDatabase;
+  const db = new Database(file, { timeout: BUSY_WAIT_MS });
+  setWal(db);
   db.pragma(`synchronous = ${options.synchronous}`);
-  db.pragma('busy_timeout = 10000');
   return db;
+}
+
+const BUSY_WAIT_MS = 10_000;
+
+/**
+ * Switching a new file to WAL can answer SQLITE_BUSY at once, without waiting, while another
+ * process is switching or migrating the same new file (SQLite does not wait where waiting could
+ * deadlock). Two processes opening one new file is normal here (two importers, a CLI beside a
+ * server), so the switch is retried for the same 10 s any other write waits.
+ */
+function setWal(db: SqliteDatabase): void {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 /**
