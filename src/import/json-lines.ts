@@ -41,9 +41,14 @@ export async function importJsonLines(
   if (known && known.size === unit.size && known.mtime === unit.mtimeMs) return;
   let start = 0;
   let line = 0;
+  // The head hash covers at most the first 4 KiB: hashed again only while that length grows, not per batch.
+  let head: { length: number; hash: string } | undefined;
+  const headOf = async (length: number): Promise<string> => {
+    if (head?.length !== length) head = { length, hash: await headHash(unit.path, length) };
+    return head.hash;
+  };
   if (known && unit.size >= known.offset && known.offset > 0) {
-    const head = await headHash(unit.path, headLength(known.offset));
-    if (head === known.head) {
+    if ((await headOf(headLength(known.offset))) === known.head) {
       start = known.offset;
       line = known.line;
     }
@@ -54,9 +59,9 @@ export async function importJsonLines(
   let lines = line;
   const progress = async (): Promise<{ path: string; progress: FileProgress }> => {
     for (const k of ctx.sink.touched) keys.add(k);
-    const head = await headHash(unit.path, headLength(offset));
+    const hash = await headOf(headLength(offset));
     const done = offset >= unit.size;
-    return { path: unit.path, progress: { size: done ? unit.size : -1, mtime: done ? unit.mtimeMs : -1, offset, line: lines, head, keys: [...keys] } };
+    return { path: unit.path, progress: { size: done ? unit.size : -1, mtime: done ? unit.mtimeMs : -1, offset, line: lines, head: hash, keys: [...keys] } };
   };
   batches: for await (const batch of readLineBatches(unit.path, start, line)) {
     // Parsed up front so that the mapper can look up what the whole batch needs at once.

@@ -199,7 +199,7 @@ export class Session {
     this.uuids = [];
     this.pendingKeys.clear();
     this.stateDirty = false;
-    for (const [a, u] of uuids) this.sink.claimed.delete(`${a}\0${u}`);
+    for (const [a, u] of uuids) this.sink.claimed.get(a)?.delete(u);
     db.tx(() => {
       this.sink.fence();
       db.putRecords(this.threadId, records);
@@ -225,10 +225,10 @@ export class ImportSink {
   /** Threads written directly (skein's own op log), with what happened to them, and their new messages. */
   readonly external = new Map<ThreadID, 'created' | 'updated' | 'unchanged'>();
   externalMessages = 0;
-  /** Uuids claimed in this run and not yet written (agent + uuid -> thread). */
-  readonly claimed = new Map<string, ThreadID>();
-  /** Owners of the current batch's uuids (null: none), see {@link prefetchOwners}. */
-  private readonly owners = new Map<string, ThreadID | null>();
+  /** Uuids claimed in this run and not yet written, per agent (uuid -> thread). */
+  readonly claimed = new Map<string, Map<string, ThreadID>>();
+  /** Owners of the current batch's uuids per agent (null: none), see {@link prefetchOwners}. */
+  private readonly owners = new Map<string, Map<string, ThreadID | null>>();
 
   /**
    * @param fence Throws when this import may no longer write (its lease was taken over); run
@@ -317,16 +317,15 @@ export class ImportSink {
 
   /** The thread that holds a source uuid, if any. */
   uuidOwner(agent: string, uuid: string): ThreadID | undefined {
-    const k = `${agent}\0${uuid}`;
-    const claimed = this.claimed.get(k);
+    const claimed = this.claimed.get(agent)?.get(uuid);
     if (claimed) return claimed;
-    const known = this.owners.get(k);
+    const known = this.owners.get(agent)?.get(uuid);
     if (known !== undefined) return known === null ? undefined : known;
     return this.db.uuidOwner(agent, uuid) as ThreadID | undefined;
   }
 
   /**
-   * Who holds each of `uuids` (agent + uuid), asked in one query per agent and kept until the
+   * Who holds each of `uuids` (per agent), asked in one query per agent and kept until the
    * next prefetch, so that the records of a batch of lines are not looked up one by one. Claims
    * update what is kept; nothing else writes uuids while the import holds its lease.
    */
@@ -335,15 +334,19 @@ export class ImportSink {
     for (const [agent, list] of uuids) {
       if (list.length === 0) continue;
       const found = this.db.uuidOwners(agent, list);
-      for (const u of list) this.owners.set(`${agent}\0${u}`, (found.get(u) as ThreadID | undefined) ?? null);
+      const known = new Map<string, ThreadID | null>();
+      for (const u of list) known.set(u, (found.get(u) as ThreadID | undefined) ?? null);
+      this.owners.set(agent, known);
     }
   }
 
-  /** Notes a claim in what {@link prefetchOwners} kept. */
+  /** Notes a claim (written with the session's next flush) in what {@link prefetchOwners} kept. */
   noteClaim(agent: string, uuid: string, threadId: ThreadID): void {
-    const k = `${agent}\0${uuid}`;
-    this.claimed.set(k, threadId);
-    if (this.owners.has(k)) this.owners.set(k, threadId);
+    let claims = this.claimed.get(agent);
+    if (!claims) this.claimed.set(agent, (claims = new Map()));
+    claims.set(uuid, threadId);
+    const known = this.owners.get(agent);
+    if (known?.has(uuid)) known.set(uuid, threadId);
   }
 
   /** Writes every session's buffer, then the file's read progress (so progress never runs ahead). */

@@ -35,32 +35,47 @@ function timeOf(rec: Obj): number | undefined {
   return Number.isFinite(t) && t >= 0 ? t : undefined;
 }
 
+/** A usage with its fields in one fixed order (and one object shape for the hot path). */
+function usageFields(model: string | undefined, inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number): ResourceUsage {
+  return model ? { model, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } : { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens };
+}
+
 function usageOf(msg: Obj): ResourceUsage | undefined {
   const u = msg.usage;
   if (!isObj(u)) return undefined;
-  const model = str(msg.model);
-  return {
-    ...(model && { model }),
-    inputTokens: num(u.input_tokens),
-    outputTokens: num(u.output_tokens),
-    cacheReadTokens: num(u.cache_read_input_tokens),
-    cacheWriteTokens: num(u.cache_creation_input_tokens),
-  };
+  return usageFields(str(msg.model), num(u.input_tokens), num(u.output_tokens), num(u.cache_read_input_tokens), num(u.cache_creation_input_tokens));
 }
 
-const FIELDS = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'] as const;
-
 /** `now` minus what was already counted, field by field (never below zero). */
-function minus(now: ResourceUsage, counted: ResourceUsage | undefined): ResourceUsage {
-  const out: ResourceUsage = { ...(now.model && { model: now.model }) };
-  for (const f of FIELDS) out[f] = Math.max(0, (now[f] ?? 0) - (counted?.[f] ?? 0));
-  return out;
+function minus(now: ResourceUsage, c: ResourceUsage | undefined): ResourceUsage {
+  return usageFields(
+    now.model,
+    Math.max(0, (now.inputTokens ?? 0) - (c?.inputTokens ?? 0)),
+    Math.max(0, (now.outputTokens ?? 0) - (c?.outputTokens ?? 0)),
+    Math.max(0, (now.cacheReadTokens ?? 0) - (c?.cacheReadTokens ?? 0)),
+    Math.max(0, (now.cacheWriteTokens ?? 0) - (c?.cacheWriteTokens ?? 0)),
+  );
 }
 
 function add(a: ResourceUsage | undefined, b: ResourceUsage): ResourceUsage {
-  const out: ResourceUsage = { ...(b.model && { model: b.model }) };
-  for (const f of FIELDS) out[f] = (a?.[f] ?? 0) + (b[f] ?? 0);
-  return out;
+  return usageFields(
+    b.model,
+    (a?.inputTokens ?? 0) + (b.inputTokens ?? 0),
+    (a?.outputTokens ?? 0) + (b.outputTokens ?? 0),
+    (a?.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0),
+    (a?.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0),
+  );
+}
+
+/** The larger of each field (what a response's pieces counted so far). */
+function most(a: ResourceUsage, b: ResourceUsage): ResourceUsage {
+  return usageFields(
+    a.model,
+    Math.max(a.inputTokens ?? 0, b.inputTokens ?? 0),
+    Math.max(a.outputTokens ?? 0, b.outputTokens ?? 0),
+    Math.max(a.cacheReadTokens ?? 0, b.cacheReadTokens ?? 0),
+    Math.max(a.cacheWriteTokens ?? 0, b.cacheWriteTokens ?? 0),
+  );
 }
 
 function isPrompt(rec: Obj): boolean {
@@ -289,10 +304,16 @@ export class ClaudeFile {
     // A sidechain replaying its parent's response (same message.id, another requestId) would
     // count it twice: the response is counted where it was first seen (as ccusage does).
     const msgId = str(msg.id);
+    // A response id no thread held yet: no usage of it was written down anywhere either (the
+    // claim and that record go to imports.db in the same transaction), so nothing to look up.
+    let fresh = false;
     if (usage && msgId && s.state.group !== group) {
       const counter = this.ctx.sink.uuidOwner(`${AGENT}:message`, msgId);
       if (counter && counter !== s.threadId) usage = undefined;
-      else if (!counter) s.claim(`${AGENT}:message`, msgId);
+      else if (!counter) {
+        s.claim(`${AGENT}:message`, msgId);
+        fresh = true;
+      }
     }
     if (usage) {
       // The current response's counted usage lives in the session state; a response left behind
@@ -301,10 +322,10 @@ export class ClaudeFile {
       if (s.state.group === group) counted = s.state.groupUsage as ResourceUsage;
       else {
         if (typeof s.state.group === 'string') s.noteRecord(`g:${s.state.group}`, null, JSON.stringify(s.state.groupUsage));
-        const row = s.seen(`g:${group}`);
+        const row = fresh ? undefined : s.seen(`g:${group}`);
         counted = row?.val ? (JSON.parse(row.val) as ResourceUsage) : undefined;
       }
-      const full = counted ? { ...usage, ...Object.fromEntries(FIELDS.map((f) => [f, Math.max(usage![f] ?? 0, counted[f] ?? 0)])) } : usage;
+      const full = counted ? most(usage, counted) : usage;
       usage = minus(usage, counted);
       s.state.group = group;
       s.state.groupUsage = full;
@@ -327,9 +348,11 @@ export class ClaudeFile {
     this.lastPiece = { mid: s.message('assistant:message', message, uuid), uuid, group };
   }
 
+  /** Puts `usage` (a new object, owned from here on) on the message, priced when the model is known. */
   private price(s: Session, m: MessageInput, usage: ResourceUsage): void {
     const cost = estimateCost(usage);
-    m.resourceUsage = cost === undefined ? usage : { ...usage, costUSD: cost };
+    if (cost !== undefined) usage.costUSD = cost;
+    m.resourceUsage = usage;
     if (cost !== undefined) {
       m.costEstimated = true;
       if (s.getMeta('costEstimated') !== true) s.setMeta('costEstimated', true);
