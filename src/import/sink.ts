@@ -91,7 +91,7 @@ export class Session {
 
   /** Notes a record that became no message (kept verbatim only, or merged into another). */
   noteRecord(rkey: string, mid: string | null = null, val?: string): void {
-    this.records.push({ rkey, mid, raw: true, ...(val !== undefined && { val }) });
+    this.records.push(val === undefined ? { rkey, mid, raw: true } : { rkey, mid, raw: true, val });
     this.pendingKeys.set(rkey, mid);
   }
 
