@@ -13,7 +13,7 @@ import type { FileProgress } from './state-db.js';
 import type { ImportContext, SourceUnit } from './types.js';
 
 /** A mapper of one parsed line. `text` is the line as written (kept verbatim). */
-export type LineHandler = (record: Record<string, unknown>, line: Line & { text: string }) => Promise<void>;
+export type LineHandler = (record: Record<string, unknown>, line: Line & { text: string }) => Promise<void> | void;
 
 /** A line's JSON value, or the error that parsing it threw (undefined for a line that is not text). */
 function parse(text: string | undefined): unknown {
@@ -82,7 +82,8 @@ export async function importJsonLines(
       } else if (typeof record !== 'object' || record === null || Array.isArray(record)) ctx.skip(unit.path, l.line, 'not a JSON object');
       else {
         ctx.sink.origin = { file: unit.path, line: l.line };
-        await handle(record as Record<string, unknown>, l as Line & { text: string });
+        const pending = handle(record as Record<string, unknown>, l as Line & { text: string });
+        if (pending) await pending;
       }
       offset = l.end;
       lines = l.line;

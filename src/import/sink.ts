@@ -245,11 +245,11 @@ export class ImportSink {
     return [...this.sessions.values()];
   }
 
-  /** The session for `key`, made (with its thread) from `init` when new. */
-  session(key: string, init: () => ThreadInit): Promise<Session> {
+  /** The session for `key`, made (with its thread) from `init` when new; an open one is answered as is (no promise per record). */
+  session(key: string, init: () => ThreadInit): Session | Promise<Session> {
     this.touched.add(key);
     const open = this.sessions.get(key);
-    if (open) return Promise.resolve(open);
+    if (open) return open;
     let p = this.opening.get(key);
     if (!p) {
       p = this.openSession(key, init).finally(() => this.opening.delete(key));

@@ -16,6 +16,7 @@
 import type { MessageInput, ResourceUsage } from '../../model/types.js';
 import { mapBlocks, messageOf, titleFromPrompt } from '../blocks.js';
 import { estimateCost } from '../prices.js';
+import { add, minus, most, usageOf } from './usage.js';
 import type { Session, ThreadInit } from '../sink.js';
 import type { ImportContext } from '../types.js';
 import { createHash } from 'node:crypto';
@@ -27,55 +28,11 @@ type Obj = Record<string, unknown>;
 const AGENT = 'claude-code';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function timeOf(rec: Obj): number | undefined {
   const t = typeof rec.timestamp === 'string' ? Date.parse(rec.timestamp) : NaN;
   return Number.isFinite(t) && t >= 0 ? t : undefined;
-}
-
-/** A usage with its fields in one fixed order (and one object shape for the hot path). */
-function usageFields(model: string | undefined, inputTokens: number, outputTokens: number, cacheReadTokens: number, cacheWriteTokens: number): ResourceUsage {
-  return model ? { model, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } : { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens };
-}
-
-function usageOf(msg: Obj): ResourceUsage | undefined {
-  const u = msg.usage;
-  if (!isObj(u)) return undefined;
-  return usageFields(str(msg.model), num(u.input_tokens), num(u.output_tokens), num(u.cache_read_input_tokens), num(u.cache_creation_input_tokens));
-}
-
-/** `now` minus what was already counted, field by field (never below zero). */
-function minus(now: ResourceUsage, c: ResourceUsage | undefined): ResourceUsage {
-  return usageFields(
-    now.model,
-    Math.max(0, (now.inputTokens ?? 0) - (c?.inputTokens ?? 0)),
-    Math.max(0, (now.outputTokens ?? 0) - (c?.outputTokens ?? 0)),
-    Math.max(0, (now.cacheReadTokens ?? 0) - (c?.cacheReadTokens ?? 0)),
-    Math.max(0, (now.cacheWriteTokens ?? 0) - (c?.cacheWriteTokens ?? 0)),
-  );
-}
-
-function add(a: ResourceUsage | undefined, b: ResourceUsage): ResourceUsage {
-  return usageFields(
-    b.model,
-    (a?.inputTokens ?? 0) + (b.inputTokens ?? 0),
-    (a?.outputTokens ?? 0) + (b.outputTokens ?? 0),
-    (a?.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0),
-    (a?.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0),
-  );
-}
-
-/** The larger of each field (what a response's pieces counted so far). */
-function most(a: ResourceUsage, b: ResourceUsage): ResourceUsage {
-  return usageFields(
-    a.model,
-    Math.max(a.inputTokens ?? 0, b.inputTokens ?? 0),
-    Math.max(a.outputTokens ?? 0, b.outputTokens ?? 0),
-    Math.max(a.cacheReadTokens ?? 0, b.cacheReadTokens ?? 0),
-    Math.max(a.cacheWriteTokens ?? 0, b.cacheWriteTokens ?? 0),
-  );
 }
 
 function isPrompt(rec: Obj): boolean {
@@ -111,7 +68,7 @@ export class ClaudeFile {
   }
 
   /** The session a record belongs to. */
-  private async sessionFor(rec: Obj): Promise<Session | undefined> {
+  private sessionFor(rec: Obj): Session | Promise<Session> | undefined {
     const sink = this.ctx.sink;
     const k = this.kind;
     if (k.kind === 'subagent') {
@@ -180,10 +137,15 @@ export class ClaudeFile {
   }
 
   /** Maps one record of the file. */
-  async record(rec: Obj, line: number, text: string): Promise<void> {
+  record(rec: Obj, line: number, text: string): Promise<void> | void {
     const uuid = str(rec.uuid);
     if (!uuid) return this.metaRecord(rec, line, text);
-    const s = await this.sessionFor(rec);
+    // Most records go to an open session and need nothing awaited: no promise is made for them.
+    const s = this.sessionFor(rec);
+    return s instanceof Promise ? s.then((open) => this.recordIn(open, rec, uuid, line, text)) : this.recordIn(s, rec, uuid, line, text);
+  }
+
+  private recordIn(s: Session | undefined, rec: Obj, uuid: string, line: number, text: string): Promise<void> | void {
     if (!s) {
       this.ctx.skip(this.path, line, 'record without a session id');
       return;
@@ -207,10 +169,19 @@ export class ClaudeFile {
     }
     s.claim(AGENT, uuid);
     this.context(s, rec);
-    await this.place(s, rec, uuid);
-    await this.map(s, rec, uuid);
-    s.raw(this.path, line, text);
-    s.state.tip = uuid;
+    const placed = this.place(s, rec, uuid);
+    if (placed) return placed.then(() => this.mapped(s, rec, uuid, line, text));
+    return this.mapped(s, rec, uuid, line, text);
+  }
+
+  private mapped(s: Session, rec: Obj, uuid: string, line: number, text: string): Promise<void> | void {
+    const done = () => {
+      s.raw(this.path, line, text);
+      s.state.tip = uuid;
+    };
+    const pending = this.map(s, rec, uuid);
+    if (pending) return pending.then(done);
+    done();
   }
 
   /** cwd, branch and version as the records say. */
@@ -233,13 +204,18 @@ export class ClaudeFile {
     }
   }
 
-  /** Follows the tree: a rewind hides the abandoned branch. */
-  private async place(s: Session, rec: Obj, uuid: string): Promise<void> {
+  /** Follows the tree: a rewind hides the abandoned branch (a promise only then). */
+  private place(s: Session, rec: Obj, uuid: string): Promise<void> | undefined {
     const parent = str(rec.parentUuid) ?? (rec.subtype === 'compact_boundary' ? str(rec.logicalParentUuid) : undefined);
     if (!parent || parent === uuid || parent === s.state.tip || !isPrompt(rec)) return;
-    let row = s.seen(parent);
+    const row = s.seen(parent);
     if (!row || row.live === 0) return;
+    return this.rewind(s, parent);
+  }
+
+  private async rewind(s: Session, parent: string): Promise<void> {
     await s.flush();
+    let row = s.seen(parent);
     row = s.seen(parent);
     if (!row) return;
     const db = this.ctx.sink.db;
@@ -251,23 +227,15 @@ export class ClaudeFile {
     db.hideAfter(s.threadId, row.seq);
   }
 
-  private async map(s: Session, rec: Obj, uuid: string): Promise<void> {
+  /** Maps a record onto messages (a promise only for a compaction summary, which may open a thread). */
+  private map(s: Session, rec: Obj, uuid: string): Promise<void> | undefined {
     const msg = isObj(rec.message) ? rec.message : undefined;
     const timestamp = timeOf(rec);
     const at = timestamp === undefined ? {} : { timestamp };
     const db = this.ctx.sink.db;
     if (rec.type === 'user' && msg) {
       const m = messageOf(mapBlocks(db, msg.content));
-      if (rec.isCompactSummary === true) {
-        const summary = await this.ctx.sink.session(`${s.key}/compact-${uuid}`, () => ({
-          title: 'Compaction summary',
-          meta: { source: s.getMeta('source') ?? { agent: AGENT }, compactedAt: uuid },
-          parent: { key: s.key, link: 'summary', init: () => ({ meta: {} }) },
-        }));
-        if (!summary.seen(uuid)) summary.message('assistant:message', { ...m, ...at }, uuid);
-        s.noteRecord(uuid);
-        return;
-      }
+      if (rec.isCompactSummary === true) return this.compactSummary(s, { ...m, ...at }, uuid);
       if (rec.isMeta === true) {
         s.message('system:message', { ...m, ...at, kind: 'meta' }, uuid);
         return;
@@ -282,13 +250,26 @@ export class ClaudeFile {
       }
       return;
     }
-    if (rec.type === 'assistant' && msg) return this.assistant(s, rec, msg, uuid, at);
+    if (rec.type === 'assistant' && msg) {
+      this.assistant(s, rec, msg, uuid, at);
+      return;
+    }
     if (rec.type === 'system' && typeof rec.content === 'string') {
       const kind = str(rec.subtype) ?? 'system';
       s.message('system:message', { content: rec.content, ...at, kind, ...(isObj(rec.compactMetadata) && { compactMetadata: rec.compactMetadata }) }, uuid);
       return;
     }
     // progress, attachment and types not known yet: in the tree, kept verbatim.
+    s.noteRecord(uuid);
+  }
+
+  private async compactSummary(s: Session, m: MessageInput, uuid: string): Promise<void> {
+    const summary = await this.ctx.sink.session(`${s.key}/compact-${uuid}`, () => ({
+      title: 'Compaction summary',
+      meta: { source: s.getMeta('source') ?? { agent: AGENT }, compactedAt: uuid },
+      parent: { key: s.key, link: 'summary', init: () => ({ meta: {} }) },
+    }));
+    if (!summary.seen(uuid)) summary.message('assistant:message', m, uuid);
     s.noteRecord(uuid);
   }
 
