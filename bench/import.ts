@@ -44,7 +44,7 @@ interface Db {
   close(): void;
 }
 
-export async function baseline(dir: string, files: string[]): Promise<number> {
+async function baseline(dir: string, files: string[]): Promise<number> {
   const Sqlite = createRequire(import.meta.url)('better-sqlite3') as new (f: string) => Db;
   const db = new Sqlite(join(dir, 'baseline.db'));
   db.pragma('journal_mode = WAL');
