@@ -125,6 +125,35 @@ describe('claude-code import', () => {
     assert.equal((await store.usage(t.id)).outputTokens, 200 + 80);
   });
 
+  it('a late piece of an older response counts only its difference; a new response counts in full', async () => {
+    const sid = '21111111-2222-4333-8444-555555555555';
+    const file = join(projects, `${sid}.jsonl`);
+    const at = { sessionId: sid };
+    writeFileSync(
+      file,
+      jsonl([
+        user('l1', null, 'start', at),
+        assistant('l2', 'l1', 'msg_l1', 'req_l1', { type: 'text', text: 'one' }, { output_tokens: 100 }, at),
+        toolResult('l3', 'l2', [{ id: 'toolu_l', content: 'ok' }], at),
+        assistant('l4', 'l3', 'msg_l2', 'req_l2', { type: 'text', text: 'two' }, { output_tokens: 50 }, at),
+      ]),
+    );
+    await importTranscripts(store, { source: 'claude-code', paths: [file] });
+    const t = await byImportKey(store, `claude-code:${sid}`);
+    assert.equal((await store.usage(t.id)).outputTokens, 150);
+    // msg_l1 is no longer the response being read: what it counted comes from the import state
+    appendFileSync(
+      file,
+      jsonl([
+        assistant('l5', 'l2', 'msg_l1', 'req_l1', { type: 'text', text: 'one, late' }, { output_tokens: 130 }, at),
+        assistant('l6', 'l4', 'msg_l3', 'req_l3', { type: 'text', text: 'three' }, { output_tokens: 70 }, at),
+      ]),
+    );
+    await importTranscripts(store, { source: 'claude-code', paths: [file] });
+    // 100 + 50, then 30 more for msg_l1 (130 in all) and 70 for the new msg_l3
+    assert.equal((await store.usage(t.id)).outputTokens, 150 + 30 + 70);
+  });
+
   it('a rewritten or truncated file is deduplicated by record identity', async () => {
     const file = join(projects, `${SESSION}.jsonl`);
     const before = await byImportKey(store, `claude-code:${SESSION}`);
