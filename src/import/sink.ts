@@ -165,9 +165,19 @@ export class Session {
     return this.deltas.length >= BATCH || this.records.length >= BATCH * 4;
   }
 
-  /** Writes the buffered deltas (one atomic append), then the records that made them. */
-  async flush(): Promise<void> {
-    if (!this.dirty) return;
+  /**
+   * Writes the buffered deltas (one atomic append), then the records that made them; `also`
+   * runs in that state transaction (the sink puts a file's read progress there).
+   */
+  async flush(also?: () => void): Promise<void> {
+    if (!this.dirty) {
+      if (also)
+        this.sink.db.tx(() => {
+          this.sink.fence();
+          also();
+        });
+      return;
+    }
     const deltas = this.deltas;
     const origins = this.origins;
     this.deltas = [];
@@ -206,6 +216,7 @@ export class Session {
       for (const c of raws) db.putRaw(this.threadId, c);
       db.putUuids(this.threadId, uuids);
       db.putSession(this.key, this.threadId, this.v, this.state);
+      also?.();
     });
   }
 }
@@ -349,13 +360,18 @@ export class ImportSink {
     if (known?.has(uuid)) known.set(uuid, threadId);
   }
 
-  /** Writes every session's buffer, then the file's read progress (so progress never runs ahead). */
+  /**
+   * Writes every session's buffer, then the file's read progress (so progress never runs ahead):
+   * in the state transaction of the last session written, which follows every thread's append.
+   */
   async flushAll(file?: { path: string; progress: FileProgress }): Promise<void> {
-    for (const s of this.sessions.values()) await s.flush();
-    if (file)
+    const dirty = this.all().filter((s) => s.dirty);
+    const putFile = file && (() => this.db.putFile(file.path, file.progress));
+    for (let i = 0; i < dirty.length; i++) await dirty[i]!.flush(i === dirty.length - 1 ? putFile : undefined);
+    if (dirty.length === 0 && putFile)
       this.db.tx(() => {
         this.fence();
-        this.db.putFile(file.path, file.progress);
+        putFile();
       });
   }
 
