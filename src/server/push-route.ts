@@ -7,7 +7,8 @@ import { ErrorCode, fromUnknown } from '../errors.js';
 import type { StorageBackend } from '../store/backend.js';
 import { KeyedQueue } from '../store/keyed-queue.js';
 import type { Store } from '../store/store.js';
-import { parsePushRequest, PROTOCOL_VERSION, type PushResponse, type PushResult } from '../sync/protocol.js';
+import { isThreadId } from '../model/ids.js';
+import { MAX_PUSH_OPS, MAX_PUSH_THREADS, parsePushRequest, PROTOCOL_VERSION, type PushResponse, type PushResult } from '../sync/protocol.js';
 import { GroupCommit } from './group-commit.js';
 import type { Metrics } from './metrics.js';
 import { applyPushedThread, HeadCache, onlyOwnOpsSince, pullCursorOf } from './push.js';
@@ -23,6 +24,33 @@ export interface PushAnswer {
 
 /** Takes a push request of `user` in workspace `ws`: `body` is the parsed JSON, `cursorHeader` the client's pull cursor. */
 export type PushHandler = (ws: string, user: string, body: unknown, cursorHeader: string | undefined) => Promise<PushAnswer>;
+
+type PushRequestEnvelope = ReturnType<typeof parsePushRequest>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
+
+/**
+ * A push request's envelope checked by a direct walk, for the common request: undefined unless
+ * the schema (`parsePushRequest`) accepts it as it is; then the schema runs and names the field.
+ */
+export function plainPushRequest(v: unknown): PushRequestEnvelope | undefined {
+  if (!isObject(v)) return undefined;
+  for (const k of Object.keys(v)) if (k !== 'type' && k !== 'protocol' && k !== 'clientId' && k !== 'threads') return undefined;
+  if ((v.type !== undefined && v.type !== 'push') || (v.protocol !== undefined && v.protocol !== PROTOCOL_VERSION)) return undefined;
+  const { clientId, threads } = v;
+  if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 64 || !Array.isArray(threads) || threads.length > MAX_PUSH_THREADS) return undefined;
+  for (const t of threads as unknown[]) {
+    if (!isObject(t)) return undefined;
+    let n = 0;
+    for (const k of Object.keys(t)) {
+      if (k !== 'id' && k !== 'baseVersion' && k !== 'ops') return undefined;
+      n++;
+    }
+    const { id, baseVersion, ops } = t;
+    if (n !== 3 || !isThreadId(id) || typeof baseVersion !== 'number' || !Number.isSafeInteger(baseVersion) || baseVersion < 0 || !Array.isArray(ops) || ops.length > MAX_PUSH_OPS) return undefined;
+  }
+  return v as PushRequestEnvelope;
+}
 
 /** Builds the push handler over what the app holds. */
 export function pushHandler(deps: { storage: ServerStorage; metrics: Metrics; now: () => number; storeOf: (ws: string) => Promise<Store> }): PushHandler {
@@ -45,7 +73,7 @@ export function pushHandler(deps: { storage: ServerStorage; metrics: Metrics; no
   };
 
   return async (ws, user, body, cursorHeader): Promise<PushAnswer> => {
-    const req = parsePushRequest(body);
+    const req = plainPushRequest(body) ?? parsePushRequest(body);
     const backend = await storage.backend(ws);
     const group = groupOf(ws, backend);
     // Another user's private thread cannot be written (nor its existence learned) by a push.
