@@ -40,7 +40,6 @@ type Env = { Variables: { workspace: string; user: string } };
 
 const MAX_PULL = 5000;
 
-
 function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 0): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return fallback;

@@ -7,6 +7,10 @@
  * loss as it did at FULL. Writes that come in while a sync runs share the next one: one fsync
  * covers everything written before it started, so under load one fsync serves many pushes.
  *
+ * At FULL nothing was visible before it was durable (the wal-index moves after the fsync); that
+ * holds here too: a read that returns while a sync is pending waits for every sync asked for so
+ * far, so no pull, conflict answer or page hands out an op that a power loss could still take back.
+ *
  * The WAL file keeps its inode while the server holds the database open (SQLite deletes it only
  * when the last connection closes; a checkpoint rewinds or truncates it in place).
  */
@@ -43,6 +47,13 @@ export class WalSync {
       this.waiters.push({ ticket, resolve, reject });
       this.kick();
     });
+  }
+
+  /** Resolves once every sync asked for so far is done; undefined when none is pending. */
+  settled(): Promise<void> | undefined {
+    if (this.waiters.length === 0) return undefined;
+    const ticket = this.tickets;
+    return new Promise<void>((resolve, reject) => this.waiters.push({ ticket, resolve, reject }));
   }
 
   private kick(): void {
@@ -109,7 +120,10 @@ const WRITES: ReadonlySet<string> = new Set([
 
 /**
  * `backend` (a SQLite backend opened at `durability: 'normal'`) with every write followed by
- * `wal.sync()`, and its close closing the WAL file too. Reads go straight through.
+ * `wal.sync()` before it resolves, every read that returns while a sync is pending held until it
+ * is done, and its close closing the WAL file too. The sync is asked for as soon as the write's
+ * call returns: the SQLite backend runs a write's SQL synchronously inside the call, so from then
+ * on a read sees it and must wait for that sync.
  */
 export function syncedWrites(backend: StorageBackend, wal: WalSync): StorageBackend {
   const wrapped = new Map<PropertyKey, unknown>();
@@ -126,12 +140,26 @@ export function syncedWrites(backend: StorageBackend, wal: WalSync): StorageBack
             await wal.close();
           };
         else if (typeof prop === 'string' && WRITES.has(prop))
-          fn = async (...args: unknown[]) => {
-            const result = await method.apply(target, args);
-            await wal.sync();
-            return result;
+          fn = (...args: unknown[]) => {
+            const done = Promise.resolve(method.apply(target, args));
+            const synced = wal.sync();
+            return done.then(
+              (result) => synced.then(() => result),
+              (err: unknown) => {
+                synced.catch(() => undefined);
+                throw err;
+              },
+            );
           };
-        else fn = method.bind(target);
+        else
+          fn = (...args: unknown[]) => {
+            const result = method.apply(target, args);
+            if (!(result instanceof Promise)) return result;
+            const pending = wal.settled();
+            if (!pending) return result;
+            pending.catch(() => undefined);
+            return result.then((r: unknown) => pending.then(() => r));
+          };
         wrapped.set(prop, fn);
       }
       return fn;

@@ -58,7 +58,7 @@ test('writes through syncedWrites resolve after a sync that followed them; reads
     getHead: async () => (log.push('getHead'), undefined),
     close: async () => void log.push('close'),
   } as unknown as StorageBackend;
-  const wal = { sync: async () => void log.push('sync'), close: async () => void log.push('wal closed') } as unknown as WalSync;
+  const wal = { sync: async () => void log.push('sync'), settled: () => undefined, close: async () => void log.push('wal closed') } as unknown as WalSync;
   const b = syncedWrites(fake, wal);
   assert.equal(b.kind, 'sqlite');
   await b.commit([], 0);
@@ -66,6 +66,27 @@ test('writes through syncedWrites resolve after a sync that followed them; reads
   await b.getHead('T-x' as never);
   await b.close();
   assert.deepEqual(log, ['commit', 'sync', 'release', 'sync', 'getHead', 'close', 'wal closed']);
+});
+
+test('a read that returns while a sync is pending waits for it: nothing is seen before it is durable', async () => {
+  const file = join(dir, 'reads.db');
+  const db = openSqlite(file, { synchronous: 'NORMAL' });
+  db.exec('CREATE TABLE t (x)');
+  const wal = new WalSync(file);
+  const log: string[] = [];
+  const fake = { kind: 'sqlite', getHead: async () => 'head', close: async () => undefined } as unknown as StorageBackend;
+  const b = syncedWrites(fake, wal);
+  try {
+    assert.equal(wal.settled(), undefined, 'nothing pending');
+    const synced = wal.sync().then(() => log.push('synced'));
+    const read = b.getHead('T-x' as never).then((h) => log.push(`read ${String(h)}`));
+    await Promise.all([synced, read]);
+    assert.deepEqual(log, ['synced', 'read head']);
+    assert.equal(wal.settled(), undefined);
+  } finally {
+    await wal.close();
+    db.close();
+  }
 });
 
 test("the server storage's workspace database runs at NORMAL, and a commit leaves its WAL synced", async () => {
