@@ -5,8 +5,10 @@
  * schema, which accepts what this check was too strict for and names the field of a bad value.
  * test/model/message-check.test.ts holds the two to agreeing on generated and mutated deltas.
  */
+import { isThreadId } from './ids.js';
 import { MAX_DEPTH, MAX_TIMESTAMP, UNSAFE_KEYS } from './json-check.js';
-import type { Delta } from './types.js';
+import { CLIENT_ID_RE } from './order-key.js';
+import type { Delta, Op } from './types.js';
 
 const MESSAGE_TYPES: ReadonlySet<unknown> = new Set(['user:message', 'assistant:message', 'system:message']);
 /** Message fields with a shape of their own; any other field is a caller's JSON. */
@@ -116,6 +118,34 @@ export function isPlainMessageDelta(value: unknown): value is Delta {
       if (!isOwnField(k, x)) return false;
       // `message` and `fields` are names of skein's structure, which the schema searches for an own `__proto__`.
     } else if (k === 'key' || k === 'role' || k === 'message' || k === 'fields' || UNSAFE_KEYS.has(k) || !isPlainJson(x)) return false;
+  }
+  return true;
+}
+
+const OP_KEYS: readonly string[] = ['opId', 'threadId', 'v', 'at', 'clientId', 'hlc', 'type', 'message'];
+const ROLES: ReadonlySet<unknown> = new Set(['user', 'assistant', 'system']);
+const HLC_RE = /^[0-9a-f]{16}$/;
+const ORDER_KEY_RE = /^[0-9a-f]{16}[A-Za-z0-9_.:-]{1,64}(![0-9a-f]{16}[A-Za-z0-9_.:-]{1,64})*$/;
+const isTimestamp = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= MAX_TIMESTAMP;
+
+/**
+ * The same for a complete message op (the sync wire, the log): its header, and a stored message
+ * (id equal to the op id, timestamp, role and order key present) whose own fields have their
+ * shapes and whose other fields are plain JSON. False means "ask the schema", not "invalid".
+ */
+export function isPlainMessageOp(value: unknown): value is Op {
+  if (!isPlainObject(value) || !MESSAGE_TYPES.has(value.type)) return false;
+  const keys = Object.keys(value);
+  if (keys.length !== OP_KEYS.length || !onlyKeys(value, OP_KEYS)) return false;
+  const { opId, threadId, v, at, clientId, hlc, message: m } = value;
+  if (!isString(opId, 1, 200) || !isThreadId(threadId) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || !isTimestamp(at)) return false;
+  if (typeof clientId !== 'string' || !CLIENT_ID_RE.test(clientId) || typeof hlc !== 'string' || !HLC_RE.test(hlc)) return false;
+  if (!isPlainObject(m) || typeof m.content !== 'string' || m.id !== opId || !isTimestamp(m.timestamp) || !ROLES.has(m.role)) return false;
+  if (typeof m.key !== 'string' || !ORDER_KEY_RE.test(m.key)) return false;
+  for (const k of Object.keys(m)) {
+    if (OWN_FIELDS.has(k)) {
+      if (!isOwnField(k, m[k])) return false;
+    } else if (k !== 'role' && k !== 'key' && (k === 'message' || k === 'fields' || UNSAFE_KEYS.has(k) || !isPlainJson(m[k]))) return false;
   }
   return true;
 }

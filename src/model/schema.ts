@@ -7,7 +7,7 @@ import { ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from './ids.js';
 import { CLIENT_ID_RE } from './order-key.js';
 import { isMessageOp } from './op-kinds.js';
-import { isPlainMessageDelta } from './message-check.js';
+import { isPlainMessageDelta, isPlainMessageOp } from './message-check.js';
 import { MAX_DEPTH, MAX_TIMESTAMP, UNSAFE_KEYS, jsonProblem } from './json-check.js';
 import type { CreateFields, Delta, Op } from './types.js';
 
@@ -236,6 +236,13 @@ export function parseDeltaBySchema(value: unknown, root = 'delta'): Delta {
 
 /** Validates a complete op (from the log, the wire or an import file). */
 export function parseOp(value: unknown, root = 'op'): Op {
+  // The common op, a message, by the direct walk (message-check.ts); anything else by the schema.
+  if (isPlainMessageOp(value)) return value;
+  return parseOpBySchema(value, root);
+}
+
+/** Validates a complete op with the schema alone (what `parseOp` falls back to). */
+export function parseOpBySchema(value: unknown, root = 'op'): Op {
   const op = check(opSchema, value, root) as Op;
   // A message op is identified by its message: stores find messages through the op id.
   if (isMessageOp(op) && op.opId !== op.message.id)

@@ -10,20 +10,19 @@ import { SkeinError, ErrorCode, ValidationError, fromUnknown, httpStatusOf } fro
 import { parseThreadId } from '../model/schema.js';
 import type { ThreadID } from '../model/ids.js';
 import { openWorkspaceStore } from '../open-store.js';
-import { KeyedQueue } from '../store/keyed-queue.js';
 import type { Store } from '../store/store.js';
-import { parsePushRequest, PROTOCOL_VERSION, PULL_CURSOR_HEADER, type PushResponse, type PushResult } from '../sync/protocol.js';
+import { PROTOCOL_VERSION, PULL_CURSOR_HEADER } from '../sync/protocol.js';
 import { Metrics } from './metrics.js';
 import { readPullPage } from './pull-page.js';
-import { GroupCommit } from './group-commit.js';
-import { applyPushedThread, HeadCache, onlyOwnOpsSince, pullCursorOf } from './push.js';
-import type { StorageBackend } from '../store/backend.js';
+import { authorize, errorBody } from './auth.js';
+import { pushHandler } from './push-route.js';
+import { pushListener } from './push-listener.js';
 import { GZIP_MIN_BYTES, json, jsonText, largeJsonText, readJson, SYNC_GZIP_MAX_BYTES } from './wire.js';
 import type { ServerStorage } from './server-storage.js';
 import { viewerRoutes } from '../viewer/routes.js';
 import { relationRoutes } from './relation-routes.js';
 import { shareRoutes } from './share-routes.js';
-import { hiddenFrom, mustSee, noteAfterPush, visibleIds } from './visibility.js';
+import { hiddenFrom, mustSee, visibleIds } from './visibility.js';
 
 /** Options of the app. */
 export interface AppOptions {
@@ -41,10 +40,6 @@ type Env = { Variables: { workspace: string; user: string } };
 
 const MAX_PULL = 5000;
 
-function errorBody(e: SkeinError) {
-  return { error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) } };
-}
-
 function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 0): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return fallback;
@@ -60,22 +55,6 @@ export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
   const stores = new Map<string, Promise<Store>>();
-  /** Pushes to one thread are applied one at a time in this process. */
-  const queues = new KeyedQueue<string>();
-  /** The heads this process last wrote (push.ts): a push on one of them skips reading it. */
-  const heads = new HeadCache();
-  /**
-   * SQLite commits of one loop turn go in one transaction (group-commit.ts): its commit is a
-   * synchronous fsync that holds the whole process. Postgres commits stay one statement each
-   * (batch-sql.ts); the database already shares WAL flushes between concurrent commits.
-   */
-  const groups = new Map<string, GroupCommit>();
-  const groupOf = (ws: string, backend: StorageBackend): GroupCommit | undefined => {
-    if (backend.kind !== 'sqlite') return undefined;
-    let g = groups.get(ws);
-    if (!g) groups.set(ws, (g = new GroupCommit(backend)));
-    return g;
-  };
   const streams = new Set<() => void>();
 
   /** The read side of a workspace: a Store over its backend (validation, pages, lists). */
@@ -89,6 +68,7 @@ export function createApp(options: AppOptions) {
     return s;
   }
 
+  const push = pushHandler({ storage, metrics, now, storeOf });
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -117,18 +97,10 @@ export function createApp(options: AppOptions) {
   app.get('/metrics', (c) => c.text(metrics.render() + (storage.metricsText?.() ?? ''), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
   app.use('/v1/*', async (c, next) => {
-    const auth = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(auth);
-    const tok = m ? await storage.tokenOf(m[1]!) : undefined;
-    const ws = tok?.workspace;
-    if (!tok || !ws) {
-      const scheme = /^(\S+)/.exec(auth)?.[1];
-      const why = m ? 'invalid token' : scheme ? `the ${JSON.stringify(scheme.slice(0, 20))} authorization scheme is not supported: send Authorization: Bearer <token>` : 'missing bearer token (send Authorization: Bearer <token>)';
-      const e = new SkeinError(ErrorCode.UNAUTHORIZED, why);
-      return c.json(errorBody(e), 401, { 'www-authenticate': 'Bearer' });
-    }
-    c.set('workspace', ws);
-    c.set('user', tok.user);
+    const who = await authorize(storage, c.req.header('authorization'));
+    if (who instanceof SkeinError) return c.json(errorBody(who), 401, { 'www-authenticate': 'Bearer' });
+    c.set('workspace', who.workspace);
+    c.set('user', who.user);
     await next();
   });
   // Bodies (only a push has one) are read with their size limit by readBody.
@@ -137,54 +109,8 @@ export function createApp(options: AppOptions) {
   // are left alone (their content type is not compressed).
   app.use('/v1/*', compress({ encoding: 'gzip', threshold: GZIP_MIN_BYTES }));
   app.post('/v1/sync/push', async (c) => {
-    const ws = c.get('workspace');
-    const user = c.get('user');
-    const req = parsePushRequest(await readJson(c, maxBody));
-    const backend = await storage.backend(ws);
-    const group = groupOf(ws, backend);
-    // Another user's private thread cannot be written (nor its existence learned) by a push.
-    const visible = await visibleIds(storage, ws, user, req.threads.map((t) => t.id));
-    const settled = await Promise.allSettled(
-      req.threads.map((t) =>
-        queues.run(`${ws}/${t.id}`, async () => {
-          if (!visible.has(t.id)) return { id: t.id, status: 'rejected' as const, code: ErrorCode.NOT_FOUND, message: `thread ${t.id} not found`, applied: 0 };
-          const r = await applyPushedThread(backend, t, now(), { heads: { cache: heads, key: `${ws}/${t.id}` }, ...(group && { commit: (b, at) => group.commit(b, at) }) });
-          if (r.applied > 0) await noteAfterPush(storage, await storeOf(ws), ws, user, t.id, t.ops);
-          return r;
-        }),
-      ),
-    );
-    const results: PushResult[] = [];
-    const applied = settled.reduce((n, s) => n + (s.status === 'fulfilled' ? s.value.applied : 0), 0);
-    // Whether the ops after the client's pull cursor are all this push's (then it need not pull);
-    // that answer's newest seq is also the cursor of the pokes, else it is read when something was stored.
-    const since = pullCursorOf(c.req.header(PULL_CURSOR_HEADER));
-    const upTo = since === undefined ? undefined : await onlyOwnOpsSince(backend, since, applied);
-    const cursor = upTo ?? (applied > 0 ? await backend.maxSeq() : 0);
-    for (const [i, s] of settled.entries()) {
-      const id = req.threads[i]!.id;
-      if (s.status === 'rejected') {
-        const e = fromUnknown(s.reason);
-        console.error(`skein serve: push ${id}: ${e.message}`);
-        results.push({ id, status: 'rejected', code: ErrorCode.SERVER, message: 'the server failed to store this thread; retry later' });
-        continue;
-      }
-      const { applied, ...r } = s.value;
-      results.push(r);
-      metrics.inc('skein_sync_push_threads_total', { status: r.status });
-      if (r.status === 'conflict') metrics.inc('skein_sync_conflicts_total');
-      if (applied > 0) {
-        metrics.inc('skein_sync_pushed_ops_total', {}, applied);
-        // The push is committed: a failed poke must not turn it into an error (clients pull on their interval).
-        await storage.publish(ws, { id, v: (r as { v: number }).v, cursor }).catch((err: unknown) =>
-          console.error(`skein serve: poke for ${id} failed: ${fromUnknown(err).message}`),
-        );
-      }
-    }
-    // A failure of the server itself is a 5xx so that clients back off and retry.
-    const failed = results.some((r) => r.status === 'rejected' && r.code === ErrorCode.SERVER);
-    const body: PushResponse = { type: 'push:result', protocol: PROTOCOL_VERSION, threads: results, ...(upTo !== undefined && !failed && { cursor: upTo }) };
-    return json(c, body, failed ? 503 : 200, failed ? { 'retry-after': '1' } : {});
+    const answer = await push(c.get('workspace'), c.get('user'), await readJson(c, maxBody), c.req.header(PULL_CURSOR_HEADER));
+    return json(c, answer.body, answer.status, answer.headers);
   });
 
   app.get('/v1/sync/pull', async (c) => {
@@ -316,6 +242,8 @@ export function createApp(options: AppOptions) {
   return {
     app,
     metrics,
+    /** `POST /v1/sync/push` straight on Node's request and response (push-listener.ts); false for any other request. */
+    direct: pushListener({ storage, metrics, push, maxBody }),
     /** Ends open event streams (so that the server can stop). */
     close() {
       viewer.close();

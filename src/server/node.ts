@@ -3,6 +3,7 @@
  * port) and gives back the URL and a `close()` that ends event streams and the storage.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { createServer as createHttpServer, type RequestListener, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app.js';
 
@@ -15,11 +16,14 @@ export interface RunningServer {
 
 /** Starts the sync server on `host:port` (defaults 127.0.0.1:0). */
 export async function startServer(options: AppOptions & { port?: number; host?: string }): Promise<RunningServer> {
-  const { app, close } = createApp(options);
+  const { app, close, direct } = createApp(options);
   const host = options.host ?? '127.0.0.1';
   let server!: ServerType;
   const info = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, resolve);
+    // A push goes straight to its handler (push-listener.ts); everything else through the app.
+    const createServer: typeof createHttpServer = ((opts: ServerOptions, listener: RequestListener) =>
+      createHttpServer(opts, (req, res) => direct(req, res) || listener(req, res))) as typeof createHttpServer;
+    server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host, createServer }, resolve);
     server.once('error', reject);
   });
   const shownHost = host.includes(':') ? `[${host}]` : host;

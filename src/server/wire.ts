@@ -45,7 +45,7 @@ export async function largeJsonText(c: Context, text: string): Promise<Response>
 }
 
 /** Whether an Accept-Encoding header takes gzip (named without `q=0`, or `*` without `q=0`). */
-function acceptsGzip(header: string | undefined): boolean {
+export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   let star = false;
   for (const part of header.split(',')) {
@@ -86,13 +86,24 @@ async function readBody(c: Context, maxBody: number): Promise<Buffer> {
 
 /** The request's JSON body: at most `maxBody` bytes before and after gunzip. */
 export async function readJson(c: Context, maxBody: number): Promise<unknown> {
-  const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+  const encoding = bodyEncoding(c.req.header('content-encoding'));
+  return decodeJson(await readBody(c, maxBody), encoding, maxBody);
+}
+
+/** A request's Content-Encoding, `gzip` or '' (none); any other coding is refused (415). */
+export function bodyEncoding(header: string | undefined): 'gzip' | '' {
+  const encoding = (header ?? '').trim().toLowerCase();
   // Only one gzip layer is read; any other coding would be taken for plain bytes, so it is refused.
   if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
     throw new SkeinError(ErrorCode.VALIDATION, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or no encoding`, {
       details: { status: 415, field: 'content-encoding' },
     });
-  let bytes = await readBody(c, maxBody);
+  return encoding === 'gzip' ? 'gzip' : '';
+}
+
+/** A body's bytes as JSON (gunzipped first when `encoding` says so, at most `maxBody` bytes unzipped). */
+export function decodeJson(body: Buffer, encoding: 'gzip' | '', maxBody: number): unknown {
+  let bytes = body;
   if (encoding === 'gzip') {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: maxBody });

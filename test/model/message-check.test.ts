@@ -1,13 +1,14 @@
 /**
- * The direct check of message deltas (`isPlainMessageDelta`) stands in for the schema on the
- * write path: it must never accept what the schema refuses, and it must accept the common
- * messages (else it saves nothing). Checked on generated messages and on mutations of them.
+ * The direct checks of message deltas (`isPlainMessageDelta`, the write path) and of complete
+ * message ops (`isPlainMessageOp`, the sync wire and the log) stand in for the schema: they must
+ * never accept what the schema refuses, and they must accept the common messages (else they save
+ * nothing). Checked on generated messages and ops and on mutations of them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isPlainMessageDelta } from '../../src/model/message-check.js';
-import { parseDelta, parseDeltaBySchema } from '../../src/model/schema.js';
+import { isPlainMessageDelta, isPlainMessageOp } from '../../src/model/message-check.js';
+import { parseDelta, parseDeltaBySchema, parseOp, parseOpBySchema } from '../../src/model/schema.js';
 import { ValidationError } from '../../src/errors.js';
 
 const schemaAccepts = (v: unknown): boolean => {
@@ -113,4 +114,89 @@ test('the common messages take the direct check, and parseDelta answers like the
     }),
     { numRuns: 2000 },
   );
+});
+
+const opSchemaAccepts = (v: unknown): boolean => {
+  try {
+    parseOpBySchema(v);
+    return true;
+  } catch (err) {
+    if (err instanceof ValidationError) return false;
+    throw err;
+  }
+};
+
+/** The common ops: a common message with the header and stored fields a store gives it. */
+const commonOp = fc
+  .tuple(common, fc.string({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 1e9 }), fc.nat(), fc.constantFrom('c1', 'dev:a', 'x_y.z-1'))
+  .map(([d, opId, v, at, clientId]) => {
+    const m = d.message as Obj;
+    const role = (d.type as string).split(':')[0];
+    const message = { ...m, id: opId, timestamp: (m.timestamp as number | undefined) ?? at, role, key: `0123456789abcdef${clientId}` };
+    return { opId, threadId: 'T-0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b', v, at, clientId, hlc: 'fedcba9876543210', type: d.type, message } as Obj;
+  });
+const OP_KEYS = [...KEYS, 'opId', 'threadId', 'v', 'at', 'clientId', 'hlc'];
+const opMutation = fc.record({
+  where: fc.constantFrom('op', 'op', 'message', 'message', 'call', 'usage'),
+  key: fc.oneof(fc.constantFrom(...OP_KEYS), fc.string({ maxLength: 4 })),
+  value: fc.oneof(loose, text, key, fc.nat(), fc.constantFrom('T-0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b', 'fedcba9876543210', 'user', 'robot', 'zz', 0, -1, 1.5)),
+  remove: fc.boolean(),
+});
+const mutatedOp = fc.tuple(commonOp, fc.array(opMutation, { minLength: 1, maxLength: 2 })).map(([op, changes]) => {
+  const copy = structuredClone(op);
+  for (const c of changes) {
+    const m = copy.message as Obj | undefined;
+    const target = (c.where === 'op' ? copy : c.where === 'message' ? m : c.where === 'usage' ? m?.resourceUsage : (m?.toolCalls as unknown[] | undefined)?.[0]) as Obj | undefined;
+    if (!target || typeof target !== 'object') continue;
+    if (c.remove) delete target[c.key];
+    else Object.defineProperty(target, c.key, { value: c.value, writable: true, enumerable: true, configurable: true });
+  }
+  return copy;
+});
+
+test('the direct op check accepts only ops the schema accepts, and takes the common ones', () => {
+  let accepted = 0;
+  fc.assert(
+    fc.property(fc.oneof(mutatedOp, mutatedOp, mutated, loose), (op) => {
+      if (!isPlainMessageOp(op)) return;
+      accepted++;
+      assert.equal(opSchemaAccepts(op), true, JSON.stringify(op));
+    }),
+    { numRuns: 5000 },
+  );
+  assert.ok(accepted > 300, `the mutations leave some ops valid (${accepted})`);
+  fc.assert(
+    fc.property(commonOp, (op) => {
+      assert.equal(isPlainMessageOp(op), true, JSON.stringify(op));
+      assert.equal(isPlainMessageOp(JSON.parse(JSON.stringify(op))), true, 'as it comes off the wire');
+    }),
+    { numRuns: 1000 },
+  );
+  fc.assert(
+    fc.property(fc.oneof(commonOp, mutatedOp), (op) => {
+      let ok = true;
+      try {
+        parseOp(op);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        ok = false;
+      }
+      assert.equal(ok, opSchemaAccepts(op), JSON.stringify(op));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('an op whose message id is not its op id, or whose header is off, is refused as before', () => {
+  const op = fc.sample(commonOp, { numRuns: 1, seed: 7 })[0]!;
+  assert.equal(isPlainMessageOp(op), true);
+  for (const bad of [
+    { ...op, opId: `${op.opId as string}x` },
+    { ...op, hlc: 'FEDCBA9876543210' },
+    { ...op, v: 0 },
+    { ...op, threadId: 'T-nope' },
+    { ...op, message: { ...(op.message as Obj), key: 'k' } },
+    { ...op, message: { ...(op.message as Obj), role: 'robot' } },
+  ])
+    assert.throws(() => parseOp(bad), ValidationError, JSON.stringify(bad));
 });
