@@ -3,6 +3,7 @@
  * by `type` and carry `protocol`; requests are validated with zod at the server boundary and
  * responses at the client boundary.
  */
+import { constants, type BrotliOptions } from 'node:zlib';
 import { z } from 'zod';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from '../model/ids.js';
@@ -62,6 +63,20 @@ export interface PushResponse {
    */
   cursor?: number;
 }
+
+/**
+ * Brotli settings for large sync bodies, both ways (Content-Encoding `br`, beside gzip): on op
+ * JSON, quality 4 with a 256 KiB window gives fewer bytes than gzip level 6 for about half its CPU.
+ */
+export function brotliOptions(size: number): BrotliOptions {
+  return { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_LGWIN]: 18, [constants.BROTLI_PARAM_SIZE_HINT]: size } };
+}
+
+/**
+ * The codings a server reads in request bodies, named in its answers' `Accept-Encoding` header
+ * (RFC 7694): a client sends `br` only to a server that said so, and gzip otherwise.
+ */
+export const REQUEST_CODINGS = 'br, gzip';
 
 /** The request header of a push that names the client's pull cursor (servers that do not know it ignore it). */
 export const PULL_CURSOR_HEADER = 'skein-pull-cursor';
