@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip as gzipCb, gzipSync, type ZlibOptions } from 'node:zlib';
 import type { Context } from 'hono';
 import { SkeinError, ErrorCode, ValidationError, tooLarge } from '../errors.js';
-import { brotliOptions, REQUEST_CODINGS } from '../sync/protocol.js';
+import { brotliOptions, packChunk, REQUEST_CODINGS } from '../sync/protocol.js';
 
 /** Answers under this many bytes are sent as they are. */
 export const GZIP_MIN_BYTES = 1024;
@@ -43,8 +43,11 @@ const UNPACK_ASYNC_OVER = 64 * 1024;
 
 /** A request body unpacked from its coding, at most `max` bytes after it (ERR_BUFFER_TOO_LARGE past that: what stops a bomb). */
 function unpack(bytes: Buffer, coding: 'gzip' | 'br', max: number): Buffer | Promise<Buffer> {
-  const options = { maxOutputLength: max };
-  if (bytes.length <= UNPACK_ASYNC_OVER) return coding === 'gzip' ? gunzipSync(bytes, options) : brotliDecompressSync(bytes, options);
+  if (bytes.length <= UNPACK_ASYNC_OVER) {
+    const options = { maxOutputLength: max };
+    return coding === 'gzip' ? gunzipSync(bytes, options) : brotliDecompressSync(bytes, options);
+  }
+  const options = { maxOutputLength: max, chunkSize: packChunk(Math.min(8 * bytes.length, max)) };
   return coding === 'gzip' ? gunzipAsync(bytes, options) : unbrotliAsync(bytes, options);
 }
 
@@ -59,7 +62,7 @@ export async function largeJsonText(c: Context, text: string): Promise<Response>
   const coding = accepts(header, 'br') ? 'br' : accepts(header, 'gzip') ? 'gzip' : undefined;
   if (!coding) return jsonText(c, text);
   const raw = Buffer.from(text);
-  const zipped = coding === 'br' ? await brotliAsync(raw, brotliOptions(raw.length)) : await gzipAsync(raw);
+  const zipped = coding === 'br' ? await brotliAsync(raw, brotliOptions(raw.length)) : await gzipAsync(raw, { chunkSize: packChunk(raw.length) });
   return c.body(zipped, 200, {
     'content-type': 'application/json',
     'content-encoding': coding,

@@ -5,13 +5,14 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip } from 'node:zlib';
+import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip, type ZlibOptions } from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import {
   brotliOptions,
   EncodedJson,
+  packChunk,
   parsePoke,
   parsePullResponse,
   parsePushResponse,
@@ -62,14 +63,15 @@ const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 /** Answers larger than this (compressed) are unpacked in the thread pool too, beside the main thread's work (e.g. applying the page before). */
 const UNPACK_ASYNC_OVER = 64 * 1024;
-const gunzipAsync = promisify(gunzip);
-const unbrotliAsync = promisify(brotliDecompress);
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
+const unbrotliAsync = promisify<Buffer, ZlibOptions, Buffer>(brotliDecompress);
 
 /** A response body as sent, unpacked from its Content-Encoding (gzip or br; anything else is taken as it is). */
 async function unpack(raw: Buffer, encoding: string | undefined): Promise<Buffer> {
   const large = raw.length > UNPACK_ASYNC_OVER;
-  if (encoding === 'gzip') return large ? gunzipAsync(raw) : gunzipSync(raw);
-  if (encoding === 'br') return large ? unbrotliAsync(raw) : brotliDecompressSync(raw);
+  const options = { chunkSize: packChunk(8 * raw.length) };
+  if (encoding === 'gzip') return large ? gunzipAsync(raw, options) : gunzipSync(raw);
+  if (encoding === 'br') return large ? unbrotliAsync(raw, options) : brotliDecompressSync(raw);
   return raw;
 }
 
@@ -104,7 +106,7 @@ export class SyncHttpClient {
       headers['content-type'] = 'application/json';
       if (payload.length > GZIP_OVER) {
         const br = this.serverReadsBrotli;
-        payload = br ? await brotliAsync(payload, brotliOptions(payload.length)) : await gzipAsync(payload);
+        payload = br ? await brotliAsync(payload, brotliOptions(payload.length)) : await gzipAsync(payload, { chunkSize: packChunk(payload.length) });
         headers['content-encoding'] = br ? 'br' : 'gzip';
       }
       headers['content-length'] = String(payload.length);
