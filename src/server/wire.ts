@@ -112,7 +112,7 @@ async function readBody(c: Context, maxBody: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The request's JSON body: at most `maxBody` bytes before and after gunzip. */
+/** The request's JSON body: at most `maxBody` bytes before and after unpacking its gzip or brotli. */
 export async function readJson(c: Context, maxBody: number): Promise<unknown> {
   const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
   // Only one gzip or brotli layer is read; any other coding would be taken for plain bytes, so it is refused.
