@@ -4,6 +4,8 @@
  * time and body bytes on the wire (`store.sync.bytes`), against the naive way: PUT each whole
  * thread as one gzipped JSON document to a loopback server that keeps it in a Map, and GET it back
  * on the other device, storing its messages in a raw SQLite table (synchronous FULL, like skein).
+ * Beside wall time, the process's CPU time of each phase (both ends and the thread pool: the
+ * servers run in this process), which a machine shared with other work disturbs far less.
  */
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -21,19 +23,27 @@ export interface TransferFigures {
   threads: number;
   messagesPerThread: number;
   incrementalThreads: number;
-  skein: Record<string, { ms: number; sent: number; received: number }>;
-  naive: Record<string, { ms: number; sent: number; received: number; jsonBytes: number }>;
+  skein: Record<string, { ms: number; cpuMs: number; sent: number; received: number }>;
+  naive: Record<string, { ms: number; cpuMs: number; sent: number; received: number; jsonBytes: number }>;
 }
 
 const diff = (a: WireBytes, b: WireBytes) => ({ sent: a.sent - b.sent, received: a.received - b.received });
 
-async function timedSync(store: Store): Promise<{ ms: number; sent: number; received: number }> {
+/** CPU time of this whole process (every thread) since `start`, in ms. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1000;
+}
+
+async function timedSync(store: Store): Promise<{ ms: number; cpuMs: number; sent: number; received: number }> {
   const before = store.sync.bytes;
+  const c0 = process.cpuUsage();
   const t0 = now();
   const r = await store.sync.now();
   const ms = now() - t0;
+  const cpuMs = cpuSince(c0);
   if (r.failed > 0) throw new Error(`sync failed for ${r.failed} thread(s): ${store.sync.status().lastError ?? ''}`);
-  return { ms, ...diff(store.sync.bytes, before) };
+  return { ms, cpuMs, ...diff(store.sync.bytes, before) };
 }
 
 async function wholeDocs(store: Store, ids: ThreadID[]): Promise<Map<ThreadID, Buffer>> {
@@ -46,12 +56,13 @@ async function wholeDocs(store: Store, ids: ThreadID[]): Promise<Map<ThreadID, B
 async function naiveUpload(server: NaiveServer, docs: Map<ThreadID, Buffer>) {
   const bytes: WireBytes = { sent: 0, received: 0 };
   let jsonBytes = 0;
+  const c0 = process.cpuUsage();
   const t0 = now();
   for (const [id, json] of docs) {
     jsonBytes += json.length;
     await call('PUT', `${server.url}/doc/${id}`, gzipSync(json), { 'content-type': 'application/json', 'content-encoding': 'gzip' }, bytes);
   }
-  return { ms: now() - t0, ...bytes, jsonBytes };
+  return { ms: now() - t0, cpuMs: cpuSince(c0), ...bytes, jsonBytes };
 }
 
 /** GETs each document, gunzips and parses it, and replaces the thread's rows in the raw table in one transaction. */
@@ -64,6 +75,7 @@ async function naiveDownload(server: NaiveServer, ids: ThreadID[], raw: RawBasel
     for (const m of messages) ins.run(id, JSON.stringify(m));
   });
   let jsonBytes = 0;
+  const c0 = process.cpuUsage();
   const t0 = now();
   for (const id of ids) {
     const res = await call('GET', `${server.url}/doc/${id}`, undefined, { 'accept-encoding': 'gzip' }, bytes);
@@ -71,7 +83,7 @@ async function naiveDownload(server: NaiveServer, ids: ThreadID[], raw: RawBasel
     jsonBytes += json.length;
     replace(id, (JSON.parse(json.toString('utf8')) as { messages: unknown[] }).messages);
   }
-  return { ms: now() - t0, ...bytes, jsonBytes };
+  return { ms: now() - t0, cpuMs: cpuSince(c0), ...bytes, jsonBytes };
 }
 
 async function checkReplica(store: Store, ids: ThreadID[], messages: (i: number) => number): Promise<void> {
@@ -134,8 +146,10 @@ export async function transferBench(): Promise<{ rows: ResultRow[]; figures: Tra
   const within = (max: number) => ({ max, target: `<= ${max}x` });
   const rows: ResultRow[] = [
     { metric: `push ${threads}x${MESSAGES}: time`, unit: 's', skein: s.push!.ms / 1000, baseline: n.push!.ms / 1000, ...within(1.5) },
+    { metric: `push ${threads}x${MESSAGES}: CPU time, both ends`, unit: 's', skein: s.push!.cpuMs / 1000, baseline: n.push!.cpuMs / 1000 },
     { metric: `push ${threads}x${MESSAGES}: bytes both ways`, unit: 'MiB', skein: mib(total(s.push!)), baseline: mib(total(n.push!)), ...within(1.1) },
     { metric: `pull ${threads}x${MESSAGES} on a fresh device: time`, unit: 's', skein: s.pull!.ms / 1000, baseline: n.pull!.ms / 1000, ...within(1.5) },
+    { metric: `pull ${threads}x${MESSAGES}: CPU time, both ends`, unit: 's', skein: s.pull!.cpuMs / 1000, baseline: n.pull!.cpuMs / 1000 },
     { metric: `pull ${threads}x${MESSAGES}: bytes both ways`, unit: 'MiB', skein: mib(total(s.pull!)), baseline: mib(total(n.pull!)), ...within(1.1) },
     { metric: `+1 msg on ${incremental} threads, push: time`, unit: 'ms', skein: s.incPush!.ms, baseline: n.incPush!.ms },
     { metric: `+1 msg on ${incremental} threads, push: bytes both ways`, unit: 'KiB', skein: total(s.incPush!) / 1024, baseline: total(n.incPush!) / 1024 },

@@ -9,12 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCb, gzipSync } from 'node:zlib';
 import { ErrorCode, SkeinError, fromUnknown, httpStatusOf, tooLarge } from '../errors.js';
-import { PULL_CURSOR_HEADER } from '../sync/protocol.js';
+import { PULL_CURSOR_HEADER, REQUEST_CODINGS } from '../sync/protocol.js';
 import { authorize, errorBody } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { PushHandler } from './push-route.js';
 import type { ServerStorage } from './server-storage.js';
-import { acceptsGzip, bodyEncoding, decodeJson, GZIP_MIN_BYTES, SYNC_GZIP_MAX_BYTES } from './wire.js';
+import { accepts, bodyEncoding, decodeJson, GZIP_MIN_BYTES, SYNC_GZIP_MAX_BYTES } from './wire.js';
 
 const ROUTE = '/v1/sync/push';
 const gzipAsync = promisify(gzipCb);
@@ -40,10 +40,12 @@ function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer> {
   });
 }
 
-/** Sends a JSON text: gzipped when the client takes it and it is 1 KiB or more (in the thread pool past 64 KiB), as the app does. */
+/** Sends a JSON text (naming the request codings taken): gzipped when the client takes it and it is 1 KiB or more (in the thread pool past 64 KiB), as the app does. */
 async function send(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: Record<string, string>): Promise<void> {
   const raw = Buffer.from(text);
-  if (raw.length >= GZIP_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
+  // Every JSON answer names the codings a request body may have, as the app's answers do.
+  headers = { ...headers, 'accept-encoding': REQUEST_CODINGS };
+  if (raw.length >= GZIP_MIN_BYTES && accepts(req.headers['accept-encoding'], 'gzip')) {
     const zipped = raw.length <= SYNC_GZIP_MAX_BYTES ? gzipSync(raw) : await gzipAsync(raw);
     res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) });
     res.end(zipped);
@@ -65,7 +67,7 @@ export function pushListener(deps: { storage: ServerStorage; metrics: Metrics; p
         return 401;
       }
       const encoding = bodyEncoding(req.headers['content-encoding']);
-      const body = decodeJson(await readBody(req, maxBody), encoding, maxBody);
+      const body = await decodeJson(await readBody(req, maxBody), encoding, maxBody);
       const cursor = req.headers[PULL_CURSOR_HEADER];
       const answer = await push(who.workspace, who.user, body, typeof cursor === 'string' ? cursor : undefined);
       await send(req, res, answer.status, JSON.stringify(answer.body), answer.headers);

@@ -5,12 +5,14 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
-import { gunzipSync, gzip } from 'node:zlib';
+import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip, type ZlibOptions } from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
 import {
+  brotliOptions,
   EncodedJson,
+  packChunk,
   parsePoke,
   parsePullResponse,
   parsePushResponse,
@@ -58,6 +60,20 @@ const GZIP_OVER = 1024;
 type Headers = Record<string, string> | (() => Record<string, string>);
 /** In the thread pool: the main thread goes on (e.g. with the next request) while a large body is compressed. */
 const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+/** Answers larger than this (compressed) are unpacked in the thread pool too, beside the main thread's work (e.g. applying the page before). */
+const UNPACK_ASYNC_OVER = 64 * 1024;
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
+const unbrotliAsync = promisify<Buffer, ZlibOptions, Buffer>(brotliDecompress);
+
+/** A response body as sent, unpacked from its Content-Encoding (gzip or br; anything else is taken as it is). */
+async function unpack(raw: Buffer, encoding: string | undefined): Promise<Buffer> {
+  const large = raw.length > UNPACK_ASYNC_OVER;
+  const options = { chunkSize: packChunk(8 * raw.length) };
+  if (encoding === 'gzip') return large ? gunzipAsync(raw, options) : gunzipSync(raw);
+  if (encoding === 'br') return large ? unbrotliAsync(raw, options) : brotliDecompressSync(raw);
+  return raw;
+}
 
 /** See the module comment. */
 export class SyncHttpClient {
@@ -67,6 +83,8 @@ export class SyncHttpClient {
   /** Requests in flight, so that `abortAll` can end them. */
   private readonly inFlight = new Set<{ destroy(err?: Error): unknown }>();
   private closed = false;
+  /** Whether the server said (in an answer's Accept-Encoding) that it reads brotli request bodies. */
+  private serverReadsBrotli = false;
 
   constructor(private readonly options: RemoteOptions) {
     try {
@@ -82,13 +100,14 @@ export class SyncHttpClient {
     if (this.closed) throw new SkeinError(ErrorCode.NETWORK, 'the store is closing');
     const url = new URL(path, this.base);
     let payload: Buffer | undefined;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'gzip', accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, 'accept-encoding': 'br, gzip', accept: 'application/json' };
     if (body !== undefined) {
       payload = Buffer.from(body instanceof EncodedJson ? body.text : JSON.stringify(body));
       headers['content-type'] = 'application/json';
       if (payload.length > GZIP_OVER) {
-        payload = await gzipAsync(payload);
-        headers['content-encoding'] = 'gzip';
+        const br = this.serverReadsBrotli;
+        payload = br ? await brotliAsync(payload, brotliOptions(payload.length)) : await gzipAsync(payload, { chunkSize: packChunk(payload.length) });
+        headers['content-encoding'] = br ? 'br' : 'gzip';
       }
       headers['content-length'] = String(payload.length);
     }
@@ -101,11 +120,12 @@ export class SyncHttpClient {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(new SkeinError(ErrorCode.NETWORK, `${method} ${url.pathname}: ${err.message}`, { cause: err })));
-        res.on('end', () => {
-          let raw = Buffer.concat(chunks);
+        res.on('end', async () => {
+          let raw: Buffer = Buffer.concat(chunks);
           this.bytes.received += raw.length;
+          if (/\bbr\b/i.test(String(res.headers['accept-encoding'] ?? ''))) this.serverReadsBrotli = true;
           try {
-            if (res.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+            raw = await unpack(raw, res.headers['content-encoding']);
             const json = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
             resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
           } catch (err) {

@@ -3,6 +3,7 @@
  * by `type` and carry `protocol`; requests are validated with zod at the server boundary and
  * responses at the client boundary.
  */
+import { constants, type BrotliOptions } from 'node:zlib';
 import { z } from 'zod';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
 import { isThreadId, type ThreadID } from '../model/ids.js';
@@ -62,6 +63,29 @@ export interface PushResponse {
    */
   cursor?: number;
 }
+
+/**
+ * Brotli settings for large sync bodies, both ways (Content-Encoding `br`, beside gzip): on op
+ * JSON, quality 4 with a 256 KiB window gives fewer bytes than gzip level 6 for about half its CPU.
+ */
+export function brotliOptions(size: number): BrotliOptions {
+  return { chunkSize: packChunk(size), params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_LGWIN]: 18, [constants.BROTLI_PARAM_SIZE_HINT]: size } };
+}
+
+/**
+ * The output chunk for (un)packing a body of about `expected` bytes out in the thread pool: each
+ * chunk is a hop to the main thread and back, and with zlib's 16 KiB a 4 MiB page took about
+ * twice the CPU to unpack. From 16 KiB to 1 MiB, so that a small body allocates little.
+ */
+export function packChunk(expected: number): number {
+  return Math.min(1024 * 1024, Math.max(16 * 1024, Math.ceil(expected)));
+}
+
+/**
+ * The codings a server reads in request bodies, named in its answers' `Accept-Encoding` header
+ * (RFC 7694): a client sends `br` only to a server that said so, and gzip otherwise.
+ */
+export const REQUEST_CODINGS = 'br, gzip';
 
 /** The request header of a push that names the client's pull cursor (servers that do not know it ignore it). */
 export const PULL_CURSOR_HEADER = 'skein-pull-cursor';

@@ -6,24 +6,24 @@
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
 /** One request as the client sent it. */
 export interface RecordedRequest {
   method: string;
   path: string;
-  /** The JSON body (gunzipped), when there was one. */
+  /** The JSON body (unpacked from gzip or brotli), when there was one. */
   body: unknown;
   /** When it arrived (Date.now()). */
   at: number;
-  /** The answer's status and JSON body (gunzipped), once it came back whole (recorder only). */
+  /** The answer's status and JSON body (unpacked), once it came back whole (recorder only). */
   response?: { status: number; body: unknown };
 }
 
 function decode(raw: Buffer, encoding: string | undefined): unknown {
   if (raw.length === 0) return undefined;
   try {
-    const text = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+    const text = (encoding === 'gzip' ? gunzipSync(raw) : encoding === 'br' ? brotliDecompressSync(raw) : raw).toString('utf8');
     try {
       return JSON.parse(text);
     } catch {

@@ -2,12 +2,15 @@
  * The sync client against a scripted server on loopback: Server-Sent Events are read by a real
  * SSE parser (CRLF line ends, `id:` and `retry:` fields, comments, events split across packets),
  * a refusal's code is the one the server's body names, and an answer that does not match the
- * protocol's schema is a SERVER error (retried later), never taken as data.
+ * protocol's schema is a SERVER error (retried later), never taken as data. Request bodies go as
+ * gzip until the server names brotli in an answer's Accept-Encoding, and as brotli after that.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { EncodedJson } from '../../src/sync/protocol.js';
 import { SyncHttpClient } from '../../src/sync/http-client.js';
 import { newThreadId, SkeinError } from '../../src/index.js';
 
@@ -68,5 +71,34 @@ describe('sync client', () => {
     const client = new SyncHttpClient({ url, token: 't' });
     for (const call of [client.pull(0), client.push({ type: 'push', protocol: 1, clientId: 'c', threads: [] }), client.threadOps(newThreadId(), 0)])
       await assert.rejects(call, (e: unknown) => e instanceof SkeinError && e.code === 'SERVER' && /not a/.test(e.message));
+  });
+
+  test('push bodies go as gzip to a server that does not name brotli, as brotli once one does; each is the same JSON', async () => {
+    for (const names of [false, true]) {
+      const seen: { coding: string | undefined; json: unknown }[] = [];
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const coding = req.headers['content-encoding'];
+          const body = Buffer.concat(chunks);
+          const json = JSON.parse((coding === 'br' ? brotliDecompressSync(body) : coding === 'gzip' ? gunzipSync(body) : body).toString('utf8')) as unknown;
+          seen.push({ coding, json });
+          res.writeHead(200, { 'content-type': 'application/json', ...(names && { 'accept-encoding': 'br, gzip' }) });
+          res.end(JSON.stringify({ type: 'push:result', protocol: 1, threads: [] }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      const client = new SyncHttpClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't' });
+      const text = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [], pad: 'x'.repeat(5000) });
+      await client.push(new EncodedJson(text));
+      await client.push(new EncodedJson(text));
+      assert.deepEqual(
+        seen.map((x) => x.coding),
+        names ? ['gzip', 'br'] : ['gzip', 'gzip'],
+      );
+      for (const x of seen) assert.deepEqual(x.json, JSON.parse(text));
+    }
   });
 });

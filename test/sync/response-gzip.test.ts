@@ -1,7 +1,8 @@
 /**
  * Answers on the wire, against a real `skein serve`: a JSON answer of 1 KiB or more goes
  * gzip-compressed to a client that accepts gzip (and unzips to the same JSON as the plain one),
- * a small one and one for a client that does not accept gzip go as they are.
+ * a small one and one for a client that does not accept gzip go as they are. A large pull page
+ * goes as brotli to a client that takes it (as skein's does), gzip to one that takes only gzip.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { openDevice, type Device } from '../helpers/sync-devices.js';
 
@@ -64,5 +65,26 @@ describe('response compression', () => {
     assert.ok(tiny.body.length < 1024, 'a small answer');
     assert.equal(tiny.headers['content-encoding'], undefined);
     assert.equal(JSON.parse(tiny.body.toString('utf8')).id, small.id);
+  });
+
+  test('a large pull page is brotli for a client that takes it, gzip for one that takes only gzip, the same JSON either way', async () => {
+    const big = await device.store.createThread({ title: 'page' });
+    await device.store.append(big.id, { type: 'user:message', message: { content: 'another line of a long message\n'.repeat(3000) } });
+    await device.store.sync.now();
+    const auth = { authorization: `Bearer ${token}` };
+    const url = `${server.url}/v1/sync/pull?cursor=0&limit=1000`;
+
+    const br = await rawGet(url, { ...auth, 'accept-encoding': 'gzip, br' });
+    const gz = await rawGet(url, { ...auth, 'accept-encoding': 'gzip' });
+    const plain = await rawGet(url, auth);
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(plain.headers['content-encoding'], undefined);
+    const page = JSON.parse(plain.body.toString('utf8')) as { changes: { id: string }[] };
+    assert.ok(page.changes.some((c) => c.id === big.id));
+    assert.deepEqual(JSON.parse(brotliDecompressSync(br.body).toString('utf8')), page);
+    assert.deepEqual(JSON.parse(gunzipSync(gz.body).toString('utf8')), page);
+    // Every answer names the codings the server reads in request bodies.
+    for (const r of [br, gz, plain]) assert.equal(r.headers['accept-encoding'], 'br, gzip');
   });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { newThreadId, openStore, type Op, type Store, type ThreadID } from '../../src/index.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 import { openDevice, serverOps, serverThreadIds, settle, type Device } from '../helpers/sync-devices.js';
@@ -147,19 +147,20 @@ describe('the server boundary', () => {
     assert.deepEqual(await aliceState(), before, 'nothing changed');
   });
 
-  test('bodies over the limit, plain or as a gzip bomb, are 413; the server keeps serving', async () => {
+  test('bodies over the limit, plain or as a gzip or brotli bomb, are 413; the server keeps serving', async () => {
     const before = await aliceState();
     const big = JSON.stringify({ clientId: 'x', threads: [], pad: 'x'.repeat(MAX_BODY) });
     const plain = await api(server.url, alice, '/v1/sync/push', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     assertError(plain, 413, 'PAYLOAD_TOO_LARGE', 'an oversized body');
-    const bomb = gzipSync(Buffer.from(big + ' '.repeat(4 * MAX_BODY)));
-    assert.ok(bomb.length < MAX_BODY, 'the bomb itself is small');
-    const inflated = await api(server.url, alice, '/v1/sync/push', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      body: bomb,
-    });
-    assertError(inflated, 413, 'PAYLOAD_TOO_LARGE', 'a gzip bomb');
+    const inflated = Buffer.from(big + ' '.repeat(4 * MAX_BODY));
+    for (const [coding, bomb] of [
+      ['gzip', gzipSync(inflated)],
+      ['br', brotliCompressSync(inflated)],
+    ] as const) {
+      assert.ok(bomb.length < MAX_BODY, `the ${coding} bomb itself is small`);
+      const r = await api(server.url, alice, '/v1/sync/push', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': coding }, body: bomb });
+      assertError(r, 413, 'PAYLOAD_TOO_LARGE', `a ${coding} bomb`);
+    }
     assert.deepEqual(await aliceState(), before, 'nothing changed');
 
     // Still serving: health, and a real write from the device.

@@ -1,12 +1,13 @@
 /**
  * Hostile and odd requests at a real `skein serve`: content codings it does not read are 415 (not
- * taken for plain bytes), a non-Bearer Authorization says what is wrong, `limit` errors name the
+ * taken for plain bytes), gzip and brotli are read and a body that is neither is a clear 400, a non-Bearer Authorization says what is wrong, `limit` errors name the
  * range they check, and a client that disconnects mid-request is not logged as a server error.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { api, useServerProcess, type ServerProcess } from '../helpers/sync-server.js';
 
 describe('hostile requests', () => {
@@ -21,12 +22,13 @@ describe('hostile requests', () => {
   const post = (encoding: string, body: Buffer) =>
     api(server.url, token, '/v1/sync/push', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body });
 
-  test('Content-Encoding deflate, br and "gzip, gzip" are 415; gzip (any case) is read', async () => {
+  test('Content-Encoding deflate, "gzip, gzip" and "br, gzip" are 415; gzip and br (any case) are read', async () => {
     const json = Buffer.from(JSON.stringify(push));
     for (const [encoding, body] of [
       ['deflate', deflateSync(json)],
-      ['br', json],
+      ['zstd', json],
       ['gzip, gzip', gzipSync(gzipSync(json))],
+      ['br, gzip', gzipSync(brotliCompressSync(json))],
       ['x-unknown', json],
     ] as const) {
       const r = await post(encoding, body);
@@ -36,6 +38,36 @@ describe('hostile requests', () => {
     assert.equal((await post('gzip', gzipSync(json))).status, 200);
     assert.equal((await post('GZIP', gzipSync(json))).status, 200);
     assert.equal((await post('identity', json)).status, 200);
+    assert.equal((await post('br', brotliCompressSync(json))).status, 200);
+    assert.equal((await post('BR', brotliCompressSync(json))).status, 200);
+  });
+
+  test('a large compressed body is capped too: a gzip or brotli bomb past the default 8 MiB is 413', async () => {
+    // Over 64 KiB as sent (such bodies are unpacked off the event loop): incompressible text, then 20 MiB of spaces.
+    const noise = randomBytes(96 * 1024).toString('base64');
+    const inflated = Buffer.from(JSON.stringify({ ...push, pad: noise + ' '.repeat(20 * 1024 * 1024) }));
+    for (const [coding, bomb] of [
+      ['gzip', gzipSync(inflated)],
+      ['br', brotliCompressSync(inflated)],
+    ] as const) {
+      assert.ok(bomb.length > 64 * 1024 && bomb.length < 1024 * 1024, `${coding}: ${bomb.length} bytes as sent`);
+      const r = await post(coding, bomb);
+      assert.equal(r.status, 413, `${coding}: ${JSON.stringify(r.body)}`);
+      assert.equal((r.body as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
+    }
+    assert.equal((await post('br', brotliCompressSync(Buffer.from(JSON.stringify(push))))).status, 200, 'still serving');
+  });
+
+  test('a body that is not the coding it names is a 400 that says which', async () => {
+    const json = Buffer.from(JSON.stringify(push));
+    for (const [encoding, what] of [
+      ['gzip', 'gzip'],
+      ['br', 'brotli'],
+    ] as const) {
+      const r = await post(encoding, json);
+      assert.equal(r.status, 400, `${encoding}: ${JSON.stringify(r.body)}`);
+      assert.match((r.body as { error: { message: string } }).error.message, new RegExp(`not valid ${what}`));
+    }
   });
 
   test('Basic authorization says that only Bearer is accepted; no header says how to send one', async () => {
