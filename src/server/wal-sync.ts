@@ -103,20 +103,49 @@ export class WalSync {
   }
 }
 
-/** The backend methods that write; each is followed by a WAL sync before it resolves. */
-const WRITES: ReadonlySet<string> = new Set([
-  'commit',
-  'commitIfHead',
-  'rewrite',
-  'acquireLease',
-  'renewLease',
-  'releaseLease',
-  'replaceView',
-  'evict',
-  'reinstate',
-  'reindex',
-  'dropMentions',
-]);
+type Method = { [K in keyof StorageBackend]-?: NonNullable<StorageBackend[K]> extends (...args: never[]) => unknown ? K : never }[keyof StorageBackend];
+
+/**
+ * Every backend method as a read or a write; a write is followed by a WAL sync before it resolves.
+ * A method added to the backend contract does not compile until it is classed here, so no write
+ * can slip past the sync.
+ */
+const ACCESS: Record<Exclude<Method, 'close'>, 'read' | 'write'> = {
+  getHead: 'read',
+  commit: 'write',
+  ops: 'read',
+  opTexts: 'read',
+  hasOp: 'read',
+  opsSince: 'read',
+  commitIfHead: 'write',
+  opTextsSince: 'read',
+  seqsSince: 'read',
+  rewrite: 'write',
+  messagesBefore: 'read',
+  messagesAfter: 'read',
+  findMessage: 'read',
+  callKey: 'read',
+  hiddenRanges: 'read',
+  locate: 'read',
+  listThreads: 'read',
+  maxSeq: 'read',
+  usage: 'read',
+  acquireLease: 'write',
+  renewLease: 'write',
+  releaseLease: 'write',
+  lease: 'read',
+  inconsistentThreads: 'read',
+  replaceView: 'write',
+  inactiveThreads: 'read',
+  evict: 'write',
+  reinstate: 'write',
+  evicted: 'read',
+  search: 'read',
+  reindex: 'write',
+  pendingMentions: 'read',
+  dropMentions: 'write',
+};
+const isWrite = (prop: PropertyKey): boolean => (ACCESS as Record<PropertyKey, string | undefined>)[prop] === 'write';
 
 /**
  * `backend` (a SQLite backend opened at `durability: 'normal'`) with every write followed by
@@ -139,7 +168,7 @@ export function syncedWrites(backend: StorageBackend, wal: WalSync): StorageBack
             await method.call(target);
             await wal.close();
           };
-        else if (typeof prop === 'string' && WRITES.has(prop))
+        else if (isWrite(prop))
           fn = (...args: unknown[]) => {
             const done = Promise.resolve(method.apply(target, args));
             const synced = wal.sync();
