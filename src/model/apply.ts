@@ -11,6 +11,7 @@ import { isMessageOp } from './op-kinds.js';
 import { checkOpSize } from './op-size.js';
 import { cloneJson } from './json-clone.js';
 import { unionLinks } from './links.js';
+import { linkOfOp, listOf, type StoredLink } from './bounded-links.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
@@ -23,7 +24,9 @@ export type ThreadCore = Omit<Thread, 'messages'>;
 export type Effect =
   | { kind: 'none' }
   | { kind: 'insert'; message: Message; hidden: boolean }
-  | { kind: 'hide'; range: HiddenRange };
+  | { kind: 'hide'; range: HiddenRange }
+  /** A link the thread did not have yet (a store keeps it beside the head: bounded-links.ts). */
+  | { kind: 'link'; link: StoredLink };
 
 /** What `completeOp` needs to know beyond the thread's head. */
 export interface OpContext {
@@ -173,6 +176,15 @@ export function setVisibility(core: { visibility?: Visibility; shareId?: string 
   else delete core.shareId;
 }
 
+/** The effect of a link op that added a link; a list a stored head cut counts it (bounded-links.ts). */
+function linked(clock: ThreadClock, op: Op): Effect {
+  const link = linkOfOp(op)!;
+  const list = listOf(link);
+  const cut = clock.linkCounts?.[list];
+  if (cut !== undefined) clock.linkCounts = { ...clock.linkCounts, [list]: cut + 1 };
+  return { kind: 'link', link };
+}
+
 function addSorted(ids: ThreadID[], id: ThreadID): ThreadID[] {
   if (ids.includes(id)) return ids;
   return [...ids, id].sort(compareKeys);
@@ -234,9 +246,11 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       break;
     case 'child:link':
       next.childThreadIDs = addSorted(core.childThreadIDs, op.linked);
+      if (next.childThreadIDs !== core.childThreadIDs) effect = linked(clock, op);
       break;
     case 'summary:link':
       next.summaryThreadIDs = addSorted(core.summaryThreadIDs, op.linked);
+      if (next.summaryThreadIDs !== core.summaryThreadIDs) effect = linked(clock, op);
       break;
     case 'archive':
       if (wins(clock, 'archived', op)) next.archived = op.at;
@@ -249,10 +263,12 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       break;
     case 'handoff:link':
       next.links = unionLinks(core.links, [{ rel: 'handoff', threadId: op.linked }]);
+      if (next.links.length !== (core.links?.length ?? 0)) effect = linked(clock, op);
       break;
     case 'fork:link':
     case 'mention:link':
       next.links = unionLinks(core.links, [{ rel: op.type === 'fork:link' ? 'fork' : 'mention', threadId: op.linked, messageId: op.messageId }]);
+      if (next.links.length !== (core.links?.length ?? 0)) effect = linked(clock, op);
       break;
   }
   return { core: next, effect };

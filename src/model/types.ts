@@ -85,6 +85,11 @@ export interface ThreadClock {
    * at or below this key. Absent from whole threads.
    */
   hiddenBefore?: string;
+  /**
+   * Only in a head as a store keeps it (bounded-links.ts): for each link list cut to its first
+   * few entries, how many links it has whole. Absent from whole threads.
+   */
+  linkCounts?: { child?: number; summary?: number; links?: number };
 }
 
 /** Who may see a thread on a server: its creator only, its workspace (the default), or anyone with its share link. */

@@ -105,4 +105,30 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX IF NOT EXISTS pending_mentions_link ON pending_mentions (ws, target, thread, message_id);
   `,
+  // 4 (re-runnable): every link of a thread (sub-agents, summaries, handoffs, forks, mentions) beside its
+  // head, each once, in the order added, so that the head row keeps only the first few of each list
+  // (model/bounded-links.ts); filled from the heads, which stay whole until rewritten.
+  `
+  CREATE TABLE IF NOT EXISTS thread_links (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    rel TEXT COLLATE "C" NOT NULL,
+    other TEXT COLLATE "C" NOT NULL,
+    msg TEXT COLLATE "C" NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    PRIMARY KEY (ws, thread, rel, other, msg)
+  );
+  INSERT INTO thread_links (ws, thread, rel, other, msg)
+    SELECT ws, id, rel, other, msg FROM (
+      SELECT t.ws, t.id, 0 AS k, c.n, 'child' AS rel, c.x AS other, '' AS msg
+        FROM threads t, jsonb_array_elements_text(t.head::jsonb->'childThreadIDs') WITH ORDINALITY AS c(x, n)
+      UNION ALL
+      SELECT t.ws, t.id, 1, c.n, 'summary', c.x, ''
+        FROM threads t, jsonb_array_elements_text(t.head::jsonb->'summaryThreadIDs') WITH ORDINALITY AS c(x, n)
+      UNION ALL
+      SELECT t.ws, t.id, 2, l.n, l.x->>'rel', l.x->>'threadId', coalesce(l.x->>'messageId', '')
+        FROM threads t, jsonb_array_elements(coalesce(t.head::jsonb->'links', '[]'::jsonb)) WITH ORDINALITY AS l(x, n)
+    ) u ORDER BY ws, id, k, n
+    ON CONFLICT DO NOTHING;
+  `,
 ];
