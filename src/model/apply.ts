@@ -10,7 +10,7 @@ import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
 import { checkOpSize } from './op-size.js';
 import { cloneJson } from './json-clone.js';
-import { unionLinks } from './links.js';
+import { addLink } from './links.js';
 import { linkOfOp, listOf, type StoredLink } from './bounded-links.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
@@ -185,9 +185,19 @@ function linked(clock: ThreadClock, op: Op): Effect {
   return { kind: 'link', link };
 }
 
+/** The sorted set with one id added: `ids` itself when it holds it, else a copy with it in its place (no sort). */
 function addSorted(ids: ThreadID[], id: ThreadID): ThreadID[] {
-  if (ids.includes(id)) return ids;
-  return [...ids, id].sort(compareKeys);
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(ids[mid]!, id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (ids[lo] === id) return ids;
+  const out = ids.slice();
+  out.splice(lo, 0, id);
+  return out;
 }
 
 /**
@@ -262,13 +272,13 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       if (wins(clock, 'visibility', op)) setVisibility(next, op.value, op.shareId);
       break;
     case 'handoff:link':
-      next.links = unionLinks(core.links, [{ rel: 'handoff', threadId: op.linked }]);
-      if (next.links.length !== (core.links?.length ?? 0)) effect = linked(clock, op);
+      next.links = addLink(core.links, { rel: 'handoff', threadId: op.linked });
+      if (next.links !== core.links) effect = linked(clock, op);
       break;
     case 'fork:link':
     case 'mention:link':
-      next.links = unionLinks(core.links, [{ rel: op.type === 'fork:link' ? 'fork' : 'mention', threadId: op.linked, messageId: op.messageId }]);
-      if (next.links.length !== (core.links?.length ?? 0)) effect = linked(clock, op);
+      next.links = addLink(core.links, { rel: op.type === 'fork:link' ? 'fork' : 'mention', threadId: op.linked, messageId: op.messageId });
+      if (next.links !== core.links) effect = linked(clock, op);
       break;
   }
   return { core: next, effect };

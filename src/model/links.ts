@@ -28,6 +28,26 @@ export function unionLinks(a: readonly ThreadLink[] | undefined, b: readonly Thr
   return [...byKey.entries()].sort(([x], [y]) => compareKeys(x, y)).map(([, l]) => l);
 }
 
+/**
+ * The set with one link added, in canonical order: `list` itself when it holds the link already,
+ * else a copy with the link in its place (a binary search: no sort however long the list).
+ */
+export function addLink(list: readonly ThreadLink[] | undefined, l: ThreadLink): ThreadLink[] {
+  const all = list ?? [];
+  const k = linkKey(l);
+  let lo = 0;
+  let hi = all.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(linkKey(all[mid]!), k) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < all.length && linkKey(all[lo]!) === k) return all as ThreadLink[];
+  const out = all.slice();
+  out.splice(lo, 0, l);
+  return out;
+}
+
 /** True when `list` holds this link. */
 export function hasLink(list: readonly ThreadLink[] | undefined, l: ThreadLink): boolean {
   const k = linkKey(l);
