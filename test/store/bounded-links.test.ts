@@ -85,6 +85,18 @@ for (const kind of KINDS) {
         assert.equal(tree.children.length, 0, 'the children are not threads of this store');
         assert.equal((await backendOf(other).getHead(id))!.childThreadIDs.length, MAX_LINKS);
       }));
+
+    test('messages naming a thread past MAX_LINKS mentions still link it once each', () =>
+      withStore(kind, async ({ store }) => {
+        const { id } = await store.createThread({ title: 'named' });
+        const { id: other } = await store.createThread({ title: 'naming' });
+        const n = MAX_LINKS + 3;
+        for (let i = 0; i < n; i++) await store.append(other, { type: 'user:message', message: { content: `see ${id} (${i})` } });
+        const info = (await store.info(id))!;
+        assert.equal(info.links!.length, n);
+        assert.equal((await store.history(id)).filter((op) => op.type === 'mention:link').length, n);
+        assert.equal((await backendOf(store).getHead(id))!.links!.length, MAX_LINKS);
+      }));
   });
 }
 
