@@ -10,8 +10,8 @@ import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
 import { checkOpSize } from './op-size.js';
 import { cloneJson } from './json-clone.js';
-import { addLink } from './links.js';
-import { linkOfOp, listOf, type StoredLink } from './bounded-links.js';
+import { addId, addLink } from './links.js';
+import { countLink, type StoredLink } from './bounded-links.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
@@ -176,29 +176,8 @@ export function setVisibility(core: { visibility?: Visibility; shareId?: string 
   else delete core.shareId;
 }
 
-/** The effect of a link op that added a link; a list a stored head cut counts it (bounded-links.ts). */
-function linked(clock: ThreadClock, op: Op): Effect {
-  const link = linkOfOp(op)!;
-  const list = listOf(link);
-  const cut = clock.linkCounts?.[list];
-  if (cut !== undefined) clock.linkCounts = { ...clock.linkCounts, [list]: cut + 1 };
-  return { kind: 'link', link };
-}
-
-/** The sorted set with one id added: `ids` itself when it holds it, else a copy with it in its place (no sort). */
-function addSorted(ids: ThreadID[], id: ThreadID): ThreadID[] {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys(ids[mid]!, id) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  if (ids[lo] === id) return ids;
-  const out = ids.slice();
-  out.splice(lo, 0, id);
-  return out;
-}
+/** The effect of a link op that added a link (a list a stored head cut counts it). */
+const linked = (clock: ThreadClock, op: Op): Effect => ({ kind: 'link', link: countLink(clock, op) });
 
 /**
  * Folds one op into a thread's core and returns the new core (the input is not changed) and the
@@ -255,11 +234,11 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       if (wins(clock, 'env', op)) next.env = op.env;
       break;
     case 'child:link':
-      next.childThreadIDs = addSorted(core.childThreadIDs, op.linked);
+      next.childThreadIDs = addId(core.childThreadIDs, op.linked);
       if (next.childThreadIDs !== core.childThreadIDs) effect = linked(clock, op);
       break;
     case 'summary:link':
-      next.summaryThreadIDs = addSorted(core.summaryThreadIDs, op.linked);
+      next.summaryThreadIDs = addId(core.summaryThreadIDs, op.linked);
       if (next.summaryThreadIDs !== core.summaryThreadIDs) effect = linked(clock, op);
       break;
     case 'archive':

@@ -71,6 +71,15 @@ export function linkOfOp(op: Op): StoredLink | undefined {
   }
 }
 
+/** The link a link op adds, counted when its list is cut in this (stored) head's clock: `step` calls it for a new set member. */
+export function countLink(clock: ThreadClock, op: Op): StoredLink {
+  const link = linkOfOp(op)!;
+  const list = listOf(link);
+  const cut = clock.linkCounts?.[list];
+  if (cut !== undefined) clock.linkCounts = { ...clock.linkCounts, [list]: cut + 1 };
+  return link;
+}
+
 const asThreadLink = (l: StoredLink): ThreadLink => ({ rel: l.rel as LinkRel, threadId: l.threadId, ...(l.messageId !== undefined && { messageId: l.messageId }) });
 
 /** True when the head's list shows this link. */

@@ -3,9 +3,18 @@
  * usage columns of a message. Pure; no I/O.
  */
 import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError, archivedError } from '../errors.js';
+import type { StoredLink } from '../model/bounded-links.js';
 import type { Message, Op, ThreadID } from '../model/types.js';
 import { isMessageOp } from '../model/op-kinds.js';
 import type { Fence, LeaseState, UsageRow, UsageTotals } from './backend.js';
+
+/** A row of a `thread_links` table: the link's kind, the other thread, and its message ('' when none). */
+export type LinkRow = { rel: StoredLink['rel']; other: ThreadID; msg: string };
+
+/** The link a `thread_links` row holds. */
+export function linkOfRow(x: LinkRow): StoredLink {
+  return { rel: x.rel, threadId: x.other, ...(x.msg !== '' && { messageId: x.msg }) };
+}
 
 /** The op without the fields that have columns of their own, as stored. */
 export function opBody(op: Op): string {

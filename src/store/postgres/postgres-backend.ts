@@ -9,7 +9,7 @@ import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.j
 import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkWholeLog, messageOf, opFromRow } from '../view.js';
+import { checkWholeLog, linkOfRow, messageOf, opFromRow, type LinkRow } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { highest, leaseOf, type LeaseRow } from './rows.js';
@@ -142,13 +142,12 @@ export class PostgresBackend implements StorageBackend {
   }
 
   async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
-    type LinkRow = { rel: StoredLink['rel']; other: ThreadID; msg: string };
     if (only?.length === 0) return [];
     const col = (f: (l: StoredLink) => string) => (only ?? []).map(f);
     const { rows } = only
       ? await this.q<LinkRow>(this.sql.linksIn, [id, col((l) => l.rel), col((l) => l.threadId), col((l) => l.messageId ?? '')])
       : await this.q<LinkRow>(this.sql.links, [id]);
-    return rows.map((x) => ({ rel: x.rel, threadId: x.other, ...(x.msg !== '' && { messageId: x.msg }) }));
+    return rows.map(linkOfRow);
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {

@@ -8,7 +8,7 @@ import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.j
 import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, linkOfRow, messageOf, opBody, type LinkRow, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { usageOf } from './usage-sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -27,7 +27,6 @@ const WAL_CHECKPOINT_PAGES = 4000;
 type ThreadRow = { tid: number; v: number; head: string; evicted?: number | null };
 type MsgRow = { body: string; v: number; op_id: string; id: string };
 type RangeRow = { op_id: string; from_key: string; to_key: string; from_msg: string };
-type LinkRow = { rel: StoredLink['rel']; other: ThreadID; msg: string };
 
 /** Opens (and migrates) the SQLite backend in a file; `:memory:` gives a private in-memory database. */
 export function openSqliteBackend(file: string, options: SqliteBackendOptions = {}): SqliteBackend {
@@ -117,7 +116,7 @@ export class SqliteBackend implements StorageBackend {
     const r = this.row(id);
     if (!r) return [];
     if (only) return only.filter((l) => this.s.hasLink.get(r.tid, l.rel, l.threadId, l.messageId ?? '') !== undefined).map((l) => ({ ...l }));
-    return (this.s.links.all(r.tid) as LinkRow[]).map((x) => ({ rel: x.rel, threadId: x.other, ...(x.msg !== '' && { messageId: x.msg }) }));
+    return (this.s.links.all(r.tid) as LinkRow[]).map(linkOfRow);
   }
 
   async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
