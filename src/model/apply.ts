@@ -12,6 +12,7 @@ import { checkOpSize } from './op-size.js';
 import { cloneJson } from './json-clone.js';
 import { addId, addLink } from './links.js';
 import { countLink, type StoredLink } from './bounded-links.js';
+import { countMeta, type StoredMeta } from './bounded-meta.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
@@ -26,7 +27,9 @@ export type Effect =
   | { kind: 'insert'; message: Message; hidden: boolean }
   | { kind: 'hide'; range: HiddenRange }
   /** A link the thread did not have yet (a store keeps it beside the head: bounded-links.ts). */
-  | { kind: 'link'; link: StoredLink };
+  | { kind: 'link'; link: StoredLink }
+  /** A meta key's new value (`null`: deleted) and writer (a store keeps it beside the head: bounded-meta.ts). */
+  | { kind: 'meta'; meta: StoredMeta };
 
 /** What `completeOp` needs to know beyond the thread's head. */
 export interface OpContext {
@@ -227,9 +230,14 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
     case 'title':
       if (wins(clock, 'title', op)) next.title = op.value;
       break;
-    case 'meta:set':
-      if (wins(clock, `meta.${op.key}`, op)) setMeta(next, op.key, op.value);
+    case 'meta:set': {
+      const had = Object.hasOwn(clock.stamps, `meta.${op.key}`);
+      if (!wins(clock, `meta.${op.key}`, op)) break;
+      setMeta(next, op.key, op.value);
+      countMeta(clock, had);
+      effect = { kind: 'meta', meta: { key: op.key, value: op.value, stamp: clock.stamps[`meta.${op.key}`]! } };
       break;
+    }
     case 'env:set':
       if (wins(clock, 'env', op)) next.env = op.env;
       break;

@@ -14,6 +14,7 @@
  * A whole thread or head read from a store has every link again ({@link withAllLinks}), in the
  * canonical order folding its log gives: the bounding is a storage matter, the model never sees it.
  */
+import { boundMeta } from './bounded-meta.js';
 import { boundHidden } from './hidden.js';
 import { compareKeys } from './order-key.js';
 import { hasLink, unionLinks, type LinkRel, type ThreadLink } from './links.js';
@@ -158,9 +159,9 @@ export function boundLinks<T extends LinkHead>(head: T): T {
   return { ...head, childThreadIDs: child, summaryThreadIDs: summary, ...(links && { links }), clock: { ...head.clock, linkCounts: counts } };
 }
 
-/** The head as a store keeps it: its hidden ranges and its links bounded (hidden.ts, this module). */
-export function boundHead<T extends LinkHead>(head: T): T {
-  return boundLinks(boundHidden(head));
+/** The head as a store keeps it: its hidden ranges, links and meta keys bounded (hidden.ts, this module, bounded-meta.ts). */
+export function boundHead<T extends LinkHead & { meta?: Record<string, unknown> }>(head: T): T {
+  return boundMeta(boundLinks(boundHidden(head)));
 }
 
 /** A stored head made whole: `all` is every link of the thread (in any order). */

@@ -4,6 +4,7 @@
  * Every method that writes is atomic: it changes everything it was asked to, or nothing.
  */
 import type { StoredLink } from '../model/bounded-links.js';
+import type { StoredMeta } from '../model/bounded-meta.js';
 import type { KeySpan } from '../model/hidden.js';
 import type { SearchQuery } from '../model/search.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../model/types.js';
@@ -38,6 +39,8 @@ export interface CommitBatch {
   hides: HiddenRange[];
   /** Links the ops added (new set members), in op order: kept beside the head (model/bounded-links.ts). */
   links?: StoredLink[];
+  /** Meta keys the ops set or deleted (the winners only), in op order: kept beside the head (model/bounded-meta.ts). */
+  meta?: StoredMeta[];
   /** Present when a writer makes the commit: its lease must still be the thread's current one. */
   fence?: Fence;
   /** Mention links the batch's messages could not write with it: queued in the same transaction (store/mentions.ts). */
@@ -119,13 +122,14 @@ export interface StorageBackend {
   /**
    * The head as stored: bounded, whatever the thread's length (its hidden ranges beyond the
    * newest few are kept beside it, see model/hidden.ts and `hiddenRanges`; so are its links
-   * beyond the first few of each list, see model/bounded-links.ts and `threadLinks`).
+   * beyond the first few of each list, see model/bounded-links.ts and `threadLinks`; and its meta
+   * keys beyond the first few, see model/bounded-meta.ts and `threadMeta`).
    */
   getHead(id: ThreadID): Promise<ThreadHead | undefined>;
   /**
    * Commits one or more threads' ops and view changes atomically, checking versions and fences.
-   * Every hidden range and every link of a batch's head is kept (beside the head row: once; for a
-   * stored thread, its `hides` and `links`), and the head row stores the bounded form of the
+   * Every hidden range, link and meta key of a batch's head is kept (beside the head row: once; for
+   * a stored thread, its `hides`, `links` and `meta`, a meta key replacing the one kept), and the head row stores the bounded form of the
    * head (`boundHead`).
    */
   commit(batches: CommitBatch[], now: number): Promise<void>;
@@ -177,6 +181,11 @@ export interface StorageBackend {
    * an append needs when the head's list was cut and does not show a link).
    */
   threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]>;
+  /**
+   * The thread's meta keys kept beside its head (value, `null` once deleted, and last writer),
+   * each once, in the order first set: all of them, or those of `keys` that it has.
+   */
+  threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]>;
   /** A visible message and its index (oldest = 0), by id or by index. */
   locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined>;
 

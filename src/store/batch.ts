@@ -5,6 +5,7 @@
  */
 import { completeOp, isHidden, step, type ThreadCore } from '../model/apply.js';
 import { linkOfOp, missingLinks, withLinks, type StoredLink } from '../model/bounded-links.js';
+import { missingMeta, withMeta, type StoredMeta } from '../model/bounded-meta.js';
 import { keySpan, needsOlderRanges, subtreeSpan, withRanges, type KeySpan } from '../model/hidden.js';
 import { KEY_SEP, isTopLevel } from '../model/order-key.js';
 import { isMessageOp } from '../model/op-kinds.js';
@@ -28,6 +29,8 @@ export interface MessageLookup {
   hiddenRanges?(span: KeySpan): Promise<HiddenRange[]>;
   /** The stored links among these, for links a bounded head does not show (model/bounded-links.ts). */
   threadLinks?(only: readonly StoredLink[]): Promise<StoredLink[]>;
+  /** The stored meta keys among these, for keys a bounded head does not show (model/bounded-meta.ts). */
+  threadMeta?(keys: readonly string[]): Promise<StoredMeta[]>;
 }
 
 /** Looks up stored hidden ranges in a backend. */
@@ -37,11 +40,22 @@ type RangeLookup = (span: KeySpan) => Promise<HiddenRange[]>;
 export interface StoredLookup {
   hiddenRanges(span: KeySpan): Promise<HiddenRange[]>;
   threadLinks(only: readonly StoredLink[]): Promise<StoredLink[]>;
+  threadMeta(keys: readonly string[]): Promise<StoredMeta[]>;
 }
 
-/** The lookups of a thread's stored ranges and links in a backend. */
+/** The lookups of a thread's stored ranges, links and meta keys in a backend. */
 export function storedLookup(backend: StorageBackend, id: ThreadID): StoredLookup {
-  return { hiddenRanges: (span) => backend.hiddenRanges(id, span), threadLinks: (only) => backend.threadLinks(id, only) };
+  return { hiddenRanges: (span) => backend.hiddenRanges(id, span), threadLinks: (only) => backend.threadLinks(id, only), threadMeta: (keys) => backend.threadMeta(id, keys) };
+}
+
+/**
+ * The core with the stored meta keys it does not show that `ops` set: then `step` compares with
+ * their stored writers, as on a whole head (model/bounded-meta.ts).
+ */
+async function withStoredMeta(core: ThreadCore, ops: readonly Op[], lookup: ((keys: readonly string[]) => Promise<StoredMeta[]>) | undefined): Promise<ThreadCore> {
+  if (!lookup || core.clock.metaCount === undefined) return core;
+  const asked = missingMeta(core, ops.flatMap((op) => (op.type === 'meta:set' ? [op.key] : [])));
+  return asked.length === 0 ? core : withMeta(core, await lookup(asked));
 }
 
 /**
@@ -89,6 +103,7 @@ export function backendLookup(backend: StorageBackend, head: ThreadHead): Messag
     ...(backend.callKey && { callKey: (callId: string) => backend.callKey!(head.id, callId) }),
     hiddenRanges: (span) => backend.hiddenRanges(head.id, span),
     threadLinks: (only) => backend.threadLinks(head.id, only),
+    threadMeta: (keys) => backend.threadMeta(head.id, keys),
   };
 }
 
@@ -109,6 +124,7 @@ export async function buildBatch(
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
   const links: StoredLink[] = [];
+  const meta: StoredMeta[] = [];
   // Messages this batch adds sit after the stored ones in the visible order.
   const pending: Message[] = [];
   const storedCount = head.messageCount;
@@ -153,7 +169,8 @@ export async function buildBatch(
       indexOf: (id) => (resolved?.message.id === id ? resolved.index : undefined),
       callKey: (id) => calls.get(id),
     });
-    const { core: next, effect } = step(await withStoredLinks(core, [op], opts.lookup.threadLinks?.bind(opts.lookup)), op);
+    const known = await withStoredMeta(await withStoredLinks(core, [op], opts.lookup.threadLinks?.bind(opts.lookup)), [op], opts.lookup.threadMeta?.bind(opts.lookup));
+    const { core: next, effect } = step(known, op);
     core = next;
     ops.push(op);
     if (effect.kind === 'insert') {
@@ -167,10 +184,11 @@ export async function buildBatch(
       count = op.type === 'thread:truncate' ? op.fromIndex : count;
       pending.length = Math.max(0, count - storedCount);
     } else if (effect.kind === 'link') links.push(effect.link);
+    else if (effect.kind === 'meta') meta.push(effect.meta);
   }
   const newHead: ThreadHead = { ...core, messageCount: count, updated: opts.now };
   return {
-    batch: { threadId: head.id, baseVersion: head.v, head: newHead, ops, inserts, hides, links, ...(opts.fence && { fence: opts.fence }) },
+    batch: { threadId: head.id, baseVersion: head.v, head: newHead, ops, inserts, hides, links, meta, ...(opts.fence && { fence: opts.fence }) },
     ops,
   };
 }
@@ -183,15 +201,18 @@ export async function buildBatch(
 export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: StoredLookup): Promise<CommitBatch> {
   let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older && ((span) => older.hiddenRanges(span)));
   core = await withStoredLinks(core, ops, older && ((only) => older.threadLinks(only)));
+  core = await withStoredMeta(core, ops, older && ((keys) => older.threadMeta(keys)));
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
   const links: StoredLink[] = [];
+  const meta: StoredMeta[] = [];
   for (const op of ops) {
     const r = step(core, op);
     core = r.core;
     if (r.effect.kind === 'insert') inserts.push({ message: r.effect.message, hidden: r.effect.hidden });
     else if (r.effect.kind === 'hide') hides.push(r.effect.range);
     else if (r.effect.kind === 'link') links.push(r.effect.link);
+    else if (r.effect.kind === 'meta') meta.push(r.effect.meta);
   }
   return {
     threadId: head.id,
@@ -201,6 +222,7 @@ export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fen
     inserts,
     hides,
     links,
+    meta,
     ...(fence && { fence }),
   };
 }

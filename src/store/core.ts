@@ -160,8 +160,9 @@ export class StoreCore {
     const cached = this.cache.get(id);
     if (cached && cached.v === before.v) {
       const next = (made && extendWith(cached, made)) || applyOps(cached, ops);
-      if (made) {
-        // The cached thread's lists are whole: their counts are their lengths.
+      // The cached thread's lists are whole: their counts are their lengths. (A batch built on a
+      // head whose meta keys were cut has them cut in its clock too: the cached clock is kept.)
+      if (made && made.head.clock.metaCount === undefined) {
         const { linkCounts: _n, ...clock } = boundHidden(made.head).clock;
         this.storedClocks.set(next, clock);
       }
@@ -189,7 +190,7 @@ function sortsAfter(messages: readonly Message[], added: readonly Message[]): bo
  * objects out (reads answer clones), so the superseded one is not seen again. Undefined otherwise.
  */
 function extendWith(cached: Thread, made: CommitBatch): Thread | undefined {
-  if (made.hides.length > 0 || made.links?.length || made.head.v !== cached.v + made.ops.length) return undefined;
+  if (made.hides.length > 0 || made.links?.length || made.meta?.length || made.head.clock.metaCount !== undefined || made.head.v !== cached.v + made.ops.length) return undefined;
   const added: Message[] = [];
   for (const r of made.inserts) {
     if (r.hidden) return undefined;

@@ -7,6 +7,7 @@
 import { SkeinError, ValidationError, archivedError, notFound } from '../errors.js';
 import { foldOps } from '../model/apply.js';
 import { withAllLinks } from '../model/bounded-links.js';
+import { withAllMeta } from '../model/bounded-meta.js';
 import { withAllRanges } from '../model/hidden.js';
 import type { ThreadID } from '../model/ids.js';
 import { parseCount } from '../model/schema.js';
@@ -69,9 +70,15 @@ export async function readThread(ctx: ReadContext, id: ThreadID, atVersion: numb
   return structuredClone(thread);
 }
 
-/** A stored head with every link: the head row keeps the first few of each list only (model/bounded-links.ts). */
+/** A stored head with every meta key (the head row keeps the first few only: model/bounded-meta.ts). */
+async function withWholeMeta(backend: StorageBackend, head: ThreadHead): Promise<ThreadHead> {
+  return head.clock.metaCount === undefined ? head : withAllMeta(head, await backend.threadMeta(head.id));
+}
+
+/** A stored head with every link and meta key: the head row keeps the first few of each only (model/bounded-links.ts). */
 async function wholeHead(backend: StorageBackend, head: ThreadHead): Promise<ThreadHead> {
-  return head.clock.linkCounts === undefined ? head : withAllLinks(head, await backend.threadLinks(head.id));
+  const withLinks = head.clock.linkCounts === undefined ? head : withAllLinks(head, await backend.threadLinks(head.id));
+  return withWholeMeta(backend, withLinks);
 }
 
 /** A thread's head without messages, every link included, or null. */
@@ -135,7 +142,9 @@ export async function listThreads(core: StoreCore, options: { limit?: number; cu
   const rows = await core.backend.listThreads({ limit: limit + 1, snapshot: c.s, below: c.b });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  const out: { threads: ThreadSummary[]; nextCursor?: string } = { threads: page.map((r) => summaryOf(r.head)) };
+  // A row shows every meta key (what lists filter on): read beside the head for the few heads that keep only some.
+  const heads = await Promise.all(page.map((r) => withWholeMeta(core.backend, r.head)));
+  const out: { threads: ThreadSummary[]; nextCursor?: string } = { threads: heads.map(summaryOf) };
   if (rows.length > limit && last) out.nextCursor = encodeCursor({ s: c.s, b: last.activity });
   return out;
 }

@@ -15,6 +15,7 @@ import type { ContractTest } from './contract-fixtures.js';
 import { hiddenContractTests } from './contract-hidden.js';
 import { leaseContractTests } from './contract-leases.js';
 import { linkContractTests } from './contract-links.js';
+import { metaContractTests } from './contract-meta.js';
 import { mentionContractTests } from './contract-mentions.js';
 import { lifecycleContractTests } from './contract-lifecycle.js';
 import { readContractTests } from './contract-reads.js';
@@ -46,6 +47,7 @@ export function runStoreContractTests(name: string, setup: () => Promise<Contrac
     leaseContractTests(it);
     hiddenContractTests(it);
     linkContractTests(it);
+    metaContractTests(it);
     mentionContractTests(it);
   });
   describe(`storage contract: ${name}: archiving`, () => {

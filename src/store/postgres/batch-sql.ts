@@ -66,10 +66,10 @@ export function writeBatchParams(b: CommitBatch, lockKey: string | null, message
 
 /**
  * Parameters (after the workspace) of `commitAlone`, or undefined when the batch does not qualify
- * (a new thread, hides, links, a fence, or a head whose text cannot be cut around its message count).
+ * (a new thread, hides, links, meta keys, a fence, or a head whose text cannot be cut around its message count).
  */
 export function commitAloneParams(b: CommitBatch, lockKey: string, now: number, headText: string | null = null): unknown[] | undefined {
-  if (b.baseVersion === 0 || b.hides.length > 0 || b.links?.length || b.fence || b.ops.length === 0 || b.mentions?.length) return undefined;
+  if (b.baseVersion === 0 || b.hides.length > 0 || b.links?.length || b.meta?.length || b.fence || b.ops.length === 0 || b.mentions?.length) return undefined;
   // The head as the general path writes it, with the count spliced in by the statement: it must
   // end with the count and then `updated` (as batches build it), so that the cut is exact.
   const text = JSON.stringify(boundHead({ ...b.head, messageCount: 0 }));

@@ -131,4 +131,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     ) u ORDER BY ws, id, k, n
     ON CONFLICT DO NOTHING;
   `,
+  // 5 (re-runnable): every meta key a thread has stamped (its value as JSON, 'null' once deleted, and
+  // its last writer) beside its head, in the order first set, so that the head row keeps only the
+  // first few (model/bounded-meta.ts); filled from the heads (as text: values keep their spelling).
+  `
+  CREATE TABLE IF NOT EXISTS thread_meta (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    value TEXT NOT NULL,
+    stamp TEXT NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    PRIMARY KEY (ws, thread, key)
+  );
+  INSERT INTO thread_meta (ws, thread, key, value, stamp)
+    SELECT t.ws, t.id, substr(s.k, 6), coalesce((t.head::json -> 'meta' -> substr(s.k, 6))::text, 'null'), s.v::text
+    FROM threads t, json_each(t.head::json -> 'clock' -> 'stamps') WITH ORDINALITY AS s(k, v, n)
+    WHERE left(s.k, 5) = 'meta.'
+    ORDER BY t.ws, t.id, s.n
+    ON CONFLICT DO NOTHING;
+  `,
 ];

@@ -6,10 +6,11 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
 import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkWholeLog, linkOfRow, messageOf, opFromRow, type LinkRow } from '../view.js';
+import { checkWholeLog, linkOfRow, messageOf, metaOfRow, opFromRow, type LinkRow, type MetaRow } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { highest, leaseOf, type LeaseRow } from './rows.js';
@@ -148,6 +149,12 @@ export class PostgresBackend implements StorageBackend {
       ? await this.q<LinkRow>(this.sql.linksIn, [id, col((l) => l.rel), col((l) => l.threadId), col((l) => l.messageId ?? '')])
       : await this.q<LinkRow>(this.sql.links, [id]);
     return rows.map(linkOfRow);
+  }
+
+  async threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]> {
+    if (keys?.length === 0) return [];
+    const { rows } = keys ? await this.q<MetaRow>(this.sql.metaIn, [id, keys]) : await this.q<MetaRow>(this.sql.meta, [id]);
+    return rows.map(metaOfRow);
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
@@ -314,6 +321,8 @@ export class PostgresBackend implements StorageBackend {
     // Likewise for links: a head without cut lists shows every link.
     if (head.clock.linkCounts === undefined) await this.q(this.sql.deleteLinks, [head.id], c);
     await this.w.insertLinks(c, head.id, linksOf(head));
+    if (head.clock.metaCount === undefined) await this.q(this.sql.deleteMeta, [head.id], c);
+    await this.w.upsertMeta(c, head.id, metaOf(head));
     const stored = JSON.stringify(boundHead({ ...head, messageCount: count }));
     await this.q(this.sql.setThread, [head.id, head.v, highest(seqs.values()), head.updated, stored], c);
   }

@@ -4,6 +4,7 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, opBody } from '../view.js';
@@ -45,7 +46,7 @@ export class PgWrites {
     const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
     let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
     // The common case, a stored thread and no hides or links, is one statement that takes the turn too.
-    if (row && b.hides.length === 0 && !b.links?.length) {
+    if (row && b.hides.length === 0 && !b.links?.length && !b.meta?.length) {
       await this.writeBatch(c, b, count, takeTurn);
       if (b.mentions?.length) await this.q(this.sql.queueMentions, mentionColumns(b.mentions), c);
       return;
@@ -70,6 +71,7 @@ export class PgWrites {
     await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
     // Likewise for links: a stored thread's batch adds its own, a new thread's head holds all.
     await this.insertLinks(c, id, row ? (b.links ?? []) : linksOf(b.head));
+    await this.upsertMeta(c, id, row ? (b.meta ?? []) : metaOf(b.head));
     const head = JSON.stringify(boundHead({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
     if (b.mentions?.length) await this.q(this.sql.queueMentions, mentionColumns(b.mentions), c);
@@ -128,6 +130,12 @@ export class PgWrites {
   async insertLinks(c: PgQueryable, id: ThreadID, links: readonly StoredLink[]): Promise<void> {
     if (links.length === 0) return;
     await this.q(this.sql.insertLinks, [id, links.map((l) => l.rel), links.map((l) => l.threadId), links.map((l) => l.messageId ?? '')], c);
+  }
+
+  /** Keeps meta keys beside the head: a key kept before takes the new value and writer. */
+  async upsertMeta(c: PgQueryable, id: ThreadID, meta: readonly StoredMeta[]): Promise<void> {
+    if (meta.length === 0) return;
+    await this.q(this.sql.upsertMeta, [id, meta.map((m) => m.key), meta.map((m) => JSON.stringify(m.value)), meta.map((m) => JSON.stringify(m.stamp))], c);
   }
 
   /** Keeps hidden ranges beside the head, each once, after the ones kept before. */

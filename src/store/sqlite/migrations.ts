@@ -180,4 +180,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
         FROM threads t, json_each(t.head, '$.links') l
     ) ORDER BY tid, n, k;
   `,
+  // 9 (re-runnable): every meta key a thread has stamped (its value as JSON, 'null' once deleted, and
+  // its last writer) beside its head, in the order first set, so that the head row keeps only the
+  // first few (model/bounded-meta.ts); filled from the heads, which stay whole until rewritten.
+  `
+  CREATE TABLE IF NOT EXISTS thread_meta (
+    seq INTEGER PRIMARY KEY,
+    tid INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    stamp TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS thread_meta_key ON thread_meta(tid, key);
+  INSERT OR IGNORE INTO thread_meta (tid, key, value, stamp)
+    SELECT t.tid, substr(s.key, 6), coalesce((SELECT t.head -> m.fullkey FROM json_each(t.head, '$.meta') m WHERE m.key = substr(s.key, 6)), 'null'),
+      s.value
+    FROM threads t, json_each(t.head, '$.clock.stamps') s
+    WHERE substr(s.key, 1, 5) = 'meta.'
+    ORDER BY t.tid, s.id;
+  `,
 ];

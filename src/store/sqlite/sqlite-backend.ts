@@ -5,10 +5,12 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
+import { insertLinks, readLinks, readMeta, upsertMeta } from './beside-head.js';
 import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, linkOfRow, messageOf, opBody, type LinkRow, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
+import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { usageOf } from './usage-sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -95,7 +97,8 @@ export class SqliteBackend implements StorageBackend {
     for (const r of b.hides) count -= s.hide.run(row.tid, r.fromKey, r.toKey).changes;
     this.insertRanges(row.tid, ranges);
     // Likewise for links: a stored thread's batch adds its own, a new thread's head holds all.
-    this.insertLinks(row.tid, isNew ? linksOf(b.head) : (b.links ?? []));
+    insertLinks(s, row.tid, isNew ? linksOf(b.head) : (b.links ?? []));
+    upsertMeta(s, row.tid, isNew ? metaOf(b.head) : (b.meta ?? []));
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
     s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHead({ ...b.head, messageCount: count })), row.tid);
@@ -107,16 +110,14 @@ export class SqliteBackend implements StorageBackend {
     for (const r of ranges) this.s.insertRange.run(tid, r.opId, r.fromKey, r.toKey, r.fromMessageId);
   }
 
-  /** Keeps links beside the head, each once, after the ones kept before (inside the caller's transaction). */
-  private insertLinks(tid: number, links: readonly StoredLink[]): void {
-    for (const l of links) this.s.insertLink.run(tid, l.rel, l.threadId, l.messageId ?? '');
-  }
-
   async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
     const r = this.row(id);
-    if (!r) return [];
-    if (only) return only.filter((l) => this.s.hasLink.get(r.tid, l.rel, l.threadId, l.messageId ?? '') !== undefined).map((l) => ({ ...l }));
-    return (this.s.links.all(r.tid) as LinkRow[]).map(linkOfRow);
+    return r ? readLinks(this.s, r.tid, only) : [];
+  }
+
+  async threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]> {
+    const r = this.row(id);
+    return r ? readMeta(this.s, r.tid, keys) : [];
   }
 
   async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
@@ -205,7 +206,9 @@ export class SqliteBackend implements StorageBackend {
     this.insertRanges(tid, head.clock.hidden);
     // Likewise for links: a head without cut lists shows every link.
     if (head.clock.linkCounts === undefined) this.s.deleteLinks.run(tid);
-    this.insertLinks(tid, linksOf(head));
+    insertLinks(this.s, tid, linksOf(head));
+    if (head.clock.metaCount === undefined) this.s.deleteMeta.run(tid);
+    upsertMeta(this.s, tid, metaOf(head));
     let last = 0;
     for (const seq of seqs.values()) if (seq > last) last = seq;
     this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHead({ ...head, messageCount: count })), tid);
