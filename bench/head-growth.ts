@@ -53,7 +53,7 @@ export function headBytes(mix: Mix, n: number): number {
 
 /** One row per mix: head bytes at `n` against 10 (baseline). Bounded mixes must stay flat. */
 export function headGrowthRows(n: number): ResultRow[] {
-  const bounded = new Set<Mix>(['unanswered calls', 'answered calls', 'truncations', 'sub-agent links', 'mentions']);
+  const bounded = new Set<Mix>(['unanswered calls', 'answered calls', 'truncations', 'sub-agent links', 'mentions', 'meta keys']);
   return (['unanswered calls', 'answered calls', 'truncations', 'sub-agent links', 'mentions', 'meta keys'] as const).map((mix) => {
     const small = headBytes(mix, 10);
     const big = headBytes(mix, n);
