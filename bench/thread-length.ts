@@ -166,6 +166,7 @@ export const lengthBench: Benchmark = {
     rows.push(...headGrowthRows(scaled(2_000, 100)));
     rows.push(...(await truncationCostRows(scaled(10_000, 200), opts.samples)));
     rows.push(...(await mentionCostRows(scaled(10_000, 200), opts.samples)));
+    rows.push(...(await mentionCostRows(scaled(10_000, 200), opts.samples, 'meta keys')));
     return { rows, details: { durability: opts.durability, capSeconds: opts.capMs / 1000, samples: opts.samples, runs } };
   },
 };
