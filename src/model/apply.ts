@@ -12,7 +12,7 @@ import { checkOpSize } from './op-size.js';
 import { cloneJson } from './json-clone.js';
 import { addId, addLink } from './links.js';
 import { countLink, type StoredLink } from './bounded-links.js';
-import { countMeta, type StoredMeta } from './bounded-meta.js';
+import { keptMeta, type StoredMeta } from './bounded-meta.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
@@ -26,9 +26,8 @@ export type Effect =
   | { kind: 'none' }
   | { kind: 'insert'; message: Message; hidden: boolean }
   | { kind: 'hide'; range: HiddenRange }
-  /** A link the thread did not have yet (a store keeps it beside the head: bounded-links.ts). */
+  /** A new link, or a meta key's new value and writer: a store keeps them beside the head (bounded-links.ts, bounded-meta.ts). */
   | { kind: 'link'; link: StoredLink }
-  /** A meta key's new value (`null`: deleted) and writer (a store keeps it beside the head: bounded-meta.ts). */
   | { kind: 'meta'; meta: StoredMeta };
 
 /** What `completeOp` needs to know beyond the thread's head. */
@@ -234,8 +233,7 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       const had = Object.hasOwn(clock.stamps, `meta.${op.key}`);
       if (!wins(clock, `meta.${op.key}`, op)) break;
       setMeta(next, op.key, op.value);
-      countMeta(clock, had);
-      effect = { kind: 'meta', meta: { key: op.key, value: op.value, stamp: clock.stamps[`meta.${op.key}`]! } };
+      effect = { kind: 'meta', meta: keptMeta(clock, had, op.key, op.value) };
       break;
     }
     case 'env:set':

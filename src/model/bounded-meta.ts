@@ -48,9 +48,13 @@ export function metaOf(head: MetaHead): StoredMeta[] {
   return stampedKeys(head).map((key) => ({ key, value: Object.hasOwn(meta, key) ? meta[key] : null, stamp: head.clock.stamps[PREFIX + key]! }));
 }
 
-/** Counts a key stamped for the first time, when the (stored) head's keys are cut. `had`: it had a stamp. */
-export function countMeta(clock: ThreadClock, had: boolean): void {
+/**
+ * A key just written, as a store keeps it; counted when stamped for the first time (`had`: it had
+ * a stamp) in a (stored) head whose keys are cut. `step` calls it for a write that wins.
+ */
+export function keptMeta(clock: ThreadClock, had: boolean, key: string, value: unknown): StoredMeta {
   if (!had && clock.metaCount !== undefined) clock.metaCount++;
+  return { key, value, stamp: clock.stamps[PREFIX + key]! };
 }
 
 /** The keys among `keys` that a head cannot answer for (its keys were cut and it does not show them). */
