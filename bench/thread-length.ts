@@ -6,7 +6,7 @@
  * the raw floor (one autocommitted INSERT per message into one table, WAL, same `synchronous`) at
  * the same size in the same run. Target: p50 at the largest size within 1.5x of the smallest.
  * Also the head's weight after many ops of one kind (head-growth.ts), and append and page cost
- * after many truncations (truncation-length.ts).
+ * after many truncations (truncation-length.ts) and on a thread mentioned many times (mention-length.ts).
  *
  * Env: `SKEIN_BENCH_LENGTHS=1000,10000,100000` (sizes), `SKEIN_BENCH_CAP_S=120` (time cap of one
  * fill; a store that has not reached the size by then is measured where it stands and reported as
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { openStore, newThreadId } from '../src/index.js';
 import { conversationDeltas, RawBaseline, type ConversationKind } from './fixtures.js';
 import { headGrowthRows } from './head-growth.js';
+import { mentionCostRows } from './mention-length.js';
 import { truncationCostRows } from './truncation-length.js';
 import { now, progress, sampleTurns, scaled, stats, tempDir, type BenchResult, type Benchmark, type ResultRow, type Stats } from './helpers.js';
 
@@ -164,6 +165,8 @@ export const lengthBench: Benchmark = {
     progress('head bytes after many ops of one kind (pure fold, no I/O)');
     rows.push(...headGrowthRows(scaled(2_000, 100)));
     rows.push(...(await truncationCostRows(scaled(10_000, 200), opts.samples)));
+    rows.push(...(await mentionCostRows(scaled(10_000, 200), opts.samples)));
+    rows.push(...(await mentionCostRows(scaled(10_000, 200), opts.samples, 'meta keys')));
     return { rows, details: { durability: opts.durability, capSeconds: opts.capMs / 1000, samples: opts.samples, runs } };
   },
 };

@@ -35,6 +35,7 @@ export type { OpenStoreOptions } from './open-store.js';
 export { Store } from './store/store.js';
 export type {
   ThreadInfo,
+  ThreadSummary,
   AppendResult,
   MessagePage,
   StoreEvents,

@@ -3,12 +3,12 @@
  * (`skein mcp --remote`, sync/server-reads.ts). Both answer with the store's shapes, so every tool
  * is written once against this interface.
  */
-import type { MessagePage, SearchOptions, SearchResults, Thread, ThreadID, ThreadInfo, ThreadTree, UsageReport } from '../index.js';
+import type { MessagePage, SearchOptions, SearchResults, Thread, ThreadID, ThreadInfo, ThreadSummary, ThreadTree, UsageReport } from '../index.js';
 
 /** The reads the tools need; a `Store` is one as it is. */
 export interface ThreadSource {
   search(query: string, options: SearchOptions): Promise<SearchResults>;
-  listThreads(options: { limit?: number; cursor?: string }): Promise<{ threads: ThreadInfo[]; nextCursor?: string }>;
+  listThreads(options: { limit?: number; cursor?: string }): Promise<{ threads: ThreadSummary[]; nextCursor?: string }>;
   /** The head, or null when there is no such thread (for this reader). */
   info(id: ThreadID): Promise<ThreadInfo | null>;
   /** `offset` counts back from the newest message. ARCHIVED for an archived thread. */

@@ -10,7 +10,9 @@ import { uuidv7, type ThreadID } from './ids.js';
 import { isMessageOp } from './op-kinds.js';
 import { checkOpSize } from './op-size.js';
 import { cloneJson } from './json-clone.js';
-import { unionLinks } from './links.js';
+import { addId, addLink } from './links.js';
+import { countLink, type StoredLink } from './bounded-links.js';
+import { keptMeta, type StoredMeta } from './bounded-meta.js';
 import { HLC_ZERO, compareKeys, isTopLevel, makeKey, maxHlc, nextHlc } from './order-key.js';
 import { boundCalls, callKeyIn, nextOpenCalls } from './open-calls.js';
 import { parseDelta, parseOp } from './schema.js';
@@ -23,7 +25,10 @@ export type ThreadCore = Omit<Thread, 'messages'>;
 export type Effect =
   | { kind: 'none' }
   | { kind: 'insert'; message: Message; hidden: boolean }
-  | { kind: 'hide'; range: HiddenRange };
+  | { kind: 'hide'; range: HiddenRange }
+  /** A new link, or a meta key's new value and writer: a store keeps them beside the head (bounded-links.ts, bounded-meta.ts). */
+  | { kind: 'link'; link: StoredLink }
+  | { kind: 'meta'; meta: StoredMeta };
 
 /** What `completeOp` needs to know beyond the thread's head. */
 export interface OpContext {
@@ -173,10 +178,8 @@ export function setVisibility(core: { visibility?: Visibility; shareId?: string 
   else delete core.shareId;
 }
 
-function addSorted(ids: ThreadID[], id: ThreadID): ThreadID[] {
-  if (ids.includes(id)) return ids;
-  return [...ids, id].sort(compareKeys);
-}
+/** The effect of a link op that added a link (a list a stored head cut counts it). */
+const linked = (clock: ThreadClock, op: Op): Effect => ({ kind: 'link', link: countLink(clock, op) });
 
 /**
  * Folds one op into a thread's core and returns the new core (the input is not changed) and the
@@ -226,17 +229,23 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
     case 'title':
       if (wins(clock, 'title', op)) next.title = op.value;
       break;
-    case 'meta:set':
-      if (wins(clock, `meta.${op.key}`, op)) setMeta(next, op.key, op.value);
+    case 'meta:set': {
+      const had = Object.hasOwn(clock.stamps, `meta.${op.key}`);
+      if (!wins(clock, `meta.${op.key}`, op)) break;
+      setMeta(next, op.key, op.value);
+      effect = { kind: 'meta', meta: keptMeta(clock, had, op.key, op.value) };
       break;
+    }
     case 'env:set':
       if (wins(clock, 'env', op)) next.env = op.env;
       break;
     case 'child:link':
-      next.childThreadIDs = addSorted(core.childThreadIDs, op.linked);
+      next.childThreadIDs = addId(core.childThreadIDs, op.linked);
+      if (next.childThreadIDs !== core.childThreadIDs) effect = linked(clock, op);
       break;
     case 'summary:link':
-      next.summaryThreadIDs = addSorted(core.summaryThreadIDs, op.linked);
+      next.summaryThreadIDs = addId(core.summaryThreadIDs, op.linked);
+      if (next.summaryThreadIDs !== core.summaryThreadIDs) effect = linked(clock, op);
       break;
     case 'archive':
       if (wins(clock, 'archived', op)) next.archived = op.at;
@@ -248,11 +257,13 @@ export function step(core: ThreadCore, op: Op): { core: ThreadCore; effect: Effe
       if (wins(clock, 'visibility', op)) setVisibility(next, op.value, op.shareId);
       break;
     case 'handoff:link':
-      next.links = unionLinks(core.links, [{ rel: 'handoff', threadId: op.linked }]);
+      next.links = addLink(core.links, { rel: 'handoff', threadId: op.linked });
+      if (next.links !== core.links) effect = linked(clock, op);
       break;
     case 'fork:link':
     case 'mention:link':
-      next.links = unionLinks(core.links, [{ rel: op.type === 'fork:link' ? 'fork' : 'mention', threadId: op.linked, messageId: op.messageId }]);
+      next.links = addLink(core.links, { rel: op.type === 'fork:link' ? 'fork' : 'mention', threadId: op.linked, messageId: op.messageId });
+      if (next.links !== core.links) effect = linked(clock, op);
       break;
   }
   return { core: next, effect };

@@ -28,6 +28,41 @@ export function unionLinks(a: readonly ThreadLink[] | undefined, b: readonly Thr
   return [...byKey.entries()].sort(([x], [y]) => compareKeys(x, y)).map(([, l]) => l);
 }
 
+/** Where a key goes in a sorted array (binary search): the index of the first entry not below it. */
+function slot<T>(list: readonly T[], key: string, keyOf: (x: T) => string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keyOf(list[mid]!), key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The sorted set of ids with one added: `ids` itself when it holds it, else a copy with it in its place (no sort). */
+export function addId(ids: ThreadID[], id: ThreadID): ThreadID[] {
+  const at = slot(ids, id, (x) => x);
+  if (ids[at] === id) return ids;
+  const out = ids.slice();
+  out.splice(at, 0, id);
+  return out;
+}
+
+/**
+ * The set with one link added, in canonical order: `list` itself when it holds the link already,
+ * else a copy with the link in its place (a binary search: no sort however long the list).
+ */
+export function addLink(list: readonly ThreadLink[] | undefined, l: ThreadLink): ThreadLink[] {
+  const all = list ?? [];
+  const k = linkKey(l);
+  const lo = slot(all, k, linkKey);
+  if (lo < all.length && linkKey(all[lo]!) === k) return all as ThreadLink[];
+  const out = all.slice();
+  out.splice(lo, 0, l);
+  return out;
+}
+
 /** True when `list` holds this link. */
 export function hasLink(list: readonly ThreadLink[] | undefined, l: ThreadLink): boolean {
   const k = linkKey(l);

@@ -85,6 +85,16 @@ export interface ThreadClock {
    * at or below this key. Absent from whole threads.
    */
   hiddenBefore?: string;
+  /**
+   * Only in a head as a store keeps it (bounded-links.ts): for each link list cut to its first
+   * few entries, how many links it has whole. Absent from whole threads.
+   */
+  linkCounts?: { child?: number; summary?: number; links?: number };
+  /**
+   * Only in a head as a store keeps it (bounded-meta.ts), when it shows only the first few meta
+   * keys: how many keys the thread has stamped (set or deleted) in all. Absent from whole threads.
+   */
+  metaCount?: number;
 }
 
 /** Who may see a thread on a server: its creator only, its workspace (the default), or anyone with its share link. */

@@ -5,10 +5,10 @@
  */
 import { SkeinError, ErrorCode, fromUnknown } from '../errors.js';
 import { emptyThread, type ThreadCore } from '../model/apply.js';
-import { boundHidden } from '../model/hidden.js';
+import { boundHead } from '../model/bounded-links.js';
 import type { Op, ThreadHead, ThreadID } from '../model/types.js';
 import type { CommitBatch, StorageBackend } from '../store/backend.js';
-import { batchFromOps } from '../store/batch.js';
+import { batchFromOps, storedLookup } from '../store/batch.js';
 import { renumber } from '../store/replay.js';
 import { parsePushOps, type PushResult } from '../sync/protocol.js';
 import { checkClocks } from './clock-check.js';
@@ -29,8 +29,8 @@ export class HeadCache {
 
   /** Remembers the head `batch` wrote: its head with the message count the backend keeps. */
   set(key: string, batch: CommitBatch, storedCount: number): void {
-    // As the backend stores it: bounded (model/hidden.ts), so that the text compares equal.
-    const head: ThreadHead = boundHidden({ ...batch.head, messageCount: storedCount + batch.inserts.filter((r) => !r.hidden).length });
+    // As the backend stores it: bounded (model/hidden.ts, model/bounded-links.ts), so that the text compares equal.
+    const head: ThreadHead = boundHead({ ...batch.head, messageCount: storedCount + batch.inserts.filter((r) => !r.hidden).length });
     this.heads.delete(key);
     if (this.heads.size >= this.max) this.heads.delete(this.heads.keys().next().value!);
     this.heads.set(key, { head, text: JSON.stringify(head) });
@@ -46,7 +46,7 @@ async function onRememberedHead(backend: StorageBackend, heads: { cache: HeadCac
   const known = heads.cache.get(heads.key);
   if (!known || !backend.commitIfHead || known.head.v !== baseVersion || ops.length === 0 || ops.some((op) => op.type === 'thread:create')) return false;
   checkClocks(ops, now);
-  const batch = await batchFromOps(known.head, ops, now, undefined, (span) => backend.hiddenRanges(known.head.id, span));
+  const batch = await batchFromOps(known.head, ops, now, undefined, storedLookup(backend, known.head.id));
   if (await backend.commitIfHead(batch, known.text, now)) {
     heads.cache.set(heads.key, batch, known.head.messageCount);
     return true;
@@ -105,7 +105,7 @@ export async function applyPushedThread(
         return { id, status: 'rejected', code: ErrorCode.VALIDATION, message: 'thread:create must be the first op', applied: 0 };
       checkClocks(numbered, now);
       const base: ThreadHead = head ?? { ...coreOf(id), messageCount: 0, updated: now };
-      const batch = await batchFromOps(base, numbered, now, undefined, (span) => backend.hiddenRanges(id, span));
+      const batch = await batchFromOps(base, numbered, now, undefined, storedLookup(backend, id));
       try {
         await commit(batch, now);
         heads?.cache.set(heads.key, batch, base.messageCount);

@@ -3,6 +3,8 @@
  * only store; validation, op completion, caching, tiering, writers and sync live above them.
  * Every method that writes is atomic: it changes everything it was asked to, or nothing.
  */
+import type { StoredLink } from '../model/bounded-links.js';
+import type { StoredMeta } from '../model/bounded-meta.js';
 import type { KeySpan } from '../model/hidden.js';
 import type { SearchQuery } from '../model/search.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../model/types.js';
@@ -35,6 +37,10 @@ export interface CommitBatch {
   inserts: { message: Message; hidden: boolean }[];
   /** Ranges the ops hid. */
   hides: HiddenRange[];
+  /** Links the ops added (new set members), in op order: kept beside the head (model/bounded-links.ts). */
+  links?: StoredLink[];
+  /** Meta keys the ops set or deleted (the winners only), in op order: kept beside the head (model/bounded-meta.ts). */
+  meta?: StoredMeta[];
   /** Present when a writer makes the commit: its lease must still be the thread's current one. */
   fence?: Fence;
   /** Mention links the batch's messages could not write with it: queued in the same transaction (store/mentions.ts). */
@@ -115,13 +121,16 @@ export interface StorageBackend {
 
   /**
    * The head as stored: bounded, whatever the thread's length (its hidden ranges beyond the
-   * newest few are kept beside it, see model/hidden.ts and `hiddenRanges`).
+   * newest few are kept beside it, see model/hidden.ts and `hiddenRanges`; so are its links
+   * beyond the first few of each list, see model/bounded-links.ts and `threadLinks`; and its meta
+   * keys beyond the first few, see model/bounded-meta.ts and `threadMeta`).
    */
   getHead(id: ThreadID): Promise<ThreadHead | undefined>;
   /**
    * Commits one or more threads' ops and view changes atomically, checking versions and fences.
-   * Every hidden range of a batch's head is kept (beside the head row: once), and the head row
-   * stores the bounded form of the head (`boundHidden`).
+   * Every hidden range, link and meta key of a batch's head is kept (beside the head row: once; for
+   * a stored thread, its `hides`, `links` and `meta`, a meta key replacing the one kept), and the head row stores the bounded form of the
+   * head (`boundHead`).
    */
   commit(batches: CommitBatch[], now: number): Promise<void>;
   /** Ops with fromVersion < v <= toVersion, in version order. */
@@ -166,6 +175,17 @@ export interface StorageBackend {
    * overlapping `span` (what an append or a remote op needs when the head left some out).
    */
   hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]>;
+  /**
+   * The thread's links (sub-agents, summaries, handoffs, forks, mentions) kept beside its head,
+   * each once, in the order they were added: all of them, or those of `only` that it has (what
+   * an append needs when the head's list was cut and does not show a link).
+   */
+  threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]>;
+  /**
+   * The thread's meta keys kept beside its head (value, `null` once deleted, and last writer),
+   * each once, in the order first set: all of them, or those of `keys` that it has.
+   */
+  threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]>;
   /** A visible message and its index (oldest = 0), by id or by index. */
   locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined>;
 

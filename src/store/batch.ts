@@ -4,11 +4,13 @@
  * ranges to hide. Needs the backend only to find the message a `thread:truncate` starts at.
  */
 import { completeOp, isHidden, step, type ThreadCore } from '../model/apply.js';
+import { linkOfOp, missingLinks, withLinks, type StoredLink } from '../model/bounded-links.js';
+import { missingMeta, withMeta, type StoredMeta } from '../model/bounded-meta.js';
 import { keySpan, needsOlderRanges, subtreeSpan, withRanges, type KeySpan } from '../model/hidden.js';
 import { KEY_SEP, isTopLevel } from '../model/order-key.js';
 import { isMessageOp } from '../model/op-kinds.js';
 import { callKeyIn } from '../model/open-calls.js';
-import type { Delta, HiddenRange, Message, Op, ThreadHead } from '../model/types.js';
+import type { Delta, HiddenRange, Message, Op, ThreadHead, ThreadID } from '../model/types.js';
 import type { CommitBatch, Fence, StorageBackend } from './backend.js';
 
 /** What a commit made: the thread's new head and the ops written. */
@@ -25,10 +27,46 @@ export interface MessageLookup {
   callKey?(callId: string): Promise<string | undefined>;
   /** The stored hidden ranges overlapping a span, for a key below what the head lists (model/hidden.ts). */
   hiddenRanges?(span: KeySpan): Promise<HiddenRange[]>;
+  /** The stored links among these, for links a bounded head does not show (model/bounded-links.ts). */
+  threadLinks?(only: readonly StoredLink[]): Promise<StoredLink[]>;
+  /** The stored meta keys among these, for keys a bounded head does not show (model/bounded-meta.ts). */
+  threadMeta?(keys: readonly string[]): Promise<StoredMeta[]>;
 }
 
 /** Looks up stored hidden ranges in a backend. */
 type RangeLookup = (span: KeySpan) => Promise<HiddenRange[]>;
+
+/** What folding complete ops on a bounded head may look up beside it: hidden ranges and links. */
+export interface StoredLookup {
+  hiddenRanges(span: KeySpan): Promise<HiddenRange[]>;
+  threadLinks(only: readonly StoredLink[]): Promise<StoredLink[]>;
+  threadMeta(keys: readonly string[]): Promise<StoredMeta[]>;
+}
+
+/** The lookups of a thread's stored ranges, links and meta keys in a backend. */
+export function storedLookup(backend: StorageBackend, id: ThreadID): StoredLookup {
+  return { hiddenRanges: (span) => backend.hiddenRanges(id, span), threadLinks: (only) => backend.threadLinks(id, only), threadMeta: (keys) => backend.threadMeta(id, keys) };
+}
+
+/**
+ * The core with the stored meta keys it does not show that `ops` set: then `step` compares with
+ * their stored writers, as on a whole head (model/bounded-meta.ts).
+ */
+async function withStoredMeta(core: ThreadCore, ops: readonly Op[], lookup: ((keys: readonly string[]) => Promise<StoredMeta[]>) | undefined): Promise<ThreadCore> {
+  if (!lookup || core.clock.metaCount === undefined) return core;
+  const asked = missingMeta(core, ops.flatMap((op) => (op.type === 'meta:set' ? [op.key] : [])));
+  return asked.length === 0 ? core : withMeta(core, await lookup(asked));
+}
+
+/**
+ * The core with the stored links it does not show that `ops` add: then `step` sees them as
+ * members and neither adds nor counts them again (model/bounded-links.ts).
+ */
+async function withStoredLinks(core: ThreadCore, ops: readonly Op[], lookup: ((only: readonly StoredLink[]) => Promise<StoredLink[]>) | undefined): Promise<ThreadCore> {
+  if (!lookup || !core.clock.linkCounts) return core;
+  const asked = missingLinks(core, ops.map(linkOfOp).filter((l): l is StoredLink => l !== undefined));
+  return asked.length === 0 ? core : withLinks(core, await lookup(asked));
+}
 
 /** A key whose hiding matters to a batch: `span` is where it may fall, `probe` a key of the span at or below it. */
 interface Probe {
@@ -64,6 +102,8 @@ export function backendLookup(backend: StorageBackend, head: ThreadHead): Messag
     indexOf: async (messageId) => (await backend.locate(head.id, { messageId }))?.index,
     ...(backend.callKey && { callKey: (callId: string) => backend.callKey!(head.id, callId) }),
     hiddenRanges: (span) => backend.hiddenRanges(head.id, span),
+    threadLinks: (only) => backend.threadLinks(head.id, only),
+    threadMeta: (keys) => backend.threadMeta(head.id, keys),
   };
 }
 
@@ -83,6 +123,8 @@ export async function buildBatch(
   const ops: Op[] = [];
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
+  const links: StoredLink[] = [];
+  const meta: StoredMeta[] = [];
   // Messages this batch adds sit after the stored ones in the visible order.
   const pending: Message[] = [];
   const storedCount = head.messageCount;
@@ -127,7 +169,8 @@ export async function buildBatch(
       indexOf: (id) => (resolved?.message.id === id ? resolved.index : undefined),
       callKey: (id) => calls.get(id),
     });
-    const { core: next, effect } = step(core, op);
+    const known = await withStoredMeta(await withStoredLinks(core, [op], opts.lookup.threadLinks?.bind(opts.lookup)), [op], opts.lookup.threadMeta?.bind(opts.lookup));
+    const { core: next, effect } = step(known, op);
     core = next;
     ops.push(op);
     if (effect.kind === 'insert') {
@@ -140,29 +183,36 @@ export async function buildBatch(
       hides.push(effect.range);
       count = op.type === 'thread:truncate' ? op.fromIndex : count;
       pending.length = Math.max(0, count - storedCount);
-    }
+    } else if (effect.kind === 'link') links.push(effect.link);
+    else if (effect.kind === 'meta') meta.push(effect.meta);
   }
   const newHead: ThreadHead = { ...core, messageCount: count, updated: opts.now };
   return {
-    batch: { threadId: head.id, baseVersion: head.v, head: newHead, ops, inserts, hides, ...(opts.fence && { fence: opts.fence }) },
+    batch: { threadId: head.id, baseVersion: head.v, head: newHead, ops, inserts, hides, links, meta, ...(opts.fence && { fence: opts.fence }) },
     ops,
   };
 }
 
 /**
  * Builds the commit for complete ops (from a server or a peer) on `head`: each op is folded with
- * `step`; the ops must be numbered from head.v + 1. `older` looks up the stored ranges a bounded
- * head left out, for messages keyed below it (a whole head needs none).
+ * `step`; the ops must be numbered from head.v + 1. `older` looks up what a bounded head left
+ * out: stored ranges, for messages keyed below it, and links it does not show (a whole head needs none).
  */
-export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: RangeLookup): Promise<CommitBatch> {
-  let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older);
+export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: StoredLookup): Promise<CommitBatch> {
+  let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older && ((span) => older.hiddenRanges(span)));
+  core = await withStoredLinks(core, ops, older && ((only) => older.threadLinks(only)));
+  core = await withStoredMeta(core, ops, older && ((keys) => older.threadMeta(keys)));
   const inserts: CommitBatch['inserts'] = [];
   const hides: HiddenRange[] = [];
+  const links: StoredLink[] = [];
+  const meta: StoredMeta[] = [];
   for (const op of ops) {
     const r = step(core, op);
     core = r.core;
     if (r.effect.kind === 'insert') inserts.push({ message: r.effect.message, hidden: r.effect.hidden });
     else if (r.effect.kind === 'hide') hides.push(r.effect.range);
+    else if (r.effect.kind === 'link') links.push(r.effect.link);
+    else if (r.effect.kind === 'meta') meta.push(r.effect.meta);
   }
   return {
     threadId: head.id,
@@ -171,6 +221,8 @@ export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fen
     ops,
     inserts,
     hides,
+    links,
+    meta,
     ...(fence && { fence }),
   };
 }

@@ -160,7 +160,12 @@ export class StoreCore {
     const cached = this.cache.get(id);
     if (cached && cached.v === before.v) {
       const next = (made && extendWith(cached, made)) || applyOps(cached, ops);
-      if (made) this.storedClocks.set(next, boundHidden(made.head).clock);
+      // The cached thread's lists are whole: their counts are their lengths. (A batch built on a
+      // head whose meta keys were cut has them cut in its clock too: the cached clock is kept.)
+      if (made && made.head.clock.metaCount === undefined) {
+        const { linkCounts: _n, ...clock } = boundHidden(made.head).clock;
+        this.storedClocks.set(next, clock);
+      }
       this.remember(next);
     } else this.cache.delete(id);
     if (this.events.listenerCount('thread:updated') > 0) this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
@@ -185,7 +190,7 @@ function sortsAfter(messages: readonly Message[], added: readonly Message[]): bo
  * objects out (reads answer clones), so the superseded one is not seen again. Undefined otherwise.
  */
 function extendWith(cached: Thread, made: CommitBatch): Thread | undefined {
-  if (made.hides.length > 0 || made.head.v !== cached.v + made.ops.length) return undefined;
+  if (made.hides.length > 0 || made.links?.length || made.meta?.length || made.head.clock.metaCount !== undefined || made.head.v !== cached.v + made.ops.length) return undefined;
   const added: Message[] = [];
   for (const r of made.inserts) {
     if (r.hidden) return undefined;
@@ -195,7 +200,12 @@ function extendWith(cached: Thread, made: CommitBatch): Thread | undefined {
   if (!sortsAfter(messages, added)) return undefined;
   for (const m of added) messages.push(m);
   const { messageCount: _c, updated: _u, ...core } = made.head;
-  // The batch hides nothing, so the ranges are the cached ones, kept whole (the stored head may hold a few).
-  const { hiddenBefore: _b, ...clock } = core.clock;
-  return { ...core, clock: { ...clock, hidden: cached.clock.hidden }, messages };
+  // The batch hides and links nothing, so the ranges and links are the cached ones, kept whole (the
+  // stored head may hold a few).
+  const { hiddenBefore: _b, linkCounts: _n, ...clock } = core.clock;
+  const { childThreadIDs, summaryThreadIDs, links } = cached;
+  const out: Thread = { ...core, childThreadIDs, summaryThreadIDs, clock: { ...clock, hidden: cached.clock.hidden }, messages };
+  if (links) out.links = links;
+  else delete out.links;
+  return out;
 }

@@ -20,7 +20,8 @@
  */
 import { SkeinError, ErrorCode } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
-import { hasLink, mentionedThreadIds } from '../model/links.js';
+import { missingLinks, showsLink, type StoredLink } from '../model/bounded-links.js';
+import { mentionedThreadIds } from '../model/links.js';
 import { isMessageOp } from '../model/op-kinds.js';
 import type { Delta, Op, ThreadHead } from '../model/types.js';
 import type { CommitBatch, PendingMention, StorageBackend } from './backend.js';
@@ -54,11 +55,17 @@ function mentionsOf(id: ThreadID, ops: readonly Op[], head: ThreadHead): Map<Thr
   return out;
 }
 
-/** The `mention:link` deltas `target` still lacks. */
-function missing(target: ThreadHead, id: ThreadID, messageIds: string[]): Delta[] {
-  return messageIds
-    .filter((messageId) => !hasLink(target.links, { rel: 'mention', threadId: id, messageId }))
-    .map((messageId) => ({ type: 'mention:link', threadId: id, messageId }));
+/**
+ * The `mention:link` deltas `target` still lacks: those its head does not show, less those kept
+ * beside it when its head shows only the first few links (model/bounded-links.ts).
+ */
+async function missing(backend: StorageBackend, target: ThreadHead, mentions: { threadId: ThreadID; messageId: string }[]): Promise<Delta[]> {
+  const wanted = mentions.map((m): StoredLink => ({ rel: 'mention', ...m })).filter((l) => !showsLink(target, l));
+  const ask = missingLinks(target, wanted);
+  const stored = new Set((ask.length > 0 ? await backend.threadLinks(target.id, ask) : []).map((l) => `${l.threadId} ${l.messageId}`));
+  return wanted
+    .filter((l) => !stored.has(`${l.threadId} ${l.messageId}`))
+    .map((l) => ({ type: 'mention:link', threadId: l.threadId, messageId: l.messageId! }));
 }
 
 /** Errors that mean "a named thread changed or was taken meanwhile", not that the message is bad. */
@@ -99,7 +106,7 @@ export function mentionWrite(core: StoreCore, id: ThreadID): MentionWrite {
           later.set(target, messageIds);
           continue;
         }
-        const deltas = missing(head, id, messageIds);
+        const deltas = await missing(backend, head, messageIds.map((messageId) => ({ threadId: id, messageId })));
         if (deltas.length === 0) continue;
         const built = await buildBatch(head, deltas, { clientId: core.config.clientId, now, lookup: backendLookup(backend, head) });
         joined.push({ before: head, ...built });
@@ -203,11 +210,10 @@ async function settle(core: StoreCore, s: DrainState, target: ThreadID, entries:
   try {
     if (!found) return 'dropped'; // gone, or never a thread
     if (found.head.archived !== undefined) return 'kept'; // takes no ops until restored
-    const deltas = entries.filter((e) => !hasLink(found.head.links, { rel: 'mention', threadId: e.threadId, messageId: e.messageId }));
-    if (deltas.length === 0) return 'dropped';
+    const ops = await missing(found.backend, found.head, entries);
+    if (ops.length === 0) return 'dropped';
     // Written on the head just read: a drain elsewhere that wrote them first makes this a conflict
     // (kept, then dropped by the next drain, which sees the links), never a second link op.
-    const ops: Delta[] = deltas.map((e) => ({ type: 'mention:link', threadId: e.threadId, messageId: e.messageId }));
     await writeThread(core, target, ops, { expectedVersion: found.head.v });
     return 'linked';
   } catch {

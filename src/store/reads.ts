@@ -6,13 +6,16 @@
  */
 import { SkeinError, ValidationError, archivedError, notFound } from '../errors.js';
 import { foldOps } from '../model/apply.js';
+import { withAllLinks } from '../model/bounded-links.js';
+import { withAllMeta } from '../model/bounded-meta.js';
 import { withAllRanges } from '../model/hidden.js';
 import type { ThreadID } from '../model/ids.js';
 import { parseCount } from '../model/schema.js';
-import type { Message, Op, Thread } from '../model/types.js';
+import type { Message, Op, Thread, ThreadHead } from '../model/types.js';
+import type { StorageBackend } from './backend.js';
 import type { Located, StoreCore } from './core.js';
 import type { ColdStorage } from './ports.js';
-import { infoOf, type MessagePage, type ThreadInfo } from './types.js';
+import { infoOf, summaryOf, type MessagePage, type ThreadInfo, type ThreadSummary } from './types.js';
 
 /** The largest page `loadPage` and `listThreads` answer. */
 export const MAX_PAGE = 1000;
@@ -59,7 +62,7 @@ export async function readThread(ctx: ReadContext, id: ThreadID, atVersion: numb
   const cached = ctx.core.cache.get(id);
   if (cached && cached.v === head.v) return structuredClone(cached);
   const messages = await backend.messagesAfter(id, undefined, Number.MAX_SAFE_INTEGER);
-  const { messageCount: _c, updated: _u, ...rest } = head;
+  const { messageCount: _c, updated: _u, ...rest } = await wholeHead(backend, head);
   // The head row keeps the newest hidden ranges only; a whole thread has all of them.
   const whole = head.clock.hiddenBefore === undefined ? rest : withAllRanges(rest, await backend.hiddenRanges(id));
   const thread: Thread = { ...whole, messages };
@@ -67,10 +70,21 @@ export async function readThread(ctx: ReadContext, id: ThreadID, atVersion: numb
   return structuredClone(thread);
 }
 
-/** A thread's head without messages, or null. */
+/** A stored head with every meta key (the head row keeps the first few only: model/bounded-meta.ts). */
+async function withWholeMeta(backend: StorageBackend, head: ThreadHead): Promise<ThreadHead> {
+  return head.clock.metaCount === undefined ? head : withAllMeta(head, await backend.threadMeta(head.id));
+}
+
+/** A stored head with every link and meta key: the head row keeps the first few of each only (model/bounded-links.ts). */
+async function wholeHead(backend: StorageBackend, head: ThreadHead): Promise<ThreadHead> {
+  const withLinks = head.clock.linkCounts === undefined ? head : withAllLinks(head, await backend.threadLinks(head.id));
+  return withWholeMeta(backend, withLinks);
+}
+
+/** A thread's head without messages, every link included, or null. */
 export async function readInfo(core: StoreCore, id: ThreadID): Promise<ThreadInfo | null> {
   const found = await core.locate(id);
-  return found ? infoOf(found.head) : null;
+  return found ? infoOf(await wholeHead(found.backend, found.head)) : null;
 }
 
 /** A window of visible messages, oldest first (see `Store.loadPage`). */
@@ -122,13 +136,15 @@ export async function readPage(
  * Threads of the local tier, newest activity first; the cursor pins the order as it stood at
  * the first page, so every thread that existed then is listed exactly once.
  */
-export async function listThreads(core: StoreCore, options: { limit?: number; cursor?: string }): Promise<{ threads: ThreadInfo[]; nextCursor?: string }> {
+export async function listThreads(core: StoreCore, options: { limit?: number; cursor?: string }): Promise<{ threads: ThreadSummary[]; nextCursor?: string }> {
   const limit = parseCount(options.limit ?? 50, 'limit', { min: 1, max: MAX_PAGE });
   const c = options.cursor === undefined ? { s: await core.backend.maxSeq(), b: Number.MAX_SAFE_INTEGER } : decodeCursor(options.cursor);
   const rows = await core.backend.listThreads({ limit: limit + 1, snapshot: c.s, below: c.b });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  const out: { threads: ThreadInfo[]; nextCursor?: string } = { threads: page.map((r) => infoOf(r.head)) };
+  // A row shows every meta key (what lists filter on): read beside the head for the few heads that keep only some.
+  const heads = await Promise.all(page.map((r) => withWholeMeta(core.backend, r.head)));
+  const out: { threads: ThreadSummary[]; nextCursor?: string } = { threads: heads.map(summaryOf) };
   if (rows.length > limit && last) out.nextCursor = encodeCursor({ s: c.s, b: last.activity });
   return out;
 }

@@ -8,7 +8,7 @@ import { ValidationError, VersionConflictError } from '../errors.js';
 import { applyOps, foldOps } from '../model/apply.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Op, ThreadHead } from '../model/types.js';
-import { batchFromOps } from './batch.js';
+import { batchFromOps, storedLookup } from './batch.js';
 import type { StoreCore } from './core.js';
 import type { PersistencePolicy, ThreadKind } from './policy.js';
 import type { SyncReplica } from './ports.js';
@@ -71,7 +71,7 @@ export class StoreReplica implements SyncReplica {
       if (ops.some((op, i) => op.v !== expected + 1 + i || op.threadId !== id))
         throw new ValidationError('ops', `must be consecutive versions of ${id} from ${expected + 1}`);
       const now = core.now();
-      await backend.commit([await batchFromOps(head, ops, now, fence, (span) => backend.hiddenRanges(id, span))], now);
+      await backend.commit([await batchFromOps(head, ops, now, fence, storedLookup(backend, id))], now);
       core.afterWrite(id, head, ops);
       return current && applyOps(current, ops);
     });

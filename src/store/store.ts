@@ -19,7 +19,7 @@ import { listThreads, readHistory, readInfo, readPage, readThread, type ReadCont
 import { relatedThreads, threadTree, usageReport, type RelatedThreads, type RelationsHost, type ThreadTree, type UsageReport } from './relations.js';
 import { importLog } from './replica.js';
 import { recoverViews } from './replay.js';
-import { appendResult, type AppendOptions, type AppendResult, type MessagePage, type StoreEvents, type ThreadInfo } from './types.js';
+import { appendResult, type AppendOptions, type AppendResult, type MessagePage, type StoreEvents, type ThreadInfo, type ThreadSummary } from './types.js';
 import type { ThreadWriter } from './writer.js';
 import { acquireWriter } from './writers.js';
 import { createThread, writeThread } from './write-path.js';
@@ -27,7 +27,7 @@ import { mentionWrite } from './mentions.js';
 import { fork, handoff, parseForkOptions, parseHandoffOptions, spawnSubAgent, summaryThread } from './links.js';
 import { searchBackend, type SearchOptions, type SearchResults } from './search/search.js';
 
-export type { AppendOptions, AppendResult, MessagePage, StoreEvents, ThreadInfo } from './types.js';
+export type { AppendOptions, AppendResult, MessagePage, StoreEvents, ThreadInfo, ThreadSummary } from './types.js';
 
 /** What the composition root plugs into a store besides its core. */
 export interface StoreParts {
@@ -148,7 +148,7 @@ export class Store extends EventEmitter<StoreEvents> {
    * order as it stood at the first page, so every thread that existed then is listed exactly once.
    * Threads kept in memory only (the `ephemeral` policy) are not listed (see the architecture notes).
    */
-  async listThreads(options: { limit?: number; cursor?: string } = {}): Promise<{ threads: ThreadInfo[]; nextCursor?: string }> {
+  async listThreads(options: { limit?: number; cursor?: string } = {}): Promise<{ threads: ThreadSummary[]; nextCursor?: string }> {
     this.core.open();
     return listThreads(this.core, options);
   }

@@ -1,16 +1,25 @@
 /** The public shapes the store answers with and takes (besides the model's threads and ops). */
+import { linkCounts, type LinkCounts } from '../model/bounded-links.js';
 import type { ThreadID } from '../model/ids.js';
 import type { Message, Op, Thread, ThreadHead } from '../model/types.js';
 
-/** A thread without its messages, as lists and trees show it. */
+/** A thread without its messages, as `info` and trees show it: every link included. */
 export type ThreadInfo = Omit<ThreadHead, 'clock'>;
 
 /**
- * What a write answers (`store.append`, `writer.apply`): the new head without messages or merge
- * bookkeeping, and the ops written (completed: ids, versions, stamps). Its size does not depend on
- * the thread's length; a caller who wants the messages asks for them (`loadPage`, `getThread`).
+ * A thread as `listThreads` rows show it: its head without messages, merge bookkeeping or link
+ * lists, with how many links of each kind it has instead (`info` and `getThread` list them).
+ * Its size does not depend on how many messages or links the thread has.
  */
-export type AppendResult = ThreadInfo & { ops: Op[] };
+export type ThreadSummary = Omit<ThreadInfo, 'childThreadIDs' | 'summaryThreadIDs' | 'links'> & LinkCounts;
+
+/**
+ * What a write answers (`store.append`, `writer.apply`): the new head as a list row shows it
+ * (counts, no messages or link lists), and the ops written (completed: ids, versions, stamps). Its
+ * size does not depend on the thread's length; a caller who wants the messages or links asks for
+ * them (`loadPage`, `getThread`, `info`).
+ */
+export type AppendResult = ThreadSummary & { ops: Op[] };
 
 /** One page of a thread's visible messages, oldest first. */
 export interface MessagePage {
@@ -44,7 +53,13 @@ export function infoOf(head: ThreadHead): ThreadInfo {
   return rest;
 }
 
-/** A write's answer: the new head as lists show it, and the ops written. */
+/** A head as list rows show it: counts instead of link lists (O(1) on a stored head). */
+export function summaryOf(head: ThreadHead | ThreadInfo): ThreadSummary {
+  const { clock: _c, childThreadIDs: _ch, summaryThreadIDs: _su, links: _l, ...rest } = head as ThreadHead;
+  return { ...rest, ...linkCounts(head) };
+}
+
+/** A write's answer: the new head as list rows show it, and the ops written. */
 export function appendResult(head: ThreadHead, ops: Op[]): AppendResult {
-  return { ...infoOf(head), ops };
+  return { ...summaryOf(head), ops };
 }

@@ -3,9 +3,27 @@
  * usage columns of a message. Pure; no I/O.
  */
 import { SkeinError, ErrorCode, VersionConflictError, ThreadBusyError, archivedError } from '../errors.js';
+import type { StoredLink } from '../model/bounded-links.js';
+import type { StoredMeta } from '../model/bounded-meta.js';
 import type { Message, Op, ThreadID } from '../model/types.js';
 import { isMessageOp } from '../model/op-kinds.js';
 import type { Fence, LeaseState, UsageRow, UsageTotals } from './backend.js';
+
+/** A row of a `thread_links` table: the link's kind, the other thread, and its message ('' when none). */
+export type LinkRow = { rel: StoredLink['rel']; other: ThreadID; msg: string };
+
+/** The link a `thread_links` row holds. */
+export function linkOfRow(x: LinkRow): StoredLink {
+  return { rel: x.rel, threadId: x.other, ...(x.msg !== '' && { messageId: x.msg }) };
+}
+
+/** A row of a `thread_meta` table: the key, its value and its writer as JSON. */
+export type MetaRow = { key: string; value: string; stamp: string };
+
+/** The meta key a `thread_meta` row holds. */
+export function metaOfRow(x: MetaRow): StoredMeta {
+  return { key: x.key, value: JSON.parse(x.value) as unknown, stamp: JSON.parse(x.stamp) as StoredMeta['stamp'] };
+}
 
 /** The op without the fields that have columns of their own, as stored. */
 export function opBody(op: Op): string {

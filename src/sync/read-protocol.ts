@@ -10,7 +10,7 @@ import { isThreadId, type ThreadID } from '../model/ids.js';
 import type { Thread } from '../model/types.js';
 import type { ThreadTree, UsageReport } from '../store/relations.js';
 import type { SearchResults } from '../store/search/search.js';
-import type { MessagePage, ThreadInfo } from '../store/types.js';
+import type { MessagePage, ThreadInfo, ThreadSummary } from '../store/types.js';
 
 const threadId = z.custom<ThreadID>(isThreadId, { message: 'must be a thread id' });
 const count = z.number().int().nonnegative();
@@ -43,7 +43,9 @@ const headFields = {
 };
 const info = z.looseObject({ ...headFields, messageCount: count, updated: time });
 const thread = z.looseObject({ ...headFields, messages: z.array(message) });
-const list = z.object({ threads: z.array(info), nextCursor: z.string().optional() });
+const { childThreadIDs: _c, summaryThreadIDs: _s, links: _l, ...rowFields } = headFields;
+const row = z.looseObject({ ...rowFields, messageCount: count, updated: time, childCount: count, summaryCount: count, linkCount: count });
+const list = z.object({ threads: z.array(row), nextCursor: z.string().optional() });
 const page = z.looseObject({ id: threadId, v: count, messages: z.array(message), totalMessages: count, hasMore: z.boolean(), hasNewer: z.boolean() });
 const search = z.object({
   results: z.array(
@@ -87,7 +89,7 @@ function answer<T>(schema: z.ZodType, value: unknown, what: string): T {
 
 /** The schemas of the read answers, by route. */
 export const parseRead = {
-  list: (v: unknown) => answer<{ threads: ThreadInfo[]; nextCursor?: string }>(list, v, 'a thread list'),
+  list: (v: unknown) => answer<{ threads: ThreadSummary[]; nextCursor?: string }>(list, v, 'a thread list'),
   info: (v: unknown) => answer<ThreadInfo>(info, v, "a thread's head"),
   thread: (v: unknown) => answer<Thread>(thread, v, 'a thread'),
   page: (v: unknown) => answer<MessagePage>(page, v, 'a page of messages'),

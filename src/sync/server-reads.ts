@@ -11,7 +11,7 @@ import type { ThreadID } from '../model/ids.js';
 import type { Thread } from '../model/types.js';
 import type { ThreadTree, UsageReport } from '../store/relations.js';
 import type { SearchOptions, SearchResults } from '../store/search/search.js';
-import type { MessagePage, ThreadInfo } from '../store/types.js';
+import type { MessagePage, ThreadInfo, ThreadSummary } from '../store/types.js';
 import { SyncHttpClient, type RemoteOptions } from './http-client.js';
 import { parseRead } from './read-protocol.js';
 
@@ -52,7 +52,7 @@ export class ServerReads {
     return v;
   }
 
-  listThreads(options: { limit?: number; cursor?: string } = {}): Promise<{ threads: ThreadInfo[]; nextCursor?: string }> {
+  listThreads(options: { limit?: number; cursor?: string } = {}): Promise<{ threads: ThreadSummary[]; nextCursor?: string }> {
     return this.client.read(`/v1/threads${query(options)}`, parseRead.list);
   }
 

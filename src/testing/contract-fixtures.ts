@@ -136,6 +136,8 @@ export async function snapshot(backend: StorageBackend, ids: ThreadID[]): Promis
       head: (await backend.getHead(id)) ?? null,
       ops: await backend.ops(id, 0, ALL),
       messages: await backend.messagesAfter(id, undefined, ALL),
+      links: await backend.threadLinks(id),
+      meta: await backend.threadMeta(id),
       usage: await backend.usage([id], 'all'),
     });
   }

@@ -9,7 +9,7 @@ import { completeOp, foldOps } from '../model/apply.js';
 import { MAX_HIDDEN, keySpan, withAllRanges } from '../model/hidden.js';
 import type { Op, ThreadID } from '../model/types.js';
 import type { StorageBackend } from '../store/backend.js';
-import { batchFromOps } from '../store/batch.js';
+import { batchFromOps, storedLookup } from '../store/batch.js';
 import { ALL, T0, appendOps, assistant, seedThread, user, viewRows, type ContractTest } from './contract-fixtures.js';
 
 /** A thread of `rounds` turns, each a prompt and a reply, the reply then truncated away (1 s apart). */
@@ -63,7 +63,7 @@ export function hiddenContractTests(it: ContractTest): void {
     const late = completeOp(turn0, assistant('late'), ctx('devB', T0 + 1_000_000));
     const head = (await b.getHead(id))!;
     const remote = [early, late].map((op, i) => ({ ...op, v: head.v + 1 + i }));
-    const batch = await batchFromOps(head, remote, T0 + 2_000_000, undefined, (span) => b.hiddenRanges(id, span));
+    const batch = await batchFromOps(head, remote, T0 + 2_000_000, undefined, storedLookup(b, id));
     await b.commit([batch], T0 + 2_000_000);
     const all = [...ops, ...remote];
     assert.deepEqual(await shown(b, id), folded(id, all));

@@ -14,6 +14,8 @@ import { commitContractTests } from './contract-commit.js';
 import type { ContractTest } from './contract-fixtures.js';
 import { hiddenContractTests } from './contract-hidden.js';
 import { leaseContractTests } from './contract-leases.js';
+import { linkContractTests } from './contract-links.js';
+import { metaContractTests } from './contract-meta.js';
 import { mentionContractTests } from './contract-mentions.js';
 import { lifecycleContractTests } from './contract-lifecycle.js';
 import { readContractTests } from './contract-reads.js';
@@ -44,6 +46,8 @@ export function runStoreContractTests(name: string, setup: () => Promise<Contrac
     readContractTests(it);
     leaseContractTests(it);
     hiddenContractTests(it);
+    linkContractTests(it);
+    metaContractTests(it);
     mentionContractTests(it);
   });
   describe(`storage contract: ${name}: archiving`, () => {

@@ -4,7 +4,7 @@
  * its total cost and models from `Store.usage` (remembered by thread version, `usage-cache.ts`). A filtered page scans whole store pages until it
  * has enough rows (or has looked at {@link SCAN_LIMIT} threads), so its cursor never skips one.
  */
-import type { Store, ThreadInfo } from '../store/store.js';
+import type { Store, ThreadInfo, ThreadSummary } from '../store/store.js';
 import { kindOf, type ThreadKind } from '../store/policy.js';
 import type { UsageReport } from '../store/relations.js';
 import { threadUsage } from './usage-cache.js';
@@ -22,7 +22,7 @@ export interface ListFilters {
 
 /** One row of the list. */
 export interface ListRow {
-  info: ThreadInfo;
+  info: ThreadSummary;
   kind: ThreadKind;
   agent: string | undefined;
   usage: UsageReport;
@@ -68,7 +68,7 @@ export function placeOf(info: Pick<ThreadInfo, 'env' | 'meta'>): string[] {
   return out;
 }
 
-function matchesHead(info: ThreadInfo, f: ListFilters): boolean {
+function matchesHead(info: ThreadSummary, f: ListFilters): boolean {
   if (f.kind && kindOf(info) !== f.kind) return false;
   if (f.archived === 'active' && info.archived !== undefined) return false;
   if (f.archived === 'archived' && info.archived === undefined) return false;
@@ -78,7 +78,7 @@ function matchesHead(info: ThreadInfo, f: ListFilters): boolean {
 }
 
 /** A row for one thread, or undefined when the filters leave it out. */
-export async function listRow(store: Store, info: ThreadInfo, f: ListFilters): Promise<ListRow | undefined> {
+export async function listRow(store: Store, info: ThreadSummary, f: ListFilters): Promise<ListRow | undefined> {
   if (!matchesHead(info, f)) return undefined;
   const usage = await threadUsage(store, info);
   if (f.model && !Object.hasOwn(usage.byModel, f.model)) return undefined;

@@ -13,6 +13,7 @@ import { SkeinError, ErrorCode, fromUnknown, httpStatusOf } from '../errors.js';
 import { isThreadId } from '../model/ids.js';
 import type { ThreadID } from '../model/types.js';
 import type { Store } from '../store/store.js';
+import { summaryOf } from '../store/types.js';
 import { ASSETS } from './assets.js';
 import { renderFileChanges } from './files-view.js';
 import type { SafeHtml } from './html.js';
@@ -230,7 +231,7 @@ export function viewerRoutes(options: ViewerOptions): { routes: Hono<Env>; close
     const s = await store(c);
     const info = await s.info(threadIdOr404(c.req.param('id')));
     if (!info) throw new SkeinError(ErrorCode.NOT_FOUND, 'no such thread');
-    const row = await listRow(s, info, parseFilters(c.req.query()));
+    const row = await listRow(s, summaryOf(info), parseFilters(c.req.query()));
     return row ? page(c, renderRow(row)) : c.body(null, 204);
   });
 

@@ -1,12 +1,12 @@
-import { kindOf, type Store, type ThreadInfo } from '../../index.js';
+import { kindOf, type Store, type ThreadSummary } from '../../index.js';
 import { asOptions, expectPositionals, flag, intOpt, stringOpt } from '../args.js';
 import type { Command } from '../command.js';
 import { formatCount, formatTime, table } from '../output.js';
 import { titleOf } from '../views.js';
 
 /** Every thread, following the cursor page by page (each thread listed once). */
-async function listAll(store: Store, limit: number, from: string | undefined): Promise<ThreadInfo[]> {
-  const all: ThreadInfo[] = [];
+async function listAll(store: Store, limit: number, from: string | undefined): Promise<ThreadSummary[]> {
+  const all: ThreadSummary[] = [];
   let cursor = from;
   do {
     const page = await store.listThreads({ limit, ...(cursor !== undefined && { cursor }) });

@@ -4,7 +4,9 @@
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
-import { boundHidden, overlaps, type KeySpan } from '../../model/hidden.js';
+import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
+import { overlaps, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, emptyUsage, messageOf, usageColumns } from '../view.js';
@@ -27,6 +29,10 @@ interface Entry {
   /** Every hidden range, in log order (the head keeps the newest few: model/hidden.ts). */
   hidden: HiddenRange[];
   hiddenIds: Set<string>;
+  /** Every link, each once, in the order added (the head keeps the first few of each list: model/bounded-links.ts), by key. */
+  links: Map<string, StoredLink>;
+  /** Every stamped meta key, in the order first set (the head keeps the first few: model/bounded-meta.ts). */
+  meta: Map<string, StoredMeta>;
   /** When the thread was evicted (its ops and rows are gone; `usage` keeps their sums). */
   evicted?: number;
   /** Usage of the evicted rows, per `model + '\n' + day`. */
@@ -38,6 +44,8 @@ interface Entry {
 }
 
 const clone = <T>(x: T): T => structuredClone(x);
+
+const linkKey = (l: StoredLink): string => `${l.rel} ${l.threadId} ${l.messageId ?? ''}`;
 
 /** A message's usage as a one-message row with its model and day, or undefined when it carried none. */
 function messageUsage(m: Message): { model: string; day: string; usage: UsageRow } | undefined {
@@ -79,8 +87,10 @@ export class MemoryBackend implements StorageBackend {
       let e = this.threads.get(b.threadId);
       // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
       const ranges = e ? b.hides : [...b.head.clock.hidden, ...b.hides];
+      const links = e ? (b.links ?? []) : linksOf(b.head);
+      const meta = e ? (b.meta ?? []) : metaOf(b.head);
       if (!e) {
-        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], hidden: [], hiddenIds: new Set(), titleAt: b.head.updated };
+        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], hidden: [], hiddenIds: new Set(), links: new Map(), meta: new Map(), titleAt: b.head.updated };
         this.threads.set(b.threadId, e);
       }
       const seqOf = new Map<string, number>();
@@ -105,7 +115,9 @@ export class MemoryBackend implements StorageBackend {
           }
       if (b.head.title !== e.head.title) e.titleAt = b.head.updated;
       this.keepRanges(e, ranges);
-      e.head = boundHidden({ ...clone(b.head), messageCount: count });
+      this.keepLinks(e, links);
+      this.keepMeta(e, meta);
+      e.head = clone(boundHead({ ...b.head, messageCount: count }));
       for (const m of b.mentions ?? []) {
         const key = `${m.target} ${m.threadId} ${m.messageId}`;
         if (!this.pending.has(key)) this.pending.set(key, { target: m.target, threadId: m.threadId, messageId: m.messageId, seq: ++this.mentionSeq });
@@ -172,6 +184,26 @@ export class MemoryBackend implements StorageBackend {
         e.hidden.push(clone(r));
         e.hiddenIds.add(r.opId);
       }
+  }
+
+  private keepLinks(e: Entry, links: readonly StoredLink[]): void {
+    for (const l of links) if (!e.links.has(linkKey(l))) e.links.set(linkKey(l), clone(l));
+  }
+
+  private keepMeta(e: Entry, meta: readonly StoredMeta[]): void {
+    for (const m of meta) e.meta.set(m.key, clone(m));
+  }
+
+  async threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]> {
+    const all = this.threads.get(id)?.meta;
+    if (!all) return [];
+    return clone(keys ? keys.flatMap((k) => (all.has(k) ? [all.get(k)!] : [])) : [...all.values()]);
+  }
+
+  async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
+    const all = this.threads.get(id)?.links;
+    if (!all) return [];
+    return clone(only ? only.filter((l) => all.has(linkKey(l))) : [...all.values()]);
   }
 
   async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
@@ -343,7 +375,12 @@ export class MemoryBackend implements StorageBackend {
       e.hiddenIds = new Set();
     }
     this.keepRanges(e, head.clock.hidden);
-    e.head = boundHidden({ ...clone(head), messageCount: rows.filter((r) => !r.hidden).length });
+    // Likewise for links: a head without cut lists shows every link.
+    if (head.clock.linkCounts === undefined) e.links = new Map();
+    this.keepLinks(e, linksOf(head));
+    if (head.clock.metaCount === undefined) e.meta = new Map();
+    this.keepMeta(e, metaOf(head));
+    e.head = clone(boundHead({ ...head, messageCount: rows.filter((r) => !r.hidden).length }));
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {

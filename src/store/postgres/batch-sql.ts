@@ -7,7 +7,7 @@
  * nothing and the caller takes the general path, which reports why. Inside an explicit transaction
  * (after the row lock) the writes of a stored thread without hides are one statement too.
  */
-import { boundHidden } from '../../model/hidden.js';
+import { boundHead } from '../../model/bounded-links.js';
 import type { CommitBatch } from '../backend.js';
 import { opBody, usageColumns } from '../view.js';
 
@@ -61,18 +61,18 @@ function writeParams(b: CommitBatch): unknown[] {
 
 /** Parameters (after the workspace) of `writeBatch`; `lockKey` null when the turn is already held. */
 export function writeBatchParams(b: CommitBatch, lockKey: string | null, messageCount: number): unknown[] {
-  return [b.threadId, lockKey, ...writeParams(b), b.head.v, b.head.updated, JSON.stringify(boundHidden({ ...b.head, messageCount }))];
+  return [b.threadId, lockKey, ...writeParams(b), b.head.v, b.head.updated, JSON.stringify(boundHead({ ...b.head, messageCount }))];
 }
 
 /**
  * Parameters (after the workspace) of `commitAlone`, or undefined when the batch does not qualify
- * (a new thread, hides, a fence, or a head whose text cannot be cut around its message count).
+ * (a new thread, hides, links, meta keys, a fence, or a head whose text cannot be cut around its message count).
  */
 export function commitAloneParams(b: CommitBatch, lockKey: string, now: number, headText: string | null = null): unknown[] | undefined {
-  if (b.baseVersion === 0 || b.hides.length > 0 || b.fence || b.ops.length === 0 || b.mentions?.length) return undefined;
+  if (b.baseVersion === 0 || b.hides.length > 0 || b.links?.length || b.meta?.length || b.fence || b.ops.length === 0 || b.mentions?.length) return undefined;
   // The head as the general path writes it, with the count spliced in by the statement: it must
   // end with the count and then `updated` (as batches build it), so that the cut is exact.
-  const text = JSON.stringify(boundHidden({ ...b.head, messageCount: 0 }));
+  const text = JSON.stringify(boundHead({ ...b.head, messageCount: 0 }));
   const after = `,"updated":${JSON.stringify(b.head.updated)}}`;
   const tail = `"messageCount":0${after}`;
   if (!text.endsWith(tail)) return undefined;

@@ -105,4 +105,50 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX IF NOT EXISTS pending_mentions_link ON pending_mentions (ws, target, thread, message_id);
   `,
+  // 4 (re-runnable): every link of a thread (sub-agents, summaries, handoffs, forks, mentions) beside its
+  // head, each once, in the order added, so that the head row keeps only the first few of each list
+  // (model/bounded-links.ts); filled from the heads, which stay whole until rewritten.
+  `
+  CREATE TABLE IF NOT EXISTS thread_links (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    rel TEXT COLLATE "C" NOT NULL,
+    other TEXT COLLATE "C" NOT NULL,
+    msg TEXT COLLATE "C" NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    PRIMARY KEY (ws, thread, rel, other, msg)
+  );
+  INSERT INTO thread_links (ws, thread, rel, other, msg)
+    SELECT ws, id, rel, other, msg FROM (
+      SELECT t.ws, t.id, 0 AS k, c.n, 'child' AS rel, c.x AS other, '' AS msg
+        FROM threads t, jsonb_array_elements_text(t.head::jsonb->'childThreadIDs') WITH ORDINALITY AS c(x, n)
+      UNION ALL
+      SELECT t.ws, t.id, 1, c.n, 'summary', c.x, ''
+        FROM threads t, jsonb_array_elements_text(t.head::jsonb->'summaryThreadIDs') WITH ORDINALITY AS c(x, n)
+      UNION ALL
+      SELECT t.ws, t.id, 2, l.n, l.x->>'rel', l.x->>'threadId', coalesce(l.x->>'messageId', '')
+        FROM threads t, jsonb_array_elements(coalesce(t.head::jsonb->'links', '[]'::jsonb)) WITH ORDINALITY AS l(x, n)
+    ) u ORDER BY ws, id, k, n
+    ON CONFLICT DO NOTHING;
+  `,
+  // 5 (re-runnable): every meta key a thread has stamped (its value as JSON, 'null' once deleted, and
+  // its last writer) beside its head, in the order first set, so that the head row keeps only the
+  // first few (model/bounded-meta.ts); filled from the heads (as text: values keep their spelling).
+  `
+  CREATE TABLE IF NOT EXISTS thread_meta (
+    ws TEXT COLLATE "C" NOT NULL,
+    thread TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    value TEXT NOT NULL,
+    stamp TEXT NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    PRIMARY KEY (ws, thread, key)
+  );
+  INSERT INTO thread_meta (ws, thread, key, value, stamp)
+    SELECT t.ws, t.id, substr(s.k, 6), coalesce((t.head::json -> 'meta' -> substr(s.k, 6))::text, 'null'), s.v::text
+    FROM threads t, json_each(t.head::json -> 'clock' -> 'stamps') WITH ORDINALITY AS s(k, v, n)
+    WHERE left(s.k, 5) = 'meta.'
+    ORDER BY t.ws, t.id, s.n
+    ON CONFLICT DO NOTHING;
+  `,
 ];

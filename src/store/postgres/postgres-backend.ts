@@ -5,10 +5,12 @@
  * pointing at their op) are written in one transaction, with the same semantics as SQLite.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
-import { boundHidden, type KeySpan } from '../../model/hidden.js';
+import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
+import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { checkWholeLog, messageOf, opFromRow } from '../view.js';
+import { checkWholeLog, linkOfRow, messageOf, metaOfRow, opFromRow, type LinkRow, type MetaRow } from '../view.js';
 import { createPgPool, inTransaction, migrate, quoteSchema, uniqueViolation, type PgPool, type PgQueryable } from './driver.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { highest, leaseOf, type LeaseRow } from './rows.js';
@@ -138,6 +140,21 @@ export class PostgresBackend implements StorageBackend {
     type RangeRow = { op_id: string; from_key: string; to_key: string; from_msg: string };
     const { rows } = span ? await this.q<RangeRow>(this.sql.rangesIn, [id, span.from, span.to]) : await this.q<RangeRow>(this.sql.ranges, [id]);
     return rows.map((x) => ({ fromKey: x.from_key, toKey: x.to_key, fromMessageId: x.from_msg, opId: x.op_id }));
+  }
+
+  async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
+    if (only?.length === 0) return [];
+    const col = (f: (l: StoredLink) => string) => (only ?? []).map(f);
+    const { rows } = only
+      ? await this.q<LinkRow>(this.sql.linksIn, [id, col((l) => l.rel), col((l) => l.threadId), col((l) => l.messageId ?? '')])
+      : await this.q<LinkRow>(this.sql.links, [id]);
+    return rows.map(linkOfRow);
+  }
+
+  async threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]> {
+    if (keys?.length === 0) return [];
+    const { rows } = keys ? await this.q<MetaRow>(this.sql.metaIn, [id, keys]) : await this.q<MetaRow>(this.sql.meta, [id]);
+    return rows.map(metaOfRow);
   }
 
   async opsSince(afterSeq: number, limit: number): Promise<{ seq: number; op: Op }[]> {
@@ -301,7 +318,12 @@ export class PostgresBackend implements StorageBackend {
     // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
     if (head.clock.hiddenBefore === undefined) await this.q(this.sql.deleteRanges, [head.id], c);
     await this.w.insertRanges(c, head.id, head.clock.hidden);
-    const stored = JSON.stringify(boundHidden({ ...head, messageCount: count }));
+    // Likewise for links: a head without cut lists shows every link.
+    if (head.clock.linkCounts === undefined) await this.q(this.sql.deleteLinks, [head.id], c);
+    await this.w.insertLinks(c, head.id, linksOf(head));
+    if (head.clock.metaCount === undefined) await this.q(this.sql.deleteMeta, [head.id], c);
+    await this.w.upsertMeta(c, head.id, metaOf(head));
+    const stored = JSON.stringify(boundHead({ ...head, messageCount: count }));
     await this.q(this.sql.setThread, [head.id, head.v, highest(seqs.values()), head.updated, stored], c);
   }
 

@@ -50,6 +50,21 @@ export function statements(s: string) {
     ranges: `SELECT op_id, from_key, to_key, from_msg FROM ${s}.hidden_ranges WHERE ws = $1 AND thread = $2 ORDER BY seq`,
     rangesIn: `SELECT op_id, from_key, to_key, from_msg FROM ${s}.hidden_ranges
       WHERE ws = $1 AND thread = $2 AND to_key > $3 AND from_key < $4 ORDER BY seq`,
+    // ORDER BY the input position so that seq follows the links' order.
+    insertLinks: `INSERT INTO ${s}.thread_links (ws, thread, rel, other, msg)
+      SELECT $1, $2, u.rel, u.other, u.msg FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(rel, other, msg, n) ORDER BY u.n
+      ON CONFLICT DO NOTHING`,
+    deleteLinks: `DELETE FROM ${s}.thread_links WHERE ws = $1 AND thread = $2`,
+    links: `SELECT rel, other, msg FROM ${s}.thread_links WHERE ws = $1 AND thread = $2 ORDER BY seq`,
+    linksIn: `SELECT l.rel, l.other, l.msg FROM ${s}.thread_links l JOIN unnest($3::text[], $4::text[], $5::text[]) AS u(rel, other, msg)
+      ON l.rel = u.rel AND l.other = u.other AND l.msg = u.msg WHERE l.ws = $1 AND l.thread = $2 ORDER BY l.seq`,
+    // A key kept before takes the new value and writer, in its place (its seq).
+    upsertMeta: `INSERT INTO ${s}.thread_meta (ws, thread, key, value, stamp)
+      SELECT $1, $2, u.key, u.value, u.stamp FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(key, value, stamp, n) ORDER BY u.n
+      ON CONFLICT (ws, thread, key) DO UPDATE SET value = excluded.value, stamp = excluded.stamp`,
+    deleteMeta: `DELETE FROM ${s}.thread_meta WHERE ws = $1 AND thread = $2`,
+    meta: `SELECT key, value, stamp FROM ${s}.thread_meta WHERE ws = $1 AND thread = $2 ORDER BY seq`,
+    metaIn: `SELECT key, value, stamp FROM ${s}.thread_meta WHERE ws = $1 AND thread = $2 AND key = ANY($3::text[]) ORDER BY seq`,
     hide: `UPDATE ${s}.messages SET hidden = true WHERE ws = $1 AND thread = $2 AND key >= $3 AND key < $4 AND NOT hidden`,
     ops: `SELECT v, op_id, body FROM ${s}.ops WHERE ws = $1 AND thread = $2 AND v > $3::bigint AND v <= $4::bigint ORDER BY v`,
     hasOp: `SELECT 1 FROM ${s}.ops WHERE ws = $1 AND thread = $2 AND op_id = $3`,

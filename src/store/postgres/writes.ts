@@ -3,7 +3,8 @@
  * write makes, the workspace's write turn, and the inserts of ops, message rows and hidden ranges.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
-import { boundHidden } from '../../model/hidden.js';
+import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, opBody } from '../view.js';
@@ -44,8 +45,8 @@ export class PgWrites {
     const id = b.threadId;
     const row = await this.lockThread(c, id, { baseVersion: b.baseVersion, fence: b.fence, now, mustExist: false });
     let count = row ? (JSON.parse(row.head) as ThreadHead).messageCount : 0;
-    // The common case, a stored thread and no hides, is one statement that takes the turn too.
-    if (row && b.hides.length === 0) {
+    // The common case, a stored thread and no hides or links, is one statement that takes the turn too.
+    if (row && b.hides.length === 0 && !b.links?.length && !b.meta?.length) {
       await this.writeBatch(c, b, count, takeTurn);
       if (b.mentions?.length) await this.q(this.sql.queueMentions, mentionColumns(b.mentions), c);
       return;
@@ -68,7 +69,10 @@ export class PgWrites {
     for (const r of b.hides) count -= (await this.q(this.sql.hide, [id, r.fromKey, r.toKey], c)).rowCount;
     // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
     await this.insertRanges(c, id, row ? b.hides : [...b.head.clock.hidden, ...b.hides]);
-    const head = JSON.stringify(boundHidden({ ...b.head, messageCount: count }));
+    // Likewise for links: a stored thread's batch adds its own, a new thread's head holds all.
+    await this.insertLinks(c, id, row ? (b.links ?? []) : linksOf(b.head));
+    await this.upsertMeta(c, id, row ? (b.meta ?? []) : metaOf(b.head));
+    const head = JSON.stringify(boundHead({ ...b.head, messageCount: count }));
     await this.q(this.sql.updateThread, [id, b.head.v, highest(seqOf.values()), b.head.updated, head], c);
     if (b.mentions?.length) await this.q(this.sql.queueMentions, mentionColumns(b.mentions), c);
   }
@@ -120,6 +124,18 @@ export class PgWrites {
 
   async insertMessages(c: PgQueryable, id: ThreadID, rows: { message: Message; hidden: boolean }[], seqOf: Map<string, string>): Promise<void> {
     if (rows.length > 0) await this.q(this.sql.insertMsgs, [id, rows.map((r) => r.message.key), rows.map((r) => seqOf.get(r.message.id)), ...usageParams(rows)], c);
+  }
+
+  /** Keeps links beside the head, each once, after the ones kept before. */
+  async insertLinks(c: PgQueryable, id: ThreadID, links: readonly StoredLink[]): Promise<void> {
+    if (links.length === 0) return;
+    await this.q(this.sql.insertLinks, [id, links.map((l) => l.rel), links.map((l) => l.threadId), links.map((l) => l.messageId ?? '')], c);
+  }
+
+  /** Keeps meta keys beside the head: a key kept before takes the new value and writer. */
+  async upsertMeta(c: PgQueryable, id: ThreadID, meta: readonly StoredMeta[]): Promise<void> {
+    if (meta.length === 0) return;
+    await this.q(this.sql.upsertMeta, [id, meta.map((m) => m.key), meta.map((m) => JSON.stringify(m.value)), meta.map((m) => JSON.stringify(m.stamp))], c);
   }
 
   /** Keeps hidden ranges beside the head, each once, after the ones kept before. */

@@ -158,4 +158,45 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX IF NOT EXISTS pending_mentions_link ON pending_mentions(target, thread_id, message_id);
   `,
+  // 8 (re-runnable): every link of a thread (sub-agents, summaries, handoffs, forks, mentions) beside its
+  // head, each once, in the order added, so that the head row keeps only the first few of each list
+  // (model/bounded-links.ts); filled from the heads, which stay whole until rewritten.
+  `
+  CREATE TABLE IF NOT EXISTS thread_links (
+    seq INTEGER PRIMARY KEY,
+    tid INTEGER NOT NULL,
+    rel TEXT NOT NULL,
+    other TEXT NOT NULL,
+    msg TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS thread_links_link ON thread_links(tid, rel, other, msg);
+  INSERT OR IGNORE INTO thread_links (tid, rel, other, msg)
+    SELECT tid, rel, other, msg FROM (
+      SELECT t.tid, 0 AS n, c.key AS k, 'child' AS rel, c.value AS other, '' AS msg FROM threads t, json_each(t.head, '$.childThreadIDs') c
+      UNION ALL
+      SELECT t.tid, 1, c.key, 'summary', c.value, '' FROM threads t, json_each(t.head, '$.summaryThreadIDs') c
+      UNION ALL
+      SELECT t.tid, 2, l.key, json_extract(l.value, '$.rel'), json_extract(l.value, '$.threadId'), coalesce(json_extract(l.value, '$.messageId'), '')
+        FROM threads t, json_each(t.head, '$.links') l
+    ) ORDER BY tid, n, k;
+  `,
+  // 9 (re-runnable): every meta key a thread has stamped (its value as JSON, 'null' once deleted, and
+  // its last writer) beside its head, in the order first set, so that the head row keeps only the
+  // first few (model/bounded-meta.ts); filled from the heads, which stay whole until rewritten.
+  `
+  CREATE TABLE IF NOT EXISTS thread_meta (
+    seq INTEGER PRIMARY KEY,
+    tid INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    stamp TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS thread_meta_key ON thread_meta(tid, key);
+  INSERT OR IGNORE INTO thread_meta (tid, key, value, stamp)
+    SELECT t.tid, substr(s.key, 6), coalesce((SELECT t.head -> m.fullkey FROM json_each(t.head, '$.meta') m WHERE m.key = substr(s.key, 6)), 'null'),
+      s.value
+    FROM threads t, json_each(t.head, '$.clock.stamps') s
+    WHERE substr(s.key, 1, 5) = 'meta.'
+    ORDER BY t.tid, s.id;
+  `,
 ];

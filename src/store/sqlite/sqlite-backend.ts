@@ -4,7 +4,10 @@
  * bodies live only in the log, so a message is stored once.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
-import { boundHidden, type KeySpan } from '../../model/hidden.js';
+import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
+import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
+import { insertLinks, readLinks, readMeta, upsertMeta } from './beside-head.js';
+import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
@@ -80,6 +83,7 @@ export class SqliteBackend implements StorageBackend {
     let count = row ? row.msgs : 0;
     // A stored thread's ranges are kept already but for the batch's own; a new one's head holds all of them.
     const ranges = row ? b.hides : [...b.head.clock.hidden, ...b.hides];
+    const isNew = !row;
     if (!row) {
       const tid = Number(s.insertThread.run(b.threadId, b.head.v, b.head.updated, '{}').lastInsertRowid);
       row = { tid, v: 0, evicted: null, msgs: 0 };
@@ -92,15 +96,28 @@ export class SqliteBackend implements StorageBackend {
     }
     for (const r of b.hides) count -= s.hide.run(row.tid, r.fromKey, r.toKey).changes;
     this.insertRanges(row.tid, ranges);
+    // Likewise for links: a stored thread's batch adds its own, a new thread's head holds all.
+    insertLinks(s, row.tid, isNew ? linksOf(b.head) : (b.links ?? []));
+    upsertMeta(s, row.tid, isNew ? metaOf(b.head) : (b.meta ?? []));
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
-    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHidden({ ...b.head, messageCount: count })), row.tid);
+    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHead({ ...b.head, messageCount: count })), row.tid);
     for (const m of b.mentions ?? []) s.queueMention.run(m.target, m.threadId, m.messageId);
   }
 
   /** Keeps hidden ranges beside the head, each once, after the ones kept before (inside the caller's transaction). */
   private insertRanges(tid: number, ranges: readonly HiddenRange[]): void {
     for (const r of ranges) this.s.insertRange.run(tid, r.opId, r.fromKey, r.toKey, r.fromMessageId);
+  }
+
+  async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
+    const r = this.row(id);
+    return r ? readLinks(this.s, r.tid, only) : [];
+  }
+
+  async threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]> {
+    const r = this.row(id);
+    return r ? readMeta(this.s, r.tid, keys) : [];
   }
 
   async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
@@ -187,9 +204,14 @@ export class SqliteBackend implements StorageBackend {
     // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
     if (head.clock.hiddenBefore === undefined) this.s.deleteRanges.run(tid);
     this.insertRanges(tid, head.clock.hidden);
+    // Likewise for links: a head without cut lists shows every link.
+    if (head.clock.linkCounts === undefined) this.s.deleteLinks.run(tid);
+    insertLinks(this.s, tid, linksOf(head));
+    if (head.clock.metaCount === undefined) this.s.deleteMeta.run(tid);
+    upsertMeta(this.s, tid, metaOf(head));
     let last = 0;
     for (const seq of seqs.values()) if (seq > last) last = seq;
-    this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHidden({ ...head, messageCount: count })), tid);
+    this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHead({ ...head, messageCount: count })), tid);
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
