@@ -126,6 +126,8 @@ const ACCESS: Record<Exclude<Method, 'close'>, 'read' | 'write'> = {
   findMessage: 'read',
   callKey: 'read',
   hiddenRanges: 'read',
+  threadLinks: 'read',
+  threadMeta: 'read',
   locate: 'read',
   listThreads: 'read',
   maxSeq: 'read',
