@@ -6,7 +6,7 @@
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { boundHead, linksOf, type StoredLink } from '../../model/bounded-links.js';
 import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
-import { insertLinks, readLinks, readMeta, upsertMeta } from './beside-head.js';
+import { addBeside, readLinks, readMeta, replaceBeside } from './beside-head.js';
 import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
@@ -95,19 +95,12 @@ export class SqliteBackend implements StorageBackend {
       if (!hidden) count++;
     }
     for (const r of b.hides) count -= s.hide.run(row.tid, r.fromKey, r.toKey).changes;
-    this.insertRanges(row.tid, ranges);
-    // Likewise for links: a stored thread's batch adds its own, a new thread's head holds all.
-    insertLinks(s, row.tid, isNew ? linksOf(b.head) : (b.links ?? []));
-    upsertMeta(s, row.tid, isNew ? metaOf(b.head) : (b.meta ?? []));
+    // Likewise for links and meta keys: a stored thread's batch adds its own, a new thread's head holds all.
+    addBeside(s, row.tid, { ranges, links: isNew ? linksOf(b.head) : (b.links ?? []), meta: isNew ? metaOf(b.head) : (b.meta ?? []) });
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
     s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHead({ ...b.head, messageCount: count })), row.tid);
     for (const m of b.mentions ?? []) s.queueMention.run(m.target, m.threadId, m.messageId);
-  }
-
-  /** Keeps hidden ranges beside the head, each once, after the ones kept before (inside the caller's transaction). */
-  private insertRanges(tid: number, ranges: readonly HiddenRange[]): void {
-    for (const r of ranges) this.s.insertRange.run(tid, r.opId, r.fromKey, r.toKey, r.fromMessageId);
   }
 
   async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
@@ -201,14 +194,7 @@ export class SqliteBackend implements StorageBackend {
       this.insertCalls(tid, message);
       if (!hidden) count++;
     }
-    // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
-    if (head.clock.hiddenBefore === undefined) this.s.deleteRanges.run(tid);
-    this.insertRanges(tid, head.clock.hidden);
-    // Likewise for links: a head without cut lists shows every link.
-    if (head.clock.linkCounts === undefined) this.s.deleteLinks.run(tid);
-    insertLinks(this.s, tid, linksOf(head));
-    if (head.clock.metaCount === undefined) this.s.deleteMeta.run(tid);
-    upsertMeta(this.s, tid, metaOf(head));
+    replaceBeside(this.s, tid, head);
     let last = 0;
     for (const seq of seqs.values()) if (seq > last) last = seq;
     this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHead({ ...head, messageCount: count })), tid);
