@@ -7,11 +7,17 @@
 export function cloneJson<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(cloneJson) as T;
+  return cloneFields(value as Record<string, unknown>) as T;
+}
+
+/** A deep copy of a plain JSON object (as {@link cloneJson}) without the keys `omit` names. */
+export function cloneFields(value: Record<string, unknown>, omit?: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(value)) {
-    const v = cloneJson((value as Record<string, unknown>)[k]);
+    if (omit?.includes(k)) continue;
+    const v = cloneJson(value[k]);
     if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
     else out[k] = v;
   }
-  return out as T;
+  return out;
 }
