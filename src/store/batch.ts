@@ -3,7 +3,7 @@
  * thread's head (the pure core does the work), and collects the message rows to insert and the
  * ranges to hide. Needs the backend only to find the message a `thread:truncate` starts at.
  */
-import { completeOp, isHidden, step, type ThreadCore } from '../model/apply.js';
+import { completeOp, isHidden, step, type OpContext, type ThreadCore } from '../model/apply.js';
 import { linkOfOp, missingLinks, withLinks, type StoredLink } from '../model/bounded-links.js';
 import { missingMeta, withMeta, type StoredMeta } from '../model/bounded-meta.js';
 import { keySpan, needsOlderRanges, subtreeSpan, withRanges, type KeySpan } from '../model/hidden.js';
@@ -45,7 +45,7 @@ export interface StoredLookup {
 
 /** The lookups of a thread's stored ranges, links and meta keys in a backend. */
 export function storedLookup(backend: StorageBackend, id: ThreadID): StoredLookup {
-  return { hiddenRanges: (span) => backend.hiddenRanges(id, span), threadLinks: (only) => backend.threadLinks(id, only), threadMeta: (keys) => backend.threadMeta(id, keys) };
+  return new BackendLookup(backend, id);
 }
 
 /**
@@ -66,6 +66,11 @@ async function withStoredLinks(core: ThreadCore, ops: readonly Op[], lookup: ((o
   if (!lookup || !core.clock.linkCounts) return core;
   const asked = missingLinks(core, ops.map(linkOfOp).filter((l): l is StoredLink => l !== undefined));
   return asked.length === 0 ? core : withLinks(core, await lookup(asked));
+}
+
+/** True when a head shows only the first few of its links or meta keys (the rest are kept beside it). */
+function cutBeside(core: ThreadCore): boolean {
+  return core.clock.linkCounts !== undefined || core.clock.metaCount !== undefined;
 }
 
 /** A key whose hiding matters to a batch: `span` is where it may fall, `probe` a key of the span at or below it. */
@@ -97,14 +102,62 @@ async function withOlderRanges(core: ThreadCore, probes: Probe[], lookup: RangeL
 
 /** A lookup over a backend's stored visible messages. */
 export function backendLookup(backend: StorageBackend, head: ThreadHead): MessageLookup {
-  return {
-    at: async (index) => (await backend.locate(head.id, { index }))?.message,
-    indexOf: async (messageId) => (await backend.locate(head.id, { messageId }))?.index,
-    ...(backend.callKey && { callKey: (callId: string) => backend.callKey!(head.id, callId) }),
-    hiddenRanges: (span) => backend.hiddenRanges(head.id, span),
-    threadLinks: (only) => backend.threadLinks(head.id, only),
-    threadMeta: (keys) => backend.threadMeta(head.id, keys),
-  };
+  return new BackendLookup(backend, head.id);
+}
+
+/** A thread's stored messages, ranges, links and meta keys in a backend (a class: an append makes one, with no closures). */
+class BackendLookup implements MessageLookup, StoredLookup {
+  constructor(
+    private readonly backend: StorageBackend,
+    private readonly id: ThreadID,
+  ) {}
+
+  async at(index: number): Promise<Message | undefined> {
+    return (await this.backend.locate(this.id, { index }))?.message;
+  }
+
+  async indexOf(messageId: string): Promise<number | undefined> {
+    return (await this.backend.locate(this.id, { messageId }))?.index;
+  }
+
+  async callKey(callId: string): Promise<string | undefined> {
+    return this.backend.callKey?.(this.id, callId);
+  }
+
+  hiddenRanges(span: KeySpan): Promise<HiddenRange[]> {
+    return this.backend.hiddenRanges(this.id, span);
+  }
+
+  threadLinks(only: readonly StoredLink[]): Promise<StoredLink[]> {
+    return this.backend.threadLinks(this.id, only);
+  }
+
+  threadMeta(keys: readonly string[]): Promise<StoredMeta[]> {
+    return this.backend.threadMeta(this.id, keys);
+  }
+}
+
+/** What `completeOp` asks a batch about the delta at hand: the message a truncation starts at, and calls looked up. */
+class DeltaContext implements OpContext {
+  resolved: { index: number; message: Message } | undefined;
+  calls: Map<string, string | undefined> | undefined;
+
+  constructor(
+    readonly clientId: string,
+    readonly now: number,
+  ) {}
+
+  messageAt(index: number): Message | undefined {
+    return this.resolved?.index === index ? this.resolved.message : undefined;
+  }
+
+  indexOf(id: string): number | undefined {
+    return this.resolved?.message.id === id ? this.resolved.index : undefined;
+  }
+
+  callKey(id: string): string | undefined {
+    return this.calls?.get(id);
+  }
 }
 
 function coreOf(head: ThreadHead): ThreadCore {
@@ -128,9 +181,12 @@ export async function buildBatch(
   // Messages this batch adds sit after the stored ones in the visible order.
   const pending: Message[] = [];
   const storedCount = head.messageCount;
+  const ctx = new DeltaContext(opts.clientId, opts.now);
   for (const delta of deltas) {
-    let resolved: { index: number; message: Message } | undefined;
-    if (delta && typeof delta === 'object' && delta.type === 'thread:truncate') {
+    ctx.resolved = undefined;
+    ctx.calls = undefined;
+    const isObject = delta !== null && typeof delta === 'object';
+    if (isObject && delta.type === 'thread:truncate') {
       const byId = delta.fromMessageId;
       let index = byId !== undefined ? await opts.lookup.indexOf(byId) : delta.fromIndex;
       if (byId !== undefined && index === undefined) {
@@ -139,37 +195,34 @@ export async function buildBatch(
       }
       if (typeof index === 'number' && Number.isInteger(index) && index >= 0) {
         const message = index < storedCount ? await opts.lookup.at(index) : pending[index - storedCount];
-        if (message) resolved = { index, message };
+        if (message) ctx.resolved = { index, message };
       }
     }
+    const isMessage = isObject && 'message' in delta;
     // Results whose call the head no longer remembers: the call is looked up (this batch first).
-    const calls = new Map<string, string | undefined>();
-    const results = delta && typeof delta === 'object' && 'message' in delta ? delta.message?.toolResults : undefined;
+    const results = isMessage ? delta.message?.toolResults : undefined;
     if (Array.isArray(results))
       for (const r of results) {
         const callId = (r as { toolCallId?: unknown } | null)?.toolCallId;
-        if (typeof callId !== 'string' || Object.hasOwn(core.clock.openCalls, callId) || calls.has(callId)) continue;
-        calls.set(callId, callKeyIn(pending, callId) ?? (await opts.lookup.callKey?.(callId)));
+        if (typeof callId !== 'string' || Object.hasOwn(core.clock.openCalls, callId) || ctx.calls?.has(callId)) continue;
+        ctx.calls ??= new Map();
+        ctx.calls.set(callId, callKeyIn(pending, callId) ?? (await opts.lookup.callKey?.(callId)));
       }
-    // A new message goes under the open turn or a call: ranges the head left out may reach there.
-    if (delta && typeof delta === 'object' && 'message' in delta) {
-      const parents = [core.clock.turnKey, ...calls.values()];
+    // A new message goes under the open turn or a call: ranges the head left out may reach there
+    // (only a head that left ranges out, `hiddenBefore`, needs any: model/hidden.ts).
+    if (isMessage && core.clock.hiddenBefore !== undefined && opts.lookup.hiddenRanges) {
+      const parents = [core.clock.turnKey, ...(ctx.calls?.values() ?? [])];
       if (Array.isArray(results))
         for (const r of results) {
           const callId = (r as { toolCallId?: unknown } | null)?.toolCallId;
           if (typeof callId === 'string' && Object.hasOwn(core.clock.openCalls, callId)) parents.push(core.clock.openCalls[callId]);
         }
       const probes = parents.filter((k): k is string => k !== undefined).map((k) => childOf(k, core.clock.maxHlc));
-      core = await withOlderRanges(core, probes, opts.lookup.hiddenRanges?.bind(opts.lookup));
+      core = await withOlderRanges(core, probes, opts.lookup.hiddenRanges.bind(opts.lookup));
     }
-    const op = completeOp(core, delta, {
-      clientId: opts.clientId,
-      now: opts.now,
-      messageAt: (index) => (resolved?.index === index ? resolved.message : undefined),
-      indexOf: (id) => (resolved?.message.id === id ? resolved.index : undefined),
-      callKey: (id) => calls.get(id),
-    });
-    const known = await withStoredMeta(await withStoredLinks(core, [op], opts.lookup.threadLinks?.bind(opts.lookup)), [op], opts.lookup.threadMeta?.bind(opts.lookup));
+    const op = completeOp(core, delta, ctx);
+    // Only a head that shows the first few links or meta keys may lack what the op adds.
+    const known = cutBeside(core) ? await withStoredMeta(await withStoredLinks(core, [op], opts.lookup.threadLinks?.bind(opts.lookup)), [op], opts.lookup.threadMeta?.bind(opts.lookup)) : core;
     const { core: next, effect } = step(known, op);
     core = next;
     ops.push(op);
