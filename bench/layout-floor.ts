@@ -19,6 +19,8 @@ interface AppendRows {
   usage: unknown[];
   calls: string[];
   head: string;
+  title: string | null;
+  msgs: number;
   updated: number;
 }
 
@@ -53,7 +55,7 @@ export class LayoutFloor {
       const seq = Number(insertOp.run(tid, r.v, r.opId, r.body).lastInsertRowid);
       insertMsg.run(tid, r.key, seq, 0, ...r.usage);
       for (const c of r.calls) insertCall.run(tid, c, r.key);
-      updateThread.run(r.v, seq, r.updated, r.head, tid);
+      updateThread.run(r.v, seq, r.updated, r.head, r.title, r.msgs, tid);
     });
     this.commit = (r) => tx.immediate(r);
     this.source = new Database(skeinFile, { readonly: true });
@@ -63,7 +65,7 @@ export class LayoutFloor {
   newRows(): AppendRows[] {
     const rows = this.source
       .prepare(
-        `SELECT o.seq, o.v, o.op_id, o.body, o.tid, m.key, m.model, m.day, m.in_tok, m.out_tok, m.cr_tok, m.cw_tok, m.cost, t.head, t.updated
+        `SELECT o.seq, o.v, o.op_id, o.body, o.tid, m.key, m.model, m.day, m.in_tok, m.out_tok, m.cr_tok, m.cw_tok, m.cost, t.head, t.title, t.msgs, t.updated
          FROM ops o JOIN messages m ON m.seq = o.seq JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq`,
       )
       .all(this.lastSeq) as Record<string, unknown>[];
@@ -78,6 +80,8 @@ export class LayoutFloor {
         usage: [x.model, x.day, x.in_tok, x.out_tok, x.cr_tok, x.cw_tok, x.cost],
         calls: calls.all(x.tid, x.key) as string[],
         head: x.head as string,
+        title: x.title as string | null,
+        msgs: x.msgs as number,
         updated: x.updated as number,
       };
     });

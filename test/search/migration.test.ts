@@ -4,6 +4,7 @@ import type { SqliteBackend } from '../../src/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SEARCH_MIGRATION } from '../../src/store/sqlite/search-sql.js';
 import { tempStore } from '../helpers/workspace.js';
+import { WITHOUT_TITLE_COLUMNS } from '../helpers/schema-downgrade.js';
 
 test('a store made before search gets its messages and titles indexed when it is opened', async () => {
   const t = await tempStore();
@@ -17,7 +18,8 @@ test('a store made before search gets its messages and titles indexed when it is
     // Turn the database back into the schema before search: no search tables, version 2.
     const db = (t.store['core'].backend as SqliteBackend).db;
     db.exec(`DROP TRIGGER search_message_queued; DROP TRIGGER search_message_hidden; DROP TRIGGER search_message_deleted;
-      DROP TRIGGER search_title_changed; DROP TABLE search_fts; DROP TABLE search_docs; DROP TABLE search_pending;`);
+      DROP TRIGGER search_title_changed; DROP TABLE search_fts; DROP TABLE search_docs; DROP TABLE search_pending;
+      ${WITHOUT_TITLE_COLUMNS}`);
     db.pragma(`user_version = ${SQLITE_MIGRATIONS.indexOf(SEARCH_MIGRATION)}`);
     await t.store.close();
     await t.reopen();

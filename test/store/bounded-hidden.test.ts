@@ -18,6 +18,7 @@ import type { Store } from '../../src/index.js';
 import { THREAD_ID, buildPlan, extend, resolveAction, stepsArb, threadPlanArb, type Step } from '../helpers/model-arbitraries.js';
 import { fcRuns } from '../helpers/fc-runs.js';
 import { KINDS, withStore } from '../helpers/store-fixtures.js';
+import { WITHOUT_TITLE_COLUMNS } from '../helpers/schema-downgrade.js';
 
 const backendOf = (store: Store): StorageBackend => (store as unknown as { core: { backend: StorageBackend } }).core.backend;
 
@@ -152,7 +153,7 @@ describe('a store made before hidden ranges were kept beside the head', () => {
       const row = db.prepare('SELECT head FROM threads WHERE id = ?').get(id) as { head: string };
       const old = { ...core, messageCount: messages.length, updated: (JSON.parse(row.head) as { updated: number }).updated };
       db.prepare('UPDATE threads SET head = ? WHERE id = ?').run(JSON.stringify(old), id);
-      db.exec('DROP TABLE hidden_ranges');
+      db.exec(`DROP TABLE hidden_ranges; ${WITHOUT_TITLE_COLUMNS}`);
       db.pragma(`user_version = ${step}`);
       db.close();
       const again = await open({ cacheSize: 0 });

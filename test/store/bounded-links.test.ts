@@ -15,6 +15,7 @@ import type { StorageBackend } from '../../src/store/backend.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import type { Store } from '../../src/index.js';
 import { KINDS, withStore } from '../helpers/store-fixtures.js';
+import { WITHOUT_TITLE_COLUMNS } from '../helpers/schema-downgrade.js';
 
 const backendOf = (store: Store): StorageBackend => (store as unknown as { core: { backend: StorageBackend } }).core.backend;
 
@@ -120,7 +121,7 @@ describe('a store made before links were kept beside the head', () => {
       const row = db.prepare('SELECT head FROM threads WHERE id = ?').get(id) as { head: string };
       const old = { ...core, messageCount: messages.length, updated: (JSON.parse(row.head) as { updated: number }).updated };
       db.prepare('UPDATE threads SET head = ? WHERE id = ?').run(JSON.stringify(old), id);
-      db.exec('DROP TABLE thread_links');
+      db.exec(`DROP TABLE thread_links; ${WITHOUT_TITLE_COLUMNS}`);
       db.pragma(`user_version = ${step}`);
       db.close();
       const again = await open({ cacheSize: 0 });

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { SqliteBackend, Store, ThreadID } from '../../src/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { tempStore } from '../helpers/workspace.js';
+import { WITHOUT_TITLE_COLUMNS } from '../helpers/schema-downgrade.js';
 
 const backendOf = (s: Store) => s['core'].backend as SqliteBackend;
 const user = (content: string) => ({ type: 'user:message' as const, message: { content } });
@@ -22,7 +23,8 @@ const STEP = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes("'seq_floor'"));
 /**
  * Turns a database back into the schema before migration 6, as that code left it: `ops` with
  * AUTOINCREMENT (whose counter is `counter`, above the highest row: newest ops were deleted),
- * the `threads(updated)` index, and the search trigger that queued every visible message.
+ * the `threads(updated)` index, and the search trigger that queued every visible message (and
+ * without what later steps added: the title and count columns of migration 10).
  */
 function downgrade(file: string, counter: number, unindexed: { tid: number; key: string }[]): void {
   const db = new Database(file);
@@ -38,7 +40,8 @@ function downgrade(file: string, counter: number, unindexed: { tid: number; key:
     CREATE TRIGGER search_message_queued AFTER INSERT ON messages WHEN NEW.hidden = 0 BEGIN
       INSERT OR IGNORE INTO search_pending (tid, key) VALUES (NEW.tid, NEW.key);
     END;
-    DROP TABLE store_meta;`);
+    DROP TABLE store_meta;
+    ${WITHOUT_TITLE_COLUMNS}`);
   db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'ops'").run(counter);
   // Messages appended since the last search: queued, without documents.
   for (const { tid, key } of unindexed) {

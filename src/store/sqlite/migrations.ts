@@ -1,4 +1,4 @@
-import { LAZY_SEARCH_MIGRATION, SEARCH_MARK_MIGRATION, SEARCH_MIGRATION } from './search-sql.js';
+import { LAZY_SEARCH_MIGRATION, SEARCH_MARK_MIGRATION, SEARCH_MIGRATION, TITLE_COLUMN_TRIGGER } from './search-sql.js';
 
 /** The local store's schema, as an ordered array: the index is the version (PRAGMA user_version). */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -198,5 +198,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     FROM threads t, json_each(t.head, '$.clock.stamps') s
     WHERE substr(s.key, 1, 5) = 'meta.'
     ORDER BY t.tid, s.id;
+  `,
+  // 10: the title and the visible message count as columns beside the head JSON, written by every
+  // commit with it, so that an append parses no head JSON in SQL (the commit read `messageCount`
+  // from it, and the search title trigger compared the old and new heads' titles on every append);
+  // the title trigger now fires on a change of the column. Filled from the heads.
+  `
+  ALTER TABLE threads ADD COLUMN title TEXT;
+  ALTER TABLE threads ADD COLUMN msgs INTEGER NOT NULL DEFAULT 0;
+  UPDATE threads SET title = json_extract(head, '$.title'), msgs = coalesce(json_extract(head, '$.messageCount'), 0);
+  ${TITLE_COLUMN_TRIGGER}
   `,
 ];

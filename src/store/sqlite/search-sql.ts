@@ -146,6 +146,17 @@ export const SEARCH_MIGRATION = `
   ${addMessageDocs('messages m', '1')}
   ${addTitleDocs('threads t', '1')}`;
 
+/**
+ * Migration 10: the title trigger watches the `threads.title` column (which the commit writes
+ * beside the head JSON) instead of parsing the old and the new head JSON on every head write.
+ */
+export const TITLE_COLUMN_TRIGGER = `
+  DROP TRIGGER IF EXISTS search_title_changed;
+  CREATE TRIGGER search_title_changed AFTER UPDATE OF title ON threads WHEN NEW.title IS NOT OLD.title BEGIN
+    ${dropDoc('NEW.tid', "''")}
+    ${addTitleDocs('(SELECT NEW.tid AS tid, NEW.updated AS updated, NEW.head AS head) t', '1')}
+  END;`;
+
 /** One term as an FTS5 string (tokens are letters and digits only, so they need no escaping). */
 function ftsTerm(t: SearchTerm): string {
   const s = `"${t.tokens.join(' ').replace(/"/g, '""')}"`;

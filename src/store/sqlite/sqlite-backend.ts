@@ -99,7 +99,7 @@ export class SqliteBackend implements StorageBackend {
     addBeside(s, row.tid, { ranges, links: isNew ? linksOf(b.head) : (b.links ?? []), meta: isNew ? metaOf(b.head) : (b.meta ?? []) });
     let lastSeq = 0;
     for (const seq of seqOf.values()) if (seq > lastSeq) lastSeq = seq;
-    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHead({ ...b.head, messageCount: count })), row.tid);
+    s.updateThread.run(b.head.v, lastSeq, b.head.updated, JSON.stringify(boundHead({ ...b.head, messageCount: count })), b.head.title ?? null, count, row.tid);
     for (const m of b.mentions ?? []) s.queueMention.run(m.target, m.threadId, m.messageId);
   }
 
@@ -197,7 +197,7 @@ export class SqliteBackend implements StorageBackend {
     replaceBeside(this.s, tid, head);
     let last = 0;
     for (const seq of seqs.values()) if (seq > last) last = seq;
-    this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHead({ ...head, messageCount: count })), tid);
+    this.s.setThread.run(head.v, last, head.updated, JSON.stringify(boundHead({ ...head, messageCount: count })), head.title ?? null, count, tid);
   }
 
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {

@@ -5,10 +5,11 @@ const msgSelect = `SELECT o.body, o.v, o.op_id, t.id FROM messages m JOIN ops o 
 /** Every statement, by name. */
 export const SQLITE_STATEMENTS = {
   thread: 'SELECT tid, v, head, evicted FROM threads WHERE id = ?',
-  commitRow: "SELECT tid, v, evicted, coalesce(json_extract(head, '$.messageCount'), 0) AS msgs FROM threads WHERE id = ?",
+  commitRow: 'SELECT tid, v, evicted, msgs FROM threads WHERE id = ?',
   insertThread: 'INSERT INTO threads (id, v, last_seq, updated, head) VALUES (?, ?, 0, ?, ?)',
-  updateThread: 'UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ? WHERE tid = ?',
-  setThread: 'UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ? WHERE tid = ?',
+  // The title and message count are the head's, as columns (see migration 10).
+  updateThread: 'UPDATE threads SET v = ?, last_seq = max(last_seq, ?), updated = ?, head = ?, title = ?, msgs = ? WHERE tid = ?',
+  setThread: 'UPDATE threads SET v = ?, last_seq = ?, updated = ?, head = ?, title = ?, msgs = ? WHERE tid = ?',
   since: 'SELECT o.seq, o.v, o.op_id, o.body, t.id FROM ops o JOIN threads t ON t.tid = o.tid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
   seqsSince: 'SELECT seq FROM ops WHERE seq > ? ORDER BY seq LIMIT ?',
   deleteOpsAfter: 'DELETE FROM ops WHERE tid = ? AND v > ?',
