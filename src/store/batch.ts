@@ -160,18 +160,14 @@ class DeltaContext implements OpContext {
   }
 }
 
-function coreOf(head: ThreadHead): ThreadCore {
-  const { messageCount: _c, updated: _u, ...core } = head;
-  return core;
-}
-
 /** Builds the commit for `deltas` on `head`: ops at head.v + 1 ... head.v + n. */
 export async function buildBatch(
   head: ThreadHead,
   deltas: Delta[],
   opts: { clientId: string; now: number; lookup: MessageLookup; fence?: Fence },
 ): Promise<{ batch: CommitBatch; ops: Op[] }> {
-  let core = coreOf(head);
+  // The head serves as the core: its count and time are replaced in the new head.
+  let core: ThreadCore = head;
   let count = head.messageCount;
   const ops: Op[] = [];
   const inserts: CommitBatch['inserts'] = [];
@@ -252,7 +248,7 @@ export async function buildBatch(
  * out: stored ranges, for messages keyed below it, and links it does not show (a whole head needs none).
  */
 export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: StoredLookup): Promise<CommitBatch> {
-  let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older && ((span) => older.hiddenRanges(span)));
+  let core: ThreadCore = await withOlderRanges(head, ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older && ((span) => older.hiddenRanges(span)));
   core = await withStoredLinks(core, ops, older && ((only) => older.threadLinks(only)));
   core = await withStoredMeta(core, ops, older && ((keys) => older.threadMeta(keys)));
   const inserts: CommitBatch['inserts'] = [];

@@ -163,13 +163,19 @@ export class StoreCore {
       // The cached thread's lists are whole: their counts are their lengths. (A batch built on a
       // head whose meta keys were cut has them cut in its clock too: the cached clock is kept.)
       if (made && made.head.clock.metaCount === undefined) {
-        const { linkCounts: _n, ...clock } = boundHidden(made.head).clock;
-        this.storedClocks.set(next, clock);
+        const { clock } = boundHidden(made.head);
+        this.storedClocks.set(next, clock.linkCounts === undefined ? clock : withoutLinkCounts(clock));
       }
       this.remember(next);
     } else this.cache.delete(id);
     if (this.events.listenerCount('thread:updated') > 0) this.events.emit('thread:updated', { id, v: before.v + ops.length, ops });
   }
+}
+
+/** A clock without its link counts. */
+function withoutLinkCounts(clock: ThreadClock): ThreadClock {
+  const { linkCounts: _n, ...rest } = clock;
+  return rest;
 }
 
 /** True when `added` (in order) all sort after `messages`' last key and after one another. */
