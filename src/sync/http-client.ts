@@ -5,7 +5,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip, gzipSync, type ZlibOptions } from 'node:zlib';
+import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip, type ZlibOptions } from 'node:zlib';
 import { createParser } from 'eventsource-parser';
 import { SkeinError, ErrorCode, type ErrorCode as Code } from '../errors.js';
 import type { ThreadID } from '../model/ids.js';
@@ -57,12 +57,12 @@ function codeOf(status: number, body: unknown): Code {
 }
 const GZIP_OVER = 1024;
 /**
- * Bodies up to this size (most pushes: a few ops) are gzipped in one call on the main thread: a
- * brotli or gzip job in the thread pool cost 55-145 us of CPU for a 1 KiB push (a hop there and
- * back, and brotli's large encoder state allocated per call) against 16-27 us. Their brotli output
- * is no smaller.
+ * Bodies up to this size (most pushes: a few ops) go as gzip even to a server that reads brotli:
+ * brotli's encoder state, allocated per call, made a 1 KiB push cost 75-145 us of CPU against
+ * 55-105 us for gzip, for no fewer bytes. Both run in the thread pool: gzip in one call on the
+ * main thread cost only 16-27 us but added 2-3 ms to the live push-to-observe latency.
  */
-const PACK_SYNC_MAX = 16 * 1024;
+const GZIP_ONLY_MAX = 16 * 1024;
 /** Extra request headers, or a function making them when the request is sent. */
 type Headers = Record<string, string> | (() => Record<string, string>);
 /** In the thread pool: the main thread goes on (e.g. with the next request) while a large body is compressed. */
@@ -111,11 +111,8 @@ export class SyncHttpClient {
     if (body !== undefined) {
       payload = Buffer.from(body instanceof EncodedJson ? body.text : JSON.stringify(body));
       headers['content-type'] = 'application/json';
-      if (payload.length > GZIP_OVER && payload.length <= PACK_SYNC_MAX) {
-        payload = gzipSync(payload);
-        headers['content-encoding'] = 'gzip';
-      } else if (payload.length > GZIP_OVER) {
-        const br = this.serverReadsBrotli;
+      if (payload.length > GZIP_OVER) {
+        const br = this.serverReadsBrotli && payload.length > GZIP_ONLY_MAX;
         payload = br ? await brotliAsync(payload, brotliOptions(payload.length)) : await gzipAsync(payload, { chunkSize: packChunk(payload.length) });
         headers['content-encoding'] = br ? 'br' : 'gzip';
       }

@@ -95,7 +95,7 @@ describe('sync client', () => {
       const small = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [], pad: 'x'.repeat(5000) });
       const tiny = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [] });
       for (const text of [large, large, small, tiny]) await client.push(new EncodedJson(text));
-      // A small body is gzipped in one call even for a server that reads brotli; a tiny one goes as it is.
+      // A small body goes as gzip even to a server that reads brotli; a tiny one as it is.
       assert.deepEqual(
         seen.map((x) => x.coding),
         names ? ['gzip', 'br', 'gzip', undefined] : ['gzip', 'gzip', 'gzip', undefined],
