@@ -82,7 +82,9 @@ export function pushHandler(deps: { storage: ServerStorage; metrics: Metrics; no
       req.threads.map((t) =>
         queues.run(`${ws}/${t.id}`, async () => {
           if (!visible.has(t.id)) return { id: t.id, status: 'rejected' as const, code: ErrorCode.NOT_FOUND, message: `thread ${t.id} not found`, applied: 0 };
-          const r = await applyPushedThread(backend, t, now(), { heads: { cache: heads, key: `${ws}/${t.id}` }, ...(group && { commit: (b, at) => group.commit(b, at) }) });
+          // Only a backend that commits on a remembered head (Postgres) gains from remembering it.
+          const remember = backend.commitIfHead && { heads: { cache: heads, key: `${ws}/${t.id}` } };
+          const r = await applyPushedThread(backend, t, now(), { ...remember, ...(group && { commit: (b, at) => group.commit(b, at) }) });
           if (r.applied > 0) await noteAfterPush(storage, await storeOf(ws), ws, user, t.id, t.ops);
           return r;
         }),

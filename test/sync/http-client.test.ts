@@ -73,7 +73,7 @@ describe('sync client', () => {
       await assert.rejects(call, (e: unknown) => e instanceof SkeinError && e.code === 'SERVER' && /not a/.test(e.message));
   });
 
-  test('push bodies go as gzip to a server that does not name brotli, as brotli once one does; each is the same JSON', async () => {
+  test('push bodies go as gzip to a server that does not name brotli, large ones as brotli once one does; each is the same JSON', async () => {
     for (const names of [false, true]) {
       const seen: { coding: string | undefined; json: unknown }[] = [];
       const server = createServer((req, res) => {
@@ -91,14 +91,19 @@ describe('sync client', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       servers.push(server);
       const client = new SyncHttpClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't' });
-      const text = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [], pad: 'x'.repeat(5000) });
-      await client.push(new EncodedJson(text));
-      await client.push(new EncodedJson(text));
+      const large = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [], pad: 'x'.repeat(40_000) });
+      const small = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [], pad: 'x'.repeat(5000) });
+      const tiny = JSON.stringify({ type: 'push', protocol: 1, clientId: 'c', threads: [] });
+      for (const text of [large, large, small, tiny]) await client.push(new EncodedJson(text));
+      // A small body goes as gzip even to a server that reads brotli; a tiny one as it is.
       assert.deepEqual(
         seen.map((x) => x.coding),
-        names ? ['gzip', 'br'] : ['gzip', 'gzip'],
+        names ? ['gzip', 'br', 'gzip', undefined] : ['gzip', 'gzip', 'gzip', undefined],
       );
-      for (const x of seen) assert.deepEqual(x.json, JSON.parse(text));
+      assert.deepEqual(
+        seen.map((x) => x.json),
+        [large, large, small, tiny].map((t) => JSON.parse(t) as unknown),
+      );
     }
   });
 });
