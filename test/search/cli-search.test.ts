@@ -60,7 +60,7 @@ describe('skein search and skein reindex', () => {
     assert.equal((await skein(['archive', '--older-than', '0s', '--dir', dir])).code, 0);
     assert.deepEqual((await hits()).map((r) => [r.threadId, r.archived]), [[id, true]], 'archived: found, marked');
     const human = await skein(['search', 'session', '--dir', dir]);
-    assert.match(human.stdout.split('\n')[0]!, /  \[archived\]$/);
+    assert.match(human.stdout.split('\n')[0]!, / {2}\[archived\]$/);
     assert.equal((await skeinJson<{ documents: number }>(['reindex', '--dir', dir])).documents, 3, 'an archived thread keeps its documents');
     assert.deepEqual((await hits()).map((r) => r.archived), [true]);
     assert.equal((await skein(['restore', id, '--dir', dir])).code, 0);
