@@ -24,8 +24,13 @@ export interface SearchQuery {
   none: SearchTerm[];
 }
 
-/** Characters that make up tokens: letters and digits (everything else separates). */
-export const TOKEN_RE = /[\p{L}\p{N}]+/gu;
+/**
+ * Characters that make up tokens: letters, digits, combining accents (`Mn`) and private-use
+ * characters (everything else separates), the characters FTS5's `unicode61` keeps in a token, so
+ * that a decomposed `cafe\u0301` is one token on both sides. Postgres cuts the query's tokens
+ * again as it cuts the indexed text (postgres/search-sql.ts).
+ */
+export const TOKEN_RE = /[\p{L}\p{N}\p{Mn}\p{Co}]+/gu;
 
 /** The tokens of a text, lower-cased, in order (what the FTS5 `unicode61` tokenizer and Postgres see). */
 export function tokenize(text: string): string[] {

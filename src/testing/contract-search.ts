@@ -4,6 +4,7 @@
  * of write (truncate, rebase, view repair, evict and reinstate, reindex).
  */
 import assert from 'node:assert/strict';
+import { ErrorCode, SkeinError } from '../errors.js';
 import type { Delta, ThreadID } from '../model/types.js';
 import type { SearchHit, SearchRequest, StorageBackend } from '../store/backend.js';
 import { parseSearchQuery } from '../store/search/parse-query.js';
@@ -168,5 +169,40 @@ export function searchContractTests(it: ContractTest): void {
     const t2 = await seedThread(b, [user('shared words')]);
     const hits = await find(b, 'shared');
     assert.deepEqual(hits.map((h) => h.threadId).sort(), [t1.id, t2.id].sort() as ThreadID[]);
+  });
+
+  it('a text of any script or symbol finds its own message; query syntax characters are never an error', async (b) => {
+    const texts = [
+      'café crème brûlée',
+      'cafe\u0301 decomposed',
+      '日本語のテキスト',
+      'Ωmega ǅungla ß straße',
+      'digits ½ ² Ⅻ ٣ ৩',
+      'emoji 🚀 launch',
+      "o'reilly quote's",
+      'back\\slash and a:*b',
+      'ops <-> !not & | (x) :*',
+      'zero\u200bwidth join\u200d',
+      'tab\tnew\nline',
+    ];
+    const { id } = await seedThread(b, texts.map((t) => user(t)));
+    const ops = await b.ops(id, 0, ALL);
+    for (const [i, text] of texts.entries()) {
+      const messageId = (ops[i + 1] as { message: { id: string } }).message.id;
+      let query;
+      try {
+        query = parseSearchQuery(text);
+      } catch (err) {
+        assert.ok(err instanceof SkeinError && err.code === ErrorCode.VALIDATION, `${JSON.stringify(text)}: ${String(err)}`);
+        continue;
+      }
+      const hits = await b.search({ query, limit: 50, offset: 0 });
+      assert.ok(
+        hits.some((h) => h.messageId === messageId),
+        `${JSON.stringify(text)} does not find its own message: ${JSON.stringify(hits.map((h) => h.text))}`,
+      );
+      const phrase = await b.search({ query: parseSearchQuery(`"${text.replace(/"/g, ' ')}"`), limit: 50, offset: 0 });
+      assert.ok(phrase.some((h) => h.messageId === messageId), `${JSON.stringify(text)} as a phrase`);
+    }
   });
 }

@@ -128,7 +128,6 @@ export function visibilityMatrix(name: string, storage: () => Promise<{ choice: 
       // Nothing else is reachable by a share-like path: a thread id, a made-up id.
       assert.equal((await fetch(`${server.url}/s/${pub.id}`)).status, 404);
       assert.equal((await fetch(`${server.url}/s/${'A'.repeat(24)}`)).status, 404);
-      if (!options.full) return;
 
       await device.setVisibility(pub.id, 'workspace');
       assert.equal((await device.sync.now()).failed, 0);

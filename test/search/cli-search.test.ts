@@ -54,6 +54,20 @@ describe('skein search and skein reindex', () => {
     }
   });
 
+  test('an archived thread is found and marked [archived]; restored, found once and unmarked; skein reindex keeps it', async () => {
+    const hits = async () => (await skeinJson<{ results: { threadId: string; archived: boolean }[] }>(['search', 'session', '--dir', dir])).results;
+    assert.deepEqual((await hits()).map((r) => [r.threadId, r.archived]), [[id, false]]);
+    assert.equal((await skein(['archive', '--older-than', '0s', '--dir', dir])).code, 0);
+    assert.deepEqual((await hits()).map((r) => [r.threadId, r.archived]), [[id, true]], 'archived: found, marked');
+    const human = await skein(['search', 'session', '--dir', dir]);
+    assert.match(human.stdout.split('\n')[0]!, / {2}\[archived\]$/);
+    assert.equal((await skeinJson<{ documents: number }>(['reindex', '--dir', dir])).documents, 3, 'an archived thread keeps its documents');
+    assert.deepEqual((await hits()).map((r) => r.archived), [true]);
+    assert.equal((await skein(['restore', id, '--dir', dir])).code, 0);
+    assert.deepEqual((await hits()).map((r) => [r.threadId, r.archived]), [[id, false]], 'restored: once, unmarked');
+    assert.doesNotMatch((await skein(['search', 'session', '--dir', dir])).stdout, /archived/);
+  });
+
   test('reindex rebuilds and says how many documents', async () => {
     assert.deepEqual(await skeinJson(['reindex', '--dir', dir]), { documents: 3 });
     assert.match((await skein(['reindex', '--dir', dir])).stdout, /^indexed 3 documents\n$/);

@@ -42,7 +42,13 @@ describe('search query language', () => {
   test('what reaches FTS5 and Postgres is built from tokens only', () => {
     const q = parseSearchQuery('NEAR(a b) col:x "c d"* e OR f -g');
     assert.equal(toFts5(q), '"near a" AND "b" AND "col x" AND "c d" * AND ("e" OR "f") NOT ("g")');
-    assert.equal(toTsquery(q), "('near' <-> 'a') & 'b' & ('col' <-> 'x') & ('c' <-> 'd':*) & ('e' | 'f') & !'g'");
+    const ts = toTsquery(q, 1);
+    assert.deepEqual(ts.params, ['near a', 'b', 'col x', 'c d', 'e', 'f', 'g'], 'the tokens of each term are parameters');
+    assert.doesNotMatch(ts.sql, /near|col/, 'no token is in the SQL');
+    assert.deepEqual([...ts.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])), [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(ts.sql.split("':*'").length, 2, 'one prefix');
+    assert.ok(ts.sql.slice(ts.sql.indexOf('$3'), ts.sql.indexOf('$4')).includes("':*'"), 'the prefix is the term of $4');
+    assert.match(ts.sql, / && \(to_tsquery[^|]*\$5[^|]* \|\| to_tsquery.*\$6.*\) && !!to_tsquery.*\$7/, 'OR inside a group, AND between, exclusions last');
   });
 });
 

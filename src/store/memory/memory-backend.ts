@@ -1,6 +1,8 @@
 /**
  * The memory backend: the storage contract over Maps, for throwaway stores (`dir: ':memory:'`),
  * ephemeral threads and tests. Same semantics as SQLite, including leases (within one process).
+ * This file checks and orders the writes across threads; one thread's entry and the changes to
+ * it are in memory-entry.ts, the search scan in memory-search.ts.
  */
 import { SkeinError, ErrorCode } from '../../errors.js';
 import { compareKeys } from '../../model/order-key.js';
@@ -9,51 +11,9 @@ import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
 import { overlaps, type KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
 import type { CommitBatch, Fence, LeaseState, ListedHead, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
-import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, emptyUsage, messageOf, usageColumns } from '../view.js';
+import { addUsage, checkLease, checkNotEvicted, checkVersion, checkWholeLog, emptyUsage, messageOf } from '../view.js';
+import { clone, evictEntry, hasLink, insertRow, keepLinks, keepMeta, keepRanges, messageUsage, newEntry, viewRowsOf, visibleRows, type Entry } from './memory-entry.js';
 import { memorySearch, type SearchableThread } from './memory-search.js';
-
-interface Row {
-  key: string;
-  seq: number;
-  hidden: boolean;
-  message: Message;
-}
-
-interface Entry {
-  head: ThreadHead;
-  lastSeq: number;
-  ops: { op: Op; seq: number }[];
-  opIds: Set<string>;
-  /** Message rows in key order. */
-  rows: Row[];
-  /** Every hidden range, in log order (the head keeps the newest few: model/hidden.ts). */
-  hidden: HiddenRange[];
-  hiddenIds: Set<string>;
-  /** Every link, each once, in the order added (the head keeps the first few of each list: model/bounded-links.ts), by key. */
-  links: Map<string, StoredLink>;
-  /** Every stamped meta key, in the order first set (the head keeps the first few: model/bounded-meta.ts). */
-  meta: Map<string, StoredMeta>;
-  /** When the thread was evicted (its ops and rows are gone; `usage` keeps their sums). */
-  evicted?: number;
-  /** Usage of the evicted rows, per `model + '\n' + day`. */
-  archivedUsage?: Map<string, { model: string; day: string; totals: UsageRow }>;
-  /** The visible messages an evicted thread had: search still finds them. */
-  archivedMessages?: Message[];
-  /** When the title last changed (the time search gives a title match). */
-  titleAt: number;
-}
-
-const clone = <T>(x: T): T => structuredClone(x);
-
-const linkKey = (l: StoredLink): string => `${l.rel} ${l.threadId} ${l.messageId ?? ''}`;
-
-/** A message's usage as a one-message row with its model and day, or undefined when it carried none. */
-function messageUsage(m: Message): { model: string; day: string; usage: UsageRow } | undefined {
-  const [model, day, inTok, outTok, cr, cw, cost] = usageColumns(m);
-  if (model === null && inTok === null && outTok === null && cr === null && cw === null && cost === null) return undefined;
-  const usage = { group: '', inputTokens: inTok ?? 0, outputTokens: outTok ?? 0, cacheReadTokens: cr ?? 0, cacheWriteTokens: cw ?? 0, costUSD: cost ?? 0, messages: 1 };
-  return { model: model ?? '', day, usage };
-}
 
 /** See the module comment. */
 export class MemoryBackend implements StorageBackend {
@@ -90,7 +50,7 @@ export class MemoryBackend implements StorageBackend {
       const links = e ? (b.links ?? []) : linksOf(b.head);
       const meta = e ? (b.meta ?? []) : metaOf(b.head);
       if (!e) {
-        e = { head: { ...b.head, messageCount: 0 }, lastSeq: 0, ops: [], opIds: new Set(), rows: [], hidden: [], hiddenIds: new Set(), links: new Map(), meta: new Map(), titleAt: b.head.updated };
+        e = newEntry(b.head);
         this.threads.set(b.threadId, e);
       }
       const seqOf = new Map<string, number>();
@@ -104,7 +64,7 @@ export class MemoryBackend implements StorageBackend {
       }
       let count = e.head.messageCount;
       for (const { message, hidden } of b.inserts) {
-        this.insertRow(e, { key: message.key!, seq: seqOf.get(message.id)!, hidden, message: clone(message) });
+        insertRow(e, { key: message.key!, seq: seqOf.get(message.id)!, hidden, message: clone(message) });
         if (!hidden) count++;
       }
       for (const r of b.hides)
@@ -114,9 +74,9 @@ export class MemoryBackend implements StorageBackend {
             count--;
           }
       if (b.head.title !== e.head.title) e.titleAt = b.head.updated;
-      this.keepRanges(e, ranges);
-      this.keepLinks(e, links);
-      this.keepMeta(e, meta);
+      keepRanges(e, ranges);
+      keepLinks(e, links);
+      keepMeta(e, meta);
       e.head = clone(boundHead({ ...b.head, messageCount: count }));
       for (const m of b.mentions ?? []) {
         const key = `${m.target} ${m.threadId} ${m.messageId}`;
@@ -162,12 +122,6 @@ export class MemoryBackend implements StorageBackend {
     await this.replaceView(c.head, c.rows);
   }
 
-  private insertRow(e: Entry, row: Row): void {
-    let i = e.rows.length;
-    while (i > 0 && compareKeys(e.rows[i - 1]!.key, row.key) > 0) i--;
-    e.rows.splice(i, 0, row);
-  }
-
   async ops(id: ThreadID, fromVersion: number, toVersion: number): Promise<Op[]> {
     const e = this.threads.get(id);
     return e ? e.ops.filter((x) => x.op.v > fromVersion && x.op.v <= toVersion).map((x) => clone(x.op)) : [];
@@ -177,23 +131,6 @@ export class MemoryBackend implements StorageBackend {
     return this.threads.get(id)?.opIds.has(opId) ?? false;
   }
 
-  /** Adds the ranges the entry does not hold yet, after the others. */
-  private keepRanges(e: Entry, ranges: readonly HiddenRange[]): void {
-    for (const r of ranges)
-      if (!e.hiddenIds.has(r.opId)) {
-        e.hidden.push(clone(r));
-        e.hiddenIds.add(r.opId);
-      }
-  }
-
-  private keepLinks(e: Entry, links: readonly StoredLink[]): void {
-    for (const l of links) if (!e.links.has(linkKey(l))) e.links.set(linkKey(l), clone(l));
-  }
-
-  private keepMeta(e: Entry, meta: readonly StoredMeta[]): void {
-    for (const m of meta) e.meta.set(m.key, clone(m));
-  }
-
   async threadMeta(id: ThreadID, keys?: readonly string[]): Promise<StoredMeta[]> {
     const all = this.threads.get(id)?.meta;
     if (!all) return [];
@@ -201,9 +138,9 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async threadLinks(id: ThreadID, only?: readonly StoredLink[]): Promise<StoredLink[]> {
-    const all = this.threads.get(id)?.links;
-    if (!all) return [];
-    return clone(only ? only.filter((l) => all.has(linkKey(l))) : [...all.values()]);
+    const e = this.threads.get(id);
+    if (!e) return [];
+    return clone(only ? only.filter((l) => hasLink(e, l)) : [...e.links.values()]);
   }
 
   async hiddenRanges(id: ThreadID, span?: KeySpan): Promise<HiddenRange[]> {
@@ -218,28 +155,24 @@ export class MemoryBackend implements StorageBackend {
     return undefined;
   }
 
-  private visible(id: ThreadID): Row[] {
-    return this.threads.get(id)?.rows.filter((r) => !r.hidden) ?? [];
-  }
-
   async messagesBefore(id: ThreadID, beforeKey: string | undefined, limit: number, offset: number): Promise<Message[]> {
-    const rows = this.visible(id).filter((r) => beforeKey === undefined || r.key < beforeKey);
+    const rows = visibleRows(this.threads.get(id)).filter((r) => beforeKey === undefined || r.key < beforeKey);
     const end = Math.max(0, rows.length - offset);
     return rows.slice(Math.max(0, end - limit), end).reverse().map((r) => clone(r.message));
   }
 
   async messagesAfter(id: ThreadID, afterKey: string | undefined, limit: number): Promise<Message[]> {
-    const rows = this.visible(id).filter((r) => afterKey === undefined || r.key > afterKey);
+    const rows = visibleRows(this.threads.get(id)).filter((r) => afterKey === undefined || r.key > afterKey);
     return rows.slice(0, limit).map((r) => clone(r.message));
   }
 
   async findMessage(id: ThreadID, messageId: string): Promise<Message | undefined> {
-    const row = this.visible(id).find((r) => r.message.id === messageId);
+    const row = visibleRows(this.threads.get(id)).find((r) => r.message.id === messageId);
     return row && clone(row.message);
   }
 
   async locate(id: ThreadID, at: { messageId: string } | { index: number }): Promise<{ index: number; message: Message } | undefined> {
-    const rows = this.visible(id);
+    const rows = visibleRows(this.threads.get(id));
     const index = 'index' in at ? at.index : rows.findIndex((r) => r.message.id === at.messageId);
     const row = index >= 0 ? rows[index] : undefined;
     return row && { index, message: clone(row.message) };
@@ -296,19 +229,7 @@ export class MemoryBackend implements StorageBackend {
     checkVersion(id, e.head.v, v);
     checkNotEvicted(id, e.evicted);
     checkLease(id, this.leases.get(id), undefined, now);
-    const sums = new Map<string, { model: string; day: string; totals: UsageRow }>();
-    for (const row of e.rows) {
-      const one = messageUsage(row.message);
-      if (!one) continue;
-      const k = `${one.model}\n${one.day}`;
-      sums.set(k, { model: one.model, day: one.day, totals: addUsage(sums.get(k)?.totals ?? emptyUsage(''), one.usage) });
-    }
-    e.archivedUsage = sums;
-    e.archivedMessages = e.rows.filter((r) => !r.hidden).map((r) => r.message);
-    e.ops = [];
-    e.opIds = new Set();
-    e.rows = [];
-    e.evicted = now;
+    evictEntry(e, now);
   }
 
   async reinstate(id: ThreadID, ops: Op[], rows: { message: Message; hidden: boolean }[]): Promise<void> {
@@ -319,10 +240,7 @@ export class MemoryBackend implements StorageBackend {
     e.ops = ops.map((op) => ({ op: clone(op), seq: ++this.seq }));
     e.opIds = new Set(ops.map((op) => op.opId));
     e.lastSeq = this.seq;
-    const seqOf = new Map(e.ops.map((x) => [x.op.opId, x.seq]));
-    e.rows = rows
-      .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
-      .sort((a, b) => compareKeys(a.key, b.key));
+    e.rows = viewRowsOf(e, rows);
     delete e.evicted;
     delete e.archivedUsage;
     delete e.archivedMessages;
@@ -364,22 +282,19 @@ export class MemoryBackend implements StorageBackend {
   async replaceView(head: ThreadHead, rows: { message: Message; hidden: boolean }[]): Promise<void> {
     const e = this.threads.get(head.id);
     if (!e) throw new SkeinError(ErrorCode.NOT_FOUND, `thread ${head.id} not found`);
-    const seqOf = new Map(e.ops.map((x) => [x.op.opId, x.seq]));
-    e.rows = rows
-      .map(({ message, hidden }) => ({ key: message.key!, seq: seqOf.get(message.id) ?? 0, hidden, message: clone(message) }))
-      .sort((a, b) => compareKeys(a.key, b.key));
+    e.rows = viewRowsOf(e, rows);
     if (head.title !== e.head.title) e.titleAt = head.updated;
     // A whole head (rebuilt from the log) holds every range; a bounded one only adds to those kept.
     if (head.clock.hiddenBefore === undefined) {
       e.hidden = [];
       e.hiddenIds = new Set();
     }
-    this.keepRanges(e, head.clock.hidden);
+    keepRanges(e, head.clock.hidden);
     // Likewise for links: a head without cut lists shows every link.
     if (head.clock.linkCounts === undefined) e.links = new Map();
-    this.keepLinks(e, linksOf(head));
+    keepLinks(e, linksOf(head));
     if (head.clock.metaCount === undefined) e.meta = new Map();
-    this.keepMeta(e, metaOf(head));
+    keepMeta(e, metaOf(head));
     e.head = clone(boundHead({ ...head, messageCount: rows.filter((r) => !r.hidden).length }));
   }
 
