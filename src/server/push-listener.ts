@@ -6,53 +6,40 @@
  * errors, gzip and metrics as the app's route, without them. Every other request goes to the app.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
-import { gzip as gzipCb, gzipSync } from 'node:zlib';
-import { ErrorCode, SkeinError, fromUnknown, httpStatusOf, tooLarge } from '../errors.js';
-import { PULL_CURSOR_HEADER, REQUEST_CODINGS } from '../sync/protocol.js';
+import { ErrorCode, SkeinError, fromUnknown, httpStatusOf } from '../errors.js';
+import { PULL_CURSOR_HEADER } from '../sync/protocol.js';
 import { authorize, errorBody } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { PushHandler } from './push-route.js';
 import type { ServerStorage } from './server-storage.js';
-import { accepts, bodyEncoding, decodeJson, GZIP_MIN_BYTES, SYNC_GZIP_MAX_BYTES } from './wire.js';
+import { BodyChunks, bodyEncoding, decodeJson, packAnswer } from './wire.js';
 
 const ROUTE = '/v1/sync/push';
-const gzipAsync = promisify(gzipCb);
 
-/** The request body, at most `maxBody` bytes (413 past that, checked first against a Content-Length). */
+/** The request body, at most `maxBody` bytes (413 past that: `BodyChunks`). */
 function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer> {
-  const length = req.headers['content-length'];
-  if (length !== undefined && Number(length) > maxBody) return Promise.reject(tooLarge('the request body', maxBody));
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const body = new BodyChunks(maxBody, req.headers['content-length']);
     req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) {
+      try {
+        body.add(c);
+      } catch (err) {
         req.removeAllListeners('data');
         req.resume();
-        reject(tooLarge('the request body', maxBody));
-      } else chunks.push(c);
+        reject(err);
+      }
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => resolve(body.bytes()));
     req.on('error', reject);
     req.on('aborted', () => reject(new SkeinError(ErrorCode.NETWORK, 'the client went away')));
   });
 }
 
-/** Sends a JSON text (naming the request codings taken): gzipped when the client takes it and it is 1 KiB or more (in the thread pool past 64 KiB), as the app does. */
+/** Sends a JSON text packed as the app's answers are (`packAnswer`). */
 async function send(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: Record<string, string>): Promise<void> {
-  const raw = Buffer.from(text);
-  // Every JSON answer names the codings a request body may have, as the app's answers do.
-  headers = { ...headers, 'accept-encoding': REQUEST_CODINGS };
-  if (raw.length >= GZIP_MIN_BYTES && accepts(req.headers['accept-encoding'], 'gzip')) {
-    const zipped = raw.length <= SYNC_GZIP_MAX_BYTES ? gzipSync(raw) : await gzipAsync(raw);
-    res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) });
-    res.end(zipped);
-    return;
-  }
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(raw.length) });
-  res.end(raw);
+  const a = await packAnswer(text, req.headers['accept-encoding'], headers);
+  res.writeHead(status, a.headers);
+  res.end(a.body);
 }
 
 /** The listener: takes a push and answers true, or answers false for any other request. */

@@ -1,7 +1,9 @@
 /**
- * Request and answer bodies of the server's JSON routes: a body read with its size limit (and one
- * gzip or brotli layer), and answers with their length, gzip-compressed in one call when small.
- * Every JSON answer names the codings a request body may have (`Accept-Encoding: br, gzip`).
+ * Request and answer bodies of the server's JSON routes, for the app and for the direct push path
+ * (push-listener.ts) alike: a body read with its size limit (`BodyChunks`) and one gzip or brotli
+ * layer, and answers packed with their length (`packAnswer`): gzipped in one call when small,
+ * compressed in one thread-pool call when large. Every JSON answer names the codings a request
+ * body may have (`Accept-Encoding: br, gzip`).
  */
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, gzip as gzipCb, gzipSync, type ZlibOptions } from 'node:zlib';
@@ -19,25 +21,55 @@ export function json(c: Context, value: unknown, status: 200 | 503 = 200, header
   return jsonText(c, JSON.stringify(value), status, headers);
 }
 
-/**
- * A JSON text as the answer. One of 1 KiB to 64 KiB for a client that takes gzip is compressed
- * here, in one call (a compression stream per answer costs more than the compression itself);
- * a larger one is left to `compress`, which streams it through the thread pool.
- */
-export function jsonText(c: Context, text: string, status: 200 | 503 = 200, headers: Record<string, string> = {}): Response {
-  const raw = Buffer.from(text);
-  const type = { ...headers, 'content-type': 'application/json', 'accept-encoding': REQUEST_CODINGS };
-  if (raw.length >= GZIP_MIN_BYTES && raw.length <= SYNC_GZIP_MAX_BYTES && accepts(c.req.header('accept-encoding'), 'gzip')) {
-    const zipped = gzipSync(raw);
-    return c.body(zipped, status, { ...type, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) });
-  }
-  return c.body(raw, status, { ...type, 'content-length': String(raw.length) });
-}
-
 const gzipAsync = promisify(gzipCb);
 const brotliAsync = promisify(brotliCompress);
 const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 const unbrotliAsync = promisify<Buffer, ZlibOptions, Buffer>(brotliDecompress);
+
+/** A JSON answer ready to send: its bytes and its headers (type, length, coding, and the codings a request body may have). */
+export interface PackedAnswer {
+  body: Buffer<ArrayBuffer>;
+  headers: Record<string, string>;
+}
+
+/**
+ * A JSON answer of up to 64 KiB: one of 1 KiB or more for a client that takes gzip is compressed
+ * here, in one call (a compression stream per answer costs more than the compression itself);
+ * anything else is left as it is.
+ */
+function packSmall(raw: Buffer<ArrayBuffer>, accept: string | undefined, headers: Record<string, string>): PackedAnswer {
+  const type = { ...headers, 'content-type': 'application/json', 'accept-encoding': REQUEST_CODINGS };
+  if (raw.length >= GZIP_MIN_BYTES && raw.length <= SYNC_GZIP_MAX_BYTES && accepts(accept, 'gzip')) {
+    const zipped = gzipSync(raw);
+    return { body: zipped, headers: { ...type, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'content-length': String(zipped.length) } };
+  }
+  return { body: raw, headers: { ...type, 'content-length': String(raw.length) } };
+}
+
+/**
+ * A JSON text packed as the answer for a client whose Accept-Encoding is `accept`, whatever its
+ * size: up to 64 KiB as `packSmall` does; a larger one, held whole anyway (a pull page, bounded
+ * by its bytes; a push answer), compressed in one call in the thread pool, where a compression
+ * stream would hop there and back per chunk. Brotli when the client takes it (as skein's client
+ * does): fewer bytes than gzip for about half the CPU (see `brotliOptions`); gzip for others.
+ */
+export async function packAnswer(text: string, accept: string | undefined, headers: Record<string, string> = {}): Promise<PackedAnswer> {
+  const raw = Buffer.from(text);
+  const coding = raw.length <= SYNC_GZIP_MAX_BYTES ? undefined : accepts(accept, 'br') ? 'br' : accepts(accept, 'gzip') ? 'gzip' : undefined;
+  if (!coding) return packSmall(raw, accept, headers);
+  const zipped = coding === 'br' ? await brotliAsync(raw, brotliOptions(raw.length)) : await gzipAsync(raw, { chunkSize: packChunk(raw.length) });
+  return {
+    body: zipped,
+    headers: { ...headers, 'content-type': 'application/json', 'content-encoding': coding, vary: 'Accept-Encoding', 'content-length': String(zipped.length), 'accept-encoding': REQUEST_CODINGS },
+  };
+}
+
+/** A JSON text as the app's answer: up to 64 KiB packed here (`packSmall`); a larger one is left to `compress`, which streams it through the thread pool. */
+export function jsonText(c: Context, text: string, status: 200 | 503 = 200, headers: Record<string, string> = {}): Response {
+  const a = packSmall(Buffer.from(text), c.req.header('accept-encoding'), headers);
+  return c.body(a.body, status, a.headers);
+}
+
 /** Request bodies larger than this (as sent) are unpacked in the thread pool, off the event loop. */
 const UNPACK_ASYNC_OVER = 64 * 1024;
 
@@ -51,25 +83,10 @@ function unpack(bytes: Buffer, coding: 'gzip' | 'br', max: number): Buffer | Pro
   return coding === 'gzip' ? gunzipAsync(bytes, options) : unbrotliAsync(bytes, options);
 }
 
-/**
- * A large JSON text held whole (a pull page, bounded by its bytes) as the answer: compressed in
- * one call in the thread pool, where a compression stream would hop there and back per chunk.
- * Brotli when the client takes it (as skein's client does): fewer bytes than gzip for about half
- * the CPU (see `brotliOptions`); gzip for other clients.
- */
+/** A large JSON text held whole (a pull page) as the app's answer, compressed in one call (`packAnswer`). */
 export async function largeJsonText(c: Context, text: string): Promise<Response> {
-  const header = c.req.header('accept-encoding');
-  const coding = accepts(header, 'br') ? 'br' : accepts(header, 'gzip') ? 'gzip' : undefined;
-  if (!coding) return jsonText(c, text);
-  const raw = Buffer.from(text);
-  const zipped = coding === 'br' ? await brotliAsync(raw, brotliOptions(raw.length)) : await gzipAsync(raw, { chunkSize: packChunk(raw.length) });
-  return c.body(zipped, 200, {
-    'content-type': 'application/json',
-    'content-encoding': coding,
-    vary: 'Accept-Encoding',
-    'content-length': String(zipped.length),
-    'accept-encoding': REQUEST_CODINGS,
-  });
+  const a = await packAnswer(text, c.req.header('accept-encoding'));
+  return c.body(a.body, 200, a.headers);
 }
 
 /** Whether an Accept-Encoding header takes `coding` (named without `q=0`, or `*` without `q=0`). */
@@ -86,30 +103,59 @@ export function accepts(header: string | undefined, coding: 'gzip' | 'br'): bool
 }
 
 /**
- * The request body, at most `maxBody` bytes (413 past that). With a Content-Length it is
- * checked first and the body read in one piece (the adapter's direct path, no web stream);
- * a chunked body is counted as it streams in.
+ * A request body's chunks as they come, refused (413) past `maxBody` bytes: a declared
+ * Content-Length is checked before anything is read, the bytes are counted as they stream in.
+ * Shared by the app's reader below and the direct push path (push-listener.ts).
+ */
+export class BodyChunks {
+  private readonly chunks: Uint8Array[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly maxBody: number,
+    contentLength: string | undefined,
+  ) {
+    if (contentLength !== undefined && (!/^\d+$/.test(contentLength.trim()) || Number(contentLength) > maxBody)) throw tooLarge('the request body', maxBody);
+  }
+
+  /** Takes a chunk; throws PAYLOAD_TOO_LARGE once the body is past its limit. */
+  add(chunk: Uint8Array): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBody) throw tooLarge('the request body', this.maxBody);
+    this.chunks.push(chunk);
+  }
+
+  /** The body read so far, in one buffer. */
+  bytes(): Buffer {
+    const [only] = this.chunks;
+    return this.chunks.length === 1 && Buffer.isBuffer(only) ? only : Buffer.concat(this.chunks);
+  }
+}
+
+/**
+ * The app's request body, at most `maxBody` bytes (413 past that). With a Content-Length it is
+ * read in one piece (the adapter's direct path, no web stream); a chunked body is counted as it
+ * streams in.
  */
 async function readBody(c: Context, maxBody: number): Promise<Buffer> {
-  const length = c.req.header('content-length');
-  if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
-    if (!/^\d+$/.test(length.trim()) || Number(length) > maxBody) throw tooLarge('the request body', maxBody);
-    return Buffer.from(await c.req.arrayBuffer());
+  const length = c.req.header('transfer-encoding') === undefined ? c.req.header('content-length') : undefined;
+  const body = new BodyChunks(maxBody, length);
+  if (length !== undefined) {
+    body.add(Buffer.from(await c.req.arrayBuffer()));
+    return body.bytes();
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   const reader = c.req.raw.body?.getReader();
   for (;;) {
     const next = await reader?.read();
     if (!next || next.done) break;
-    size += next.value.length;
-    if (size > maxBody) {
+    try {
+      body.add(next.value);
+    } catch (err) {
       await reader!.cancel().catch(() => undefined);
-      throw tooLarge('the request body', maxBody);
+      throw err;
     }
-    chunks.push(next.value);
   }
-  return Buffer.concat(chunks);
+  return body.bytes();
 }
 
 /** The request's JSON body: at most `maxBody` bytes before and after unpacking its gzip or brotli. */
