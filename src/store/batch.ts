@@ -160,14 +160,22 @@ class DeltaContext implements OpContext {
   }
 }
 
+/**
+ * The head without its count and time, which the new head puts back last: PostgreSQL's
+ * one-statement commit splices the count into a head text that ends with them.
+ */
+function coreOf(head: ThreadHead): ThreadCore {
+  const { messageCount: _c, updated: _u, ...core } = head;
+  return core;
+}
+
 /** Builds the commit for `deltas` on `head`: ops at head.v + 1 ... head.v + n. */
 export async function buildBatch(
   head: ThreadHead,
   deltas: Delta[],
   opts: { clientId: string; now: number; lookup: MessageLookup; fence?: Fence },
 ): Promise<{ batch: CommitBatch; ops: Op[] }> {
-  // The head serves as the core: its count and time are replaced in the new head.
-  let core: ThreadCore = head;
+  let core = coreOf(head);
   let count = head.messageCount;
   const ops: Op[] = [];
   const inserts: CommitBatch['inserts'] = [];
@@ -248,7 +256,7 @@ export async function buildBatch(
  * out: stored ranges, for messages keyed below it, and links it does not show (a whole head needs none).
  */
 export async function batchFromOps(head: ThreadHead, ops: Op[], now: number, fence?: Fence, older?: StoredLookup): Promise<CommitBatch> {
-  let core: ThreadCore = await withOlderRanges(head, ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older && ((span) => older.hiddenRanges(span)));
+  let core = await withOlderRanges(coreOf(head), ops.filter(isMessageOp).map((op) => atKey(op.message.key!)), older && ((span) => older.hiddenRanges(span)));
   core = await withStoredLinks(core, ops, older && ((only) => older.threadLinks(only)));
   core = await withStoredMeta(core, ops, older && ((keys) => older.threadMeta(keys)));
   const inserts: CommitBatch['inserts'] = [];
