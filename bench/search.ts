@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPostgresBackend, openStore, type Delta, type SqliteBackend, type Store, type ThreadID } from '../src/index.js';
-import { SEARCH_MIGRATION as SQLITE_SEARCH_MIGRATION, catchUpSearch } from '../src/store/sqlite/search-sql.js';
+import { SEARCH_MIGRATION as SQLITE_SEARCH_MIGRATION } from '../src/store/sqlite/search-sql.js';
 import { messageDeltas } from './fixtures.js';
 import { now, progress, sampleTurns, scaled, stats, tempDir, type BenchResult, type Benchmark, type ResultRow } from './helpers.js';
 
@@ -98,7 +98,7 @@ async function appendCostSqlite(count: number): Promise<{ batched: number; inCom
       const s = targets[k]!;
       const t0 = now();
       for (const d of chunk) await s.store.append(s.thread, d);
-      if (s === a) catchUpSearch(a.db);
+      if (s === a) await a.store.indexSearch();
       ms[k]! += now() - t0;
     }
   }
@@ -152,7 +152,7 @@ async function localRun(n: number): Promise<{ rows: ResultRow[]; details: Record
   // that the sizes below include the index and the first query timed does not pay for it.
   progress('local: indexing the loaded messages');
   const t0 = now();
-  catchUpSearch(db);
+  await store.indexSearch();
   const catchUpMs = now() - t0;
   const loadMs = appendMs + catchUpMs;
   const sizes = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];

@@ -52,7 +52,7 @@ export type { ThreadListener } from './store/writer.js';
 export { POLICY_PRESETS, kindOf } from './store/policy.js';
 export type { PersistencePolicy, PolicyOption, ThreadKind } from './store/policy.js';
 export type { StorageBackend, CommitBatch, Fence, ListedHead, LeaseState, UsageRow, SearchHit, SearchRequest } from './store/backend.js';
-export type { SearchOptions, SearchResult, SearchResults } from './store/search/search.js';
+export type { SearchIndexProgress, SearchOptions, SearchResult, SearchResults } from './store/search/search.js';
 export type { SearchQuery, SearchTerm } from './model/search.js';
 export { parseSearchQuery } from './store/search/parse-query.js';
 export { MemoryBackend } from './store/memory/memory-backend.js';

@@ -143,6 +143,7 @@ const ACCESS: Record<Exclude<Method, 'close'>, 'read' | 'write'> = {
   reinstate: 'write',
   evicted: 'read',
   search: 'read',
+  indexSearch: 'read',
   reindex: 'write',
   pendingMentions: 'read',
   dropMentions: 'write',

@@ -114,6 +114,12 @@ export interface SearchHit {
   archived: boolean;
 }
 
+/** How far an index catch-up is: `done` of `total` entries (ops and queued rows, about one a message). */
+export interface SearchIndexProgress {
+  done: number;
+  total: number;
+}
+
 /** The storage contract. */
 export interface StorageBackend {
   /** A short name for messages and metrics (`memory`, `sqlite`, ...). */
@@ -244,6 +250,12 @@ export interface StorageBackend {
    * may index in the write's transaction or in a batch before the search reads).
    */
   search(request: SearchRequest): Promise<SearchHit[]>;
+  /**
+   * Indexes now what committed writes left for a later batch, without holding up other work
+   * meanwhile (a backend that indexes in the write's transaction has nothing to do and may leave
+   * this out). `onProgress` is called only when there is something to index.
+   */
+  indexSearch?(onProgress?: (p: SearchIndexProgress) => void): Promise<void>;
   /**
    * Rebuilds the search index from the stored messages and titles; archived (evicted) threads
    * keep the entries they had. Answers the number of documents indexed.

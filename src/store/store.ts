@@ -6,9 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { SkeinError, ErrorCode, ValidationError } from '../errors.js';
-import type { ThreadID } from '../model/ids.js';
 import { parseCount, parseCreateFields, parseDelta, parseOp, parseThreadId } from '../model/schema.js';
-import type { CreateFields, Delta, Op, Thread, Visibility } from '../model/types.js';
+import type { CreateFields, Delta, Op, Thread, ThreadID, Visibility } from '../model/types.js';
 import type { FileTracker } from '../files/file-tracker.js';
 import type { ArchiveOptions, ArchiveResult } from '../lifecycle/archive.js';
 import type { DiskUsage } from '../lifecycle/disk-usage.js';
@@ -25,7 +24,7 @@ import { acquireWriter } from './writers.js';
 import { createThread, writeThread } from './write-path.js';
 import { mentionWrite } from './mentions.js';
 import { fork, handoff, parseForkOptions, parseHandoffOptions, spawnSubAgent, summaryThread } from './links.js';
-import { searchBackend, type SearchOptions, type SearchResults } from './search/search.js';
+import { searchBackend, type SearchIndexProgress, type SearchOptions, type SearchResults } from './search/search.js';
 
 export type { AppendOptions, AppendResult, MessagePage, StoreEvents, ThreadInfo, ThreadSummary } from './types.js';
 
@@ -87,9 +86,8 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /**
-   * Appends one delta, or several atomically (one op each, v + n). Resolves after the ops are
-   * committed to the local database, with the new head (no messages) and the ops written: its
-   * cost does not depend on the thread's length. Read the messages with `loadPage` or `getThread`.
+   * Appends one delta, or several atomically (one op each, v + n). Resolves after the ops are committed to the local database, with the
+   * new head (no messages) and the ops written: its cost does not depend on the thread's length. Read the messages with `loadPage` or `getThread`.
    */
   async append(id: ThreadID, delta: Delta | Delta[], options: AppendOptions = {}): Promise<AppendResult> {
     this.core.open();
@@ -105,9 +103,8 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /**
-   * Adds one thread's ops exactly as given (same ids, versions and stamps: a skein JSONL export):
-   * a new thread from its `thread:create` at v1, or the ops continuing its log at `v + 1`
-   * (VERSION_CONFLICT otherwise). Each op is validated; nothing is written when one is bad.
+   * Adds one thread's ops exactly as given (same ids, versions and stamps: a skein JSONL export): a new thread from its `thread:create`
+   * at v1, or the ops continuing its log at `v + 1` (VERSION_CONFLICT otherwise). Each op is validated; nothing is written when one is bad.
    */
   async importOps(ops: unknown[]): Promise<{ id: ThreadID; v: number }> {
     this.core.open();
@@ -133,9 +130,8 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /**
-   * A window of visible messages, oldest first. `offset` counts back from the newest message
-   * (seed); `before` / `after` take a message id and stay stable while messages are appended.
-   * An archived thread is refused (ARCHIVED): restore it first, or read it whole with `getThread`.
+   * A window of visible messages, oldest first. `offset` counts back from the newest message (seed); `before` / `after` take a message id
+   * and stay stable while messages are appended. An archived thread is refused (ARCHIVED): restore it first, or read it whole with `getThread`.
    */
   async loadPage(id: ThreadID, options: { limit?: number; offset?: number; before?: string; after?: string } = {}): Promise<MessagePage> {
     this.core.open();
@@ -242,9 +238,8 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /**
-   * Moves threads inactive for `olderThanMs` (default 30 days) to cold storage: each gets an
-   * `archive` op and a verified, checksummed archive entry before its ops leave the active tables;
-   * it still lists (with `archived`) and counts in usage. Threads held by a writer are skipped.
+   * Moves threads inactive for `olderThanMs` (default 30 days) to cold storage: each gets an `archive` op and a verified, checksummed archive
+   * entry before its ops leave the active tables; it still lists (with `archived`) and counts in usage. Threads held by a writer are skipped.
    */
   async archiveInactiveThreads(options: ArchiveOptions = {}): Promise<ArchiveResult> {
     this.core.open();
@@ -266,9 +261,8 @@ export class Store extends EventEmitter<StoreEvents> {
   }
 
   /**
-   * Full-text search over messages (text, tool names, tool inputs and outputs) and titles, by
-   * relevance then recency; archived threads are found (marked). See search/parse-query.ts for
-   * the query language; bad syntax is a VALIDATION error.
+   * Full-text search over messages (text, tool names, tool inputs and outputs) and titles, by relevance then
+   * recency; archived threads are found (marked). See search/parse-query.ts for the query language; bad syntax is a VALIDATION error.
    */
   async search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
     this.core.open();
@@ -279,6 +273,12 @@ export class Store extends EventEmitter<StoreEvents> {
   async reindex(): Promise<{ documents: number }> {
     this.core.open();
     return this.core.backend.reindex();
+  }
+
+  /** Indexes now what appends left to the next search (SQLite), letting other work run meanwhile (`skein import`). */
+  async indexSearch(options: { onProgress?: (p: SearchIndexProgress) => void } = {}): Promise<void> {
+    this.core.open();
+    await this.core.backend.indexSearch?.(options.onProgress);
   }
 
   /** Disposes this store's writers, stops sync and closes the database. */

@@ -9,6 +9,8 @@ import type { SearchRequest, StorageBackend } from '../backend.js';
 import { parseSearchQuery } from './parse-query.js';
 import { makeSnippet } from './snippet.js';
 
+export type { SearchIndexProgress } from '../backend.js';
+
 /** Options of a search. */
 export interface SearchOptions {
   /** Results per page: 1 to 100, default 20. */

@@ -3,7 +3,8 @@
  * message, keyed by its thread and order key; or a thread's title, key ''), and `search_fts` its
  * text, with the document's id as rowid. Triggers on the view tables keep both, so the commit
  * code does not know about search: a message row inserted is unindexed until the next search,
- * reindex or eviction indexes it in a batch (see LAZY_SEARCH_MIGRATION, SEARCH_MARK_MIGRATION), hidden or deleted removes its
+ * reindex or eviction indexes it in a batch (see LAZY_SEARCH_MIGRATION, SEARCH_MARK_MIGRATION,
+ * search-catch-up.ts), hidden or deleted removes its
  * document, a title change replaces the title's. An evicted
  * (archived) thread's message rows go without taking their documents along, so it is still found.
  */
@@ -32,7 +33,7 @@ const dropDoc = (tid: string, key: string) => `
     DELETE FROM search_docs WHERE tid = ${tid} AND key = ${key};`;
 
 /** Adds message documents for the visible message rows `m` matched by `where` (inside a trigger or a rebuild). */
-const addMessageDocs = (from: string, where: string) => `
+export const addMessageDocs = (from: string, where: string) => `
     INSERT INTO search_docs (tid, key, msg_id, at, model)
       SELECT m.tid, m.key, o.op_id, coalesce(json_extract(o.body, '$.message.timestamp'), 0), m.model
       FROM ${from} JOIN ops o ON o.seq = m.seq WHERE m.hidden = 0 AND ${where};
@@ -51,7 +52,7 @@ const addTitleDocs = (from: string, where: string) => `
 /**
  * Migration 3: a message row no longer indexes itself in its commit (the FTS5 segment flushed at
  * every commit was the largest single cost of an append); it is queued in `search_pending` (one
- * small row) and indexed in a batch by `catchUpSearch` before anything reads or moves documents.
+ * small row) and indexed in a batch (search-catch-up.ts) before anything reads or moves documents.
  */
 export const LAZY_SEARCH_MIGRATION = `
   DROP TRIGGER search_message_added;
@@ -76,34 +77,6 @@ export const SEARCH_MARK_MIGRATION = `
     WHEN NEW.hidden = 0 AND NEW.seq <= (SELECT n FROM store_meta WHERE name = 'search_mark') BEGIN
     INSERT OR IGNORE INTO search_pending (tid, key) VALUES (NEW.tid, NEW.key);
   END;`;
-
-const SEARCH_MARK = "(SELECT n FROM store_meta WHERE name = 'search_mark')";
-
-/**
- * Indexes the unindexed message rows (inside a caller's transaction): the visible rows of ops
- * above the mark are queued (found through their op: its body holds the key), the mark moves to
- * the newest op, then each queued row replaces the document its key had; rows since hidden or
- * deleted are skipped.
- */
-const CATCH_UP_SQL = `
-  INSERT OR IGNORE INTO search_pending (tid, key)
-    SELECT m.tid, m.key FROM ops o JOIN messages m ON m.tid = o.tid AND m.key = json_extract(o.body, '$.message.key')
-    WHERE o.seq > ${SEARCH_MARK} AND m.seq = o.seq AND m.hidden = 0;
-  UPDATE store_meta SET n = max(n, coalesce((SELECT max(seq) FROM ops), 0)) WHERE name = 'search_mark';
-  DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM search_pending p JOIN search_docs d ON d.tid = p.tid AND d.key = p.key);
-  DELETE FROM search_docs WHERE EXISTS (SELECT 1 FROM search_pending p WHERE p.tid = search_docs.tid AND p.key = search_docs.key);
-  ${addMessageDocs('search_pending p JOIN messages m ON m.tid = p.tid AND m.key = p.key', '1')}
-  DELETE FROM search_pending;`;
-
-/** Something to index: a queued row, or an op above the mark. */
-const PENDING_SQL = `SELECT 1 AS x WHERE EXISTS (SELECT 1 FROM search_pending) OR EXISTS (SELECT 1 FROM ops WHERE seq > ${SEARCH_MARK})`;
-
-/** Indexes unindexed messages, when any (in a caller's transaction, or in its own). */
-export function catchUpSearch(db: SqliteDatabase): void {
-  if (!db.prepare(PENDING_SQL).get()) return;
-  if (db.inTransaction) db.exec(CATCH_UP_SQL);
-  else db.transaction(() => db.exec(CATCH_UP_SQL)).immediate();
-}
 
 /** Rebuilds every document of threads whose ops are held (evicted threads keep theirs) and every title. */
 export const REBUILD_SEARCH_SQL = `
@@ -178,9 +151,8 @@ const KIND_SQL = {
 
 type HitRow = { thread: ThreadID; msg_id: string | null; title: string | null; body: string; score: number; at: number; archived: number };
 
-/** Runs a search: ranks by bm25 then recency, then reads text and titles for the page only. */
+/** Runs a search (on an index the caller caught up, see search-catch-up.ts): ranks by bm25 then recency, then reads text and titles for the page only. */
 export function sqliteSearch(db: SqliteDatabase, r: SearchRequest): SearchHit[] {
-  catchUpSearch(db);
   const where: string[] = ['search_fts MATCH @match'];
   const params: Record<string, unknown> = { match: toFts5(r.query), limit: r.limit, offset: r.offset };
   if (r.kind) where.push(KIND_SQL[r.kind]);

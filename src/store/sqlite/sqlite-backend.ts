@@ -9,13 +9,14 @@ import { metaOf, type StoredMeta } from '../../model/bounded-meta.js';
 import { addBeside, readLinks, readMeta, replaceBeside } from './beside-head.js';
 import type { KeySpan } from '../../model/hidden.js';
 import type { HiddenRange, Message, Op, ThreadHead, ThreadID } from '../../model/types.js';
-import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
+import type { CommitBatch, Fence, LeaseState, ListedHead, OpTextRow, PendingMention, SearchHit, SearchIndexProgress, SearchRequest, StorageBackend, UsageRow } from '../backend.js';
 import { checkLease, checkNotEvicted, checkVersion, checkWholeLog, messageOf, opBody, opFromRow, opTextFromRow, clientIdOfBody, usageColumns } from '../view.js';
 import { migrate, openSqlite, writeFailure, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { usageOf } from './usage-sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SQLITE_STATEMENTS, type SqliteStatementName } from './statements.js';
-import { catchUpSearch, sqliteReindex, sqliteSearch } from './search-sql.js';
+import { sqliteReindex, sqliteSearch } from './search-sql.js';
+import { SearchCatchUp } from './search-catch-up.js';
 
 /** Options of the SQLite backend. */
 export interface SqliteBackendOptions {
@@ -42,6 +43,7 @@ export class SqliteBackend implements StorageBackend {
   private readonly s: Record<SqliteStatementName, SqliteStatement>;
   /** The commit transaction, made once: better-sqlite3 wrappers are not free to create per call. */
   private readonly commitTx: { immediate(batches: CommitBatch[], now: number): void };
+  private readonly searchCatchUp: SearchCatchUp;
 
   /** Opens `source` (a file), or takes a database the caller opened (the composition root shares it with file records). */
   constructor(source: string | SqliteDatabase, options: SqliteBackendOptions = {}) {
@@ -52,6 +54,7 @@ export class SqliteBackend implements StorageBackend {
     this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     migrate(this.db, SQLITE_MIGRATIONS);
     this.s = Object.fromEntries(Object.entries(SQLITE_STATEMENTS).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<SqliteStatementName, SqliteStatement>;
+    this.searchCatchUp = new SearchCatchUp(this.db);
     this.commitTx = this.db.transaction((batches: CommitBatch[], now: number) => {
       for (const b of batches) this.commitOne(b, now);
     });
@@ -284,6 +287,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async evict(id: ThreadID, v: number, now: number): Promise<void> {
+    await this.indexSearch();
     this.db
       .transaction(() => {
         const r = this.row(id);
@@ -291,8 +295,8 @@ export class SqliteBackend implements StorageBackend {
         checkVersion(id, r.v, v);
         checkNotEvicted(id, r.evicted);
         checkLease(id, this.s.lease.get(id) as LeaseState | undefined, undefined, now);
-        // Indexed first (queued rows included), then marked: the search index keeps the documents of an evicted thread's rows.
-        catchUpSearch(this.db);
+        // Indexed first (what was written since the sliced catch-up above), then marked: the search index keeps the documents of an evicted thread's rows.
+        this.searchCatchUp.now();
         this.s.setEvicted.run(now, r.tid);
         this.s.sumUsage.run(r.tid);
         this.s.deleteMsgs.run(r.tid);
@@ -370,7 +374,13 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
+    await this.indexSearch(); // in slices; then what was written meanwhile, and the read, in one synchronous run
+    this.searchCatchUp.now();
     return sqliteSearch(this.db, request);
+  }
+
+  indexSearch(onProgress?: (p: SearchIndexProgress) => void): Promise<void> {
+    return this.searchCatchUp.run(onProgress);
   }
 
   async reindex(): Promise<{ documents: number }> {
@@ -386,6 +396,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
+    await this.searchCatchUp.idle();
     this.db.close();
   }
 }
