@@ -1,4 +1,4 @@
-import { importTranscripts, watchTranscripts, type ImportProgress, type ImportResult } from '../../index.js';
+import { importTranscripts, watchTranscripts, type ImportProgress, type ImportResult, type SearchIndexProgress } from '../../index.js';
 import { flag, usageError } from '../args.js';
 import type { Command } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -11,6 +11,10 @@ function progressLine(p: ImportProgress, startedAt: number): string {
   const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
   const mbs = p.bytesDone / 1e6 / secs;
   return `files ${formatCount(p.filesDone)}/${formatCount(p.filesTotal)} · ${mbs.toFixed(1)} MB/s · ${plural(p.threads, 'thread')} · ${plural(p.messages, 'message')}`;
+}
+
+function indexLine(p: SearchIndexProgress): string {
+  return `indexing for search · ${Math.floor((p.done / p.total) * 100)}% · ${formatCount(p.done)}/${formatCount(p.total)}`;
 }
 
 function summary(r: ImportResult): string {
@@ -57,6 +61,9 @@ export const importCommand: Command = {
     const base = { source: source as 'claude-code', paths, env: ctx.io.env, onWait, ...(onProgress && { onProgress }) };
     if (!flag(args.values, 'watch')) {
       const r = await importTranscripts(store, base);
+      // Index what was imported for search now (SQLite leaves it to the next search otherwise).
+      const onIndex = tty ? (p: SearchIndexProgress) => ctx.io.stderr.write(`\r\x1b[K${indexLine(p)}`) : undefined;
+      await store.indexSearch({ ...(onIndex && { onProgress: onIndex }) });
       if (tty) ctx.io.stderr.write('\r\x1b[K');
       printResult(ctx, r, false);
       return;

@@ -11,10 +11,10 @@ import type { SqliteDatabase, SqliteStatement } from './driver.js';
 import { addMessageDocs } from './search-sql.js';
 
 /**
- * Ops (or queued rows) per slice. At 2,000 messages a slice blocks the event loop for tens of ms
+ * Ops (or queued rows) per slice. At 1,000 messages a slice blocks the event loop for 30-70 ms
  * and costs little over one transaction for everything (see docs/architecture.md, "Search and MCP").
  */
-export const SEARCH_SLICE = 2000;
+export const SEARCH_SLICE = 1000;
 
 /** The queued rows a slice indexes: the first ones by key (the same set for each statement of the slice). */
 const SLICE_QUEUE = `(SELECT tid, key FROM search_pending ORDER BY tid, key LIMIT ${SEARCH_SLICE})`;
