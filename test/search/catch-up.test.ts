@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore, type SearchIndexProgress, type SqliteBackend, type Store } from '../../src/index.js';
+import { openStore, type SearchIndexProgress, type SqliteBackend, type Store, type ThreadID } from '../../src/index.js';
 import { SEARCH_SLICE } from '../../src/store/sqlite/search-catch-up.js';
 import { spawnChild } from '../helpers/child-process.js';
 import { tempDir, tempStore } from '../helpers/workspace.js';
@@ -20,12 +20,12 @@ const N = Math.round(SEARCH_SLICE * 3.5);
 
 /** Appends n messages, each with its own word `markerI`, 500 per append, 1,000 per thread. */
 async function appendPending(store: Store, n: number): Promise<void> {
-  let id = '';
+  let id: ThreadID | undefined;
   for (let i = 0; i < n; i += 500) {
     if (i % 1000 === 0) id = (await store.createThread({ title: `thread ${i}` })).id;
     const count = Math.min(500, n - i);
     await store.append(
-      id,
+      id!,
       Array.from({ length: count }, (_, j) => ({ type: 'user:message' as const, message: { content: `pending message marker${i + j}` } })),
     );
   }
@@ -95,6 +95,23 @@ test('store.indexSearch reports progress up to everything, then nothing is left 
     const again: SearchIndexProgress[] = [];
     await t.store.indexSearch({ onProgress: (p) => again.push(p) });
     assert.deepEqual(again, []);
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('closing the store during a catch-up stops it at the next slice: the waiting search is refused, the next store finds everything', async () => {
+  const t = await tempStore();
+  try {
+    await appendPending(t.store, N);
+    const search = t.store.search('marker0');
+    await t.store.close();
+    await assert.rejects(search, { code: 'CLOSED' });
+    await t.reopen();
+    const partly = messageDocs(t.store);
+    assert.ok(partly > 0 && partly < N, `stopped part way (${partly} of ${N})`);
+    for (const i of [0, N - 1]) assert.equal(await hits(t.store, `marker${i}`), 1, `marker${i}`);
+    assert.ok(indexedOnce(t.store));
   } finally {
     await t.dispose();
   }

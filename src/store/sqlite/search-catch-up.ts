@@ -6,6 +6,7 @@
  * there. `SearchCatchUp.run` yields to the event loop between slices; `catchUpNow` runs them back
  * to back (in a caller's transaction, or each in its own).
  */
+import { SkeinError, ErrorCode } from '../../errors.js';
 import type { SearchIndexProgress } from '../backend.js';
 import type { SqliteDatabase, SqliteStatement } from './driver.js';
 import { addMessageDocs } from './search-sql.js';
@@ -21,6 +22,8 @@ const SLICE_QUEUE = `(SELECT tid, key FROM search_pending ORDER BY tid, key LIMI
 
 const STATEMENTS = {
   mark: "SELECT n FROM store_meta WHERE name = 'search_mark'",
+  // Read outside a transaction first, so that a search with nothing to index takes no write lock.
+  pending: "SELECT EXISTS (SELECT 1 FROM search_pending) OR EXISTS (SELECT 1 FROM ops WHERE seq > (SELECT n FROM store_meta WHERE name = 'search_mark'))",
   queued: 'SELECT 1 FROM search_pending LIMIT 1',
   nextOps: `SELECT seq FROM ops WHERE seq > ? ORDER BY seq LIMIT ${SEARCH_SLICE}`,
   // The visible rows of ops in (mark, last]: found through their op, whose body holds the key.
@@ -43,6 +46,7 @@ export class SearchCatchUp {
   private readonly s: Record<keyof typeof STATEMENTS, SqliteStatement>;
   private readonly slice: { immediate(): number };
   private running: Promise<void> | undefined;
+  private closed = false;
 
   constructor(private readonly db: SqliteDatabase) {
     this.s = Object.fromEntries(Object.entries(STATEMENTS).map(([k, sql]) => [k, sql.startsWith('SELECT') ? db.prepare(sql).pluck() : db.prepare(sql)])) as typeof this.s;
@@ -57,10 +61,11 @@ export class SearchCatchUp {
   private indexSlice(): number {
     let ops = 0;
     if (!this.s.queued.get()) {
-      const seqs = this.s.nextOps.all(this.s.mark.get()) as number[];
+      const mark = this.s.mark.get();
+      const seqs = this.s.nextOps.all(mark) as number[];
       if (seqs.length === 0) return 0;
       const last = seqs[seqs.length - 1]!;
-      this.s.queueOps.run(this.s.mark.get(), last);
+      this.s.queueOps.run(mark, last);
       this.s.setMark.run(last);
       ops = seqs.length;
     }
@@ -71,7 +76,8 @@ export class SearchCatchUp {
 
   /** Indexes everything pending, slice after slice without yielding (inside a caller's transaction, or each slice in its own). */
   now(): void {
-    while (this.slice.immediate() > 0);
+    if (this.closed) throw new SkeinError(ErrorCode.CLOSED, 'the store is closed');
+    while (this.s.pending.get() && this.slice.immediate() > 0);
   }
 
   /**
@@ -83,8 +89,9 @@ export class SearchCatchUp {
     return (this.running ??= this.slices(onProgress).finally(() => (this.running = undefined)));
   }
 
-  /** Settles when no run is going on (the database can then be closed). */
-  async idle(): Promise<void> {
+  /** Stops a run at its next slice (a search waiting for it is refused: CLOSED); the database can then be closed. */
+  async close(): Promise<void> {
+    this.closed = true;
     await this.running?.catch(() => undefined);
   }
 
@@ -92,10 +99,12 @@ export class SearchCatchUp {
     let total = onProgress ? (this.s.remaining.get() as number) : 0;
     let done = 0;
     if (total > 0) onProgress?.({ done, total });
-    for (let n = this.slice.immediate(); n > 0; n = this.slice.immediate()) {
+    while (!this.closed && this.s.pending.get()) {
+      const n = this.slice.immediate();
+      if (n === 0) return;
       done += n;
       total = Math.max(total, done);
-      if (total > 0) onProgress?.({ done, total });
+      onProgress?.({ done, total });
       await new Promise(setImmediate);
     }
   }

@@ -295,7 +295,7 @@ export class SqliteBackend implements StorageBackend {
         checkVersion(id, r.v, v);
         checkNotEvicted(id, r.evicted);
         checkLease(id, this.s.lease.get(id) as LeaseState | undefined, undefined, now);
-        // Indexed first (what was written since the sliced catch-up above), then marked: the search index keeps the documents of an evicted thread's rows.
+        // Indexed first (what came since the catch-up above), then marked: the index keeps an evicted thread's documents.
         this.searchCatchUp.now();
         this.s.setEvicted.run(now, r.tid);
         this.s.sumUsage.run(r.tid);
@@ -396,7 +396,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
-    await this.searchCatchUp.idle();
+    await this.searchCatchUp.close();
     this.db.close();
   }
 }
