@@ -12,13 +12,14 @@ import { pageBench } from './page.js';
 import { filesBench } from './files.js';
 import { syncBench } from './sync.js';
 import { searchBench } from './search.js';
+import { searchCatchUpBench } from './search-catch-up.js';
 import { importBench } from './import.js';
 import { viewerBench } from './viewer.js';
 import { viewerListBench } from './viewer-list.js';
 import { lengthBench } from './thread-length.js';
 import { BenchContext, SCALE, now, removeTempDirs, resultTable, saveResults, type Benchmark, type ResultRow } from './helpers.js';
 
-const BENCHMARKS: Benchmark[] = [appendBench, appendColdBench, bytesBench, pageBench, lengthBench, memoryBench, filesBench, syncBench, searchBench, importBench, viewerBench, viewerListBench];
+const BENCHMARKS: Benchmark[] = [appendBench, appendColdBench, bytesBench, pageBench, lengthBench, memoryBench, filesBench, syncBench, searchBench, searchCatchUpBench, importBench, viewerBench, viewerListBench];
 
 function selected(argv: string[]): Benchmark[] {
   const i = argv.indexOf('--only');
