@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { openStore, type OpenStoreOptions, type Store, type Thread, type ThreadID } from '../../src/index.js';
 import type { Op } from '../../src/model/types.js';
 import type { SyncResult } from '../../src/index.js';
-import { api } from './sync-server.js';
+import { after, before } from 'node:test';
+import { api, startServerProcess, type ServerProcess } from './sync-server.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** One device: a store that syncs with a server. */
 export interface Device {
@@ -60,6 +62,37 @@ export async function openDevice(name: string, url: string, token: string, optio
     },
   };
   return device;
+}
+
+/** A laptop and a desktop syncing with a real `skein serve` through a TCP proxy (which takes the network down and up). */
+export interface TwoDevices {
+  server: ServerProcess;
+  proxy: TcpProxy;
+  token: string;
+  laptop: Device;
+  desktop: Device;
+}
+
+/** Starts {@link TwoDevices} before the tests of the enclosing `describe` and closes everything after them. */
+export function useTwoDevices(): TwoDevices {
+  const world = {} as TwoDevices;
+  let data: string | undefined;
+  before(async () => {
+    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
+    world.server = await startServerProcess({ data });
+    world.token = await world.server.token('alice');
+    world.proxy = await startTcpProxy(world.server.url);
+    world.laptop = await openDevice('laptop', world.proxy.url, world.token);
+    world.desktop = await openDevice('desktop', world.proxy.url, world.token);
+  });
+  after(async () => {
+    await world.laptop?.close();
+    await world.desktop?.close();
+    await world.proxy?.close();
+    await world.server?.stop();
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+  return world;
 }
 
 function quiet(r: SyncResult): boolean {

@@ -3,44 +3,20 @@
  * devices while offline (some links on both): after sync through a real `skein serve`, both
  * devices and the server show every link once, and each device's stored head is bounded.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newThreadId, type Delta, type Store, type ThreadID } from '../../src/index.js';
 import { MAX_LINKS } from '../../src/model/bounded-links.js';
 import type { StorageBackend } from '../../src/store/backend.js';
-import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { assertConverged, openDevice, settle, type Device } from '../helpers/sync-devices.js';
+import { assertConverged, settle, useTwoDevices } from '../helpers/sync-devices.js';
 
 const backendOf = (store: Store): StorageBackend => (store as unknown as { core: { backend: StorageBackend } }).core.backend;
 
 describe('links past the head on two devices', () => {
-  let data: string;
-  let server: ServerProcess;
-  let proxy: TcpProxy;
-  let token: string;
-  const devices: Device[] = [];
-
-  before(async () => {
-    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
-    server = await startServerProcess({ data });
-    token = await server.token('alice');
-    proxy = await startTcpProxy(server.url);
-  });
-  after(async () => {
-    for (const d of devices) await d.close();
-    await proxy?.close();
-    await server?.stop();
-    rmSync(data, { recursive: true, force: true });
-  });
+  const world = useTwoDevices();
 
   test('every link once on both devices and the server; stored heads bounded', async () => {
-    const laptop = await openDevice('laptop', proxy.url, token);
-    const desktop = await openDevice('desktop', proxy.url, token);
-    devices.push(laptop, desktop);
+    const { server, proxy, token, laptop, desktop } = world;
     const t = await laptop.store.createThread({ title: 'linked' });
     const shared: ThreadID[] = Array.from({ length: MAX_LINKS + 2 }, () => newThreadId());
     await laptop.store.append(t.id, shared.map((threadId): Delta => ({ type: 'child:link', threadId })));

@@ -4,15 +4,10 @@
  * identical to the server, nothing either wrote is lost or doubled, every tool call is directly
  * followed by its result, and the later title wins.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SkeinError, type AppendResult, type Delta } from '../../src/index.js';
-import { startServerProcess, type ServerProcess } from '../helpers/sync-server.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { assertConverged, assertToolPairsAdjacent, openDevice, settle, type Device } from '../helpers/sync-devices.js';
+import { assertConverged, assertToolPairsAdjacent, settle, useTwoDevices } from '../helpers/sync-devices.js';
 
 /** One agent turn: a prompt, a tool call, its result, and the answer. */
 function turn(tag: string): Delta[] {
@@ -25,29 +20,10 @@ function turn(tag: string): Delta[] {
 }
 
 describe('two devices editing one thread offline', () => {
-  let data: string;
-  let server: ServerProcess;
-  let proxy: TcpProxy;
-  let token: string;
-  const devices: Device[] = [];
-
-  before(async () => {
-    data = mkdtempSync(join(tmpdir(), 'skein-server-'));
-    server = await startServerProcess({ data });
-    token = await server.token('alice');
-    proxy = await startTcpProxy(server.url);
-  });
-  after(async () => {
-    for (const d of devices) await d.close();
-    await proxy?.close();
-    await server?.stop();
-    rmSync(data, { recursive: true, force: true });
-  });
+  const world = useTwoDevices();
 
   test('sync ends with both devices identical to the server, nothing lost, tool pairs adjacent', async () => {
-    const laptop = await openDevice('laptop', proxy.url, token);
-    const desktop = await openDevice('desktop', proxy.url, token);
-    devices.push(laptop, desktop);
+    const { server, proxy, token, laptop, desktop } = world;
 
     const t = await laptop.store.createThread({ title: 'shared' });
     const base = await laptop.store.append(t.id, { type: 'user:message', message: { content: 'base message' } });
