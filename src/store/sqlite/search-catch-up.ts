@@ -20,10 +20,13 @@ export const SEARCH_SLICE = 1000;
 /** The queued rows a slice indexes: the first ones by key (the same set for each statement of the slice). */
 const SLICE_QUEUE = `(SELECT tid, key FROM search_pending ORDER BY tid, key LIMIT ${SEARCH_SLICE})`;
 
+/** The newest op seq whose messages are indexed, as a subquery. */
+const MARK = "(SELECT n FROM store_meta WHERE name = 'search_mark')";
+
 const STATEMENTS = {
   mark: "SELECT n FROM store_meta WHERE name = 'search_mark'",
   // Read outside a transaction first, so that a search with nothing to index takes no write lock.
-  pending: "SELECT EXISTS (SELECT 1 FROM search_pending) OR EXISTS (SELECT 1 FROM ops WHERE seq > (SELECT n FROM store_meta WHERE name = 'search_mark'))",
+  pending: `SELECT EXISTS (SELECT 1 FROM search_pending) OR EXISTS (SELECT 1 FROM ops WHERE seq > ${MARK})`,
   queued: 'SELECT 1 FROM search_pending LIMIT 1',
   nextOps: `SELECT seq FROM ops WHERE seq > ? ORDER BY seq LIMIT ${SEARCH_SLICE}`,
   // The visible rows of ops in (mark, last]: found through their op, whose body holds the key.
@@ -32,7 +35,7 @@ const STATEMENTS = {
     WHERE o.seq > ? AND o.seq <= ? AND m.seq = o.seq AND m.hidden = 0`,
   setMark: "UPDATE store_meta SET n = max(n, ?) WHERE name = 'search_mark'",
   dequeue: `DELETE FROM search_pending WHERE (tid, key) IN ${SLICE_QUEUE}`,
-  remaining: "SELECT (SELECT count(*) FROM ops WHERE seq > (SELECT n FROM store_meta WHERE name = 'search_mark')) + (SELECT count(*) FROM search_pending)",
+  remaining: `SELECT (SELECT count(*) FROM ops WHERE seq > ${MARK}) + (SELECT count(*) FROM search_pending)`,
 };
 
 /** Each queued row of the slice replaces the document its key had; rows since hidden or deleted are skipped. */
